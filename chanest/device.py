@@ -1,0 +1,28 @@
+"""Device selection: ``auto | cpu | cuda[:N]``."""
+
+from __future__ import annotations
+
+import re
+
+import torch
+
+from chanest.config import ConfigError
+
+__all__ = ["resolve_device"]
+
+
+def resolve_device(spec: str = "auto", field: str = "--device") -> str:
+    """Resolve a device spec to ``"cpu"`` or ``"cuda:N"`` (ConfigError if unavailable)."""
+    spec = (spec or "auto").strip().lower()
+    if spec == "auto":
+        return "cuda:0" if torch.cuda.is_available() else "cpu"
+    if spec == "cpu":
+        return "cpu"
+    match = re.fullmatch(r"cuda(?::(\d+))?", spec)
+    if not match:
+        raise ConfigError(f"{field}: expected auto, cpu or cuda[:N], got {spec!r}")
+    index = int(match.group(1) or 0)
+    if not torch.cuda.is_available() or index >= torch.cuda.device_count():
+        raise ConfigError(f"{field}: {spec} requested but {torch.cuda.device_count()} "
+                          "CUDA device(s) are available")
+    return f"cuda:{index}"

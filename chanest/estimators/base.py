@@ -1,0 +1,137 @@
+"""The estimator contract.
+
+Every estimator maps an :class:`Observation` to an :class:`Estimate`::
+
+    estimate(obs) -> Estimate(h_hat [B, L, S, F] complex64, err_var [B, L, S, F] float32)
+
+and may learn statistics or weights in ``fit(dataset)``. Estimators are built
+by name from a :class:`GridContext` (what a receiver knows about the system:
+grid, pilot mask and symbols, the scenario's nominal channel profiles) via
+:mod:`chanest.estimators.registry`.
+
+An estimator that reads per-sample *true* channel parameters (``obs.side``)
+is a bound, sets ``is_bound = True`` and carries ``genie`` in its name.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from chanest.batch import Batch
+from chanest.config import GridConfig
+from chanest.grid import subcarrier_frequencies, symbol_times
+from chanest.profiles import TapProfile
+
+__all__ = ["GridContext", "Observation", "SideInfo", "Estimate", "Estimator", "observe"]
+
+
+@dataclass(frozen=True)
+class GridContext:
+    """System knowledge shared by all estimators of one dataset.
+
+    Attributes:
+        grid: resource-grid geometry.
+        mask: [S, F] bool pilot mask.
+        pilots: [P] complex64 pilot symbols, row-major mask order.
+        profiles: nominal tap profiles of the scenario's model entries.
+        labels: model label per entry (same order as ``profiles``).
+        delay_spread_range: per entry, (lo, hi) RMS delay spread [s] of the scenario.
+        doppler_range: per entry, (lo, hi) maximum Doppler [Hz] of the scenario.
+    """
+
+    grid: GridConfig
+    mask: np.ndarray
+    pilots: np.ndarray
+    profiles: tuple[TapProfile, ...] = ()
+    labels: tuple[str, ...] = ()
+    delay_spread_range: tuple[tuple[float, float], ...] = ()
+    doppler_range: tuple[tuple[float, float], ...] = ()
+
+    @property
+    def pilot_idx(self) -> np.ndarray:
+        """[P] flat row-major indices of the pilots."""
+        return np.flatnonzero(self.mask)
+
+    @property
+    def freqs(self) -> np.ndarray:
+        """[F] subcarrier frequencies [Hz]."""
+        return subcarrier_frequencies(self.grid)
+
+    @property
+    def times(self) -> np.ndarray:
+        """[S] OFDM symbol times [s]."""
+        return symbol_times(self.grid)
+
+
+@dataclass
+class SideInfo:
+    """Per-sample true channel parameters; only bounds (``genie-*``) may read them.
+
+    Attributes:
+        model: [B] int64 index into ``GridContext.profiles``.
+        delay_spread: [B] float32 [s].
+        doppler: [B] float32 [Hz].
+    """
+
+    model: torch.Tensor
+    delay_spread: torch.Tensor
+    doppler: torch.Tensor
+
+
+@dataclass
+class Observation:
+    """What a receiver sees.
+
+    Attributes:
+        y: [B, L, P] complex64 received pilots (y = h_p·x_p + n).
+        no: [B] float32 noise variance (known to the receiver).
+        side: true per-sample parameters, for bounds only.
+    """
+
+    y: torch.Tensor
+    no: torch.Tensor
+    side: SideInfo | None = field(default=None, repr=False)
+
+
+@dataclass
+class Estimate:
+    """Estimator output.
+
+    Attributes:
+        h_hat: [B, L, S, F] complex64 channel estimate.
+        err_var: [B, L, S, F] float32 estimated per-RE error variance E|h − ĥ|².
+    """
+
+    h_hat: torch.Tensor
+    err_var: torch.Tensor
+
+
+def observe(batch: Batch) -> Observation:
+    """The :class:`Observation` of a simulated/recorded batch (side info attached)."""
+    return Observation(y=batch.y, no=batch.no,
+                       side=SideInfo(batch.model, batch.delay_spread, batch.doppler))
+
+
+class Estimator(ABC):
+    """Base class: subclasses implement :meth:`estimate` and optionally :meth:`fit`."""
+
+    #: registry name, set by the registry
+    name: str = ""
+    #: True for estimators that read true per-sample statistics (plotted as bounds)
+    is_bound: bool = False
+
+    def __init__(self, ctx: GridContext, device: str = "cpu"):
+        self.ctx = ctx
+        self.device = device
+
+    def fit(self, dataset) -> "Estimator":  # noqa: ARG002 - optional hook
+        """Learn statistics/weights from a training dataset (default: nothing to learn)."""
+        return self
+
+    @abstractmethod
+    def estimate(self, obs: Observation) -> Estimate:
+        """Estimate the full grid from pilot observations."""

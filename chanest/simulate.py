@@ -1,0 +1,158 @@
+"""Simulator: Scenario → chunk-seeded batches of channel grids and pilot observations.
+
+Reproducibility contract: a dataset is a sequence of chunks of
+``scenario.chunk_size`` grids; chunk *k* is generated from seeds derived from
+``(scenario.seed, k)`` only. Any batch size, shard split or resumption
+therefore yields bit-identical data on a given device type, and the first N
+grids of a larger dataset equal an N-grid dataset.
+
+Per chunk, in this fixed order, our generator draws: model index per sample,
+uniforms for delay spread / speed / SNR, the pilot noise; then each model's
+sampler draws its fading from Sionna's generator (seeded for the chunk; its
+previous state is restored afterwards).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+
+import numpy as np
+import torch
+from sionna.phy import config as sionna_config
+
+from chanest.batch import Batch
+from chanest.channels import SPEED_OF_LIGHT, ChannelSampler, make_sampler
+from chanest.config import RayleighModel, Scenario
+from chanest.grid import pilot_indices, pilot_mask, pilot_values
+
+__all__ = ["Simulator", "chunk_seeds"]
+
+
+def chunk_seeds(seed: int, chunk: int) -> tuple[int, int]:
+    """Two independent 63-bit seeds (ours, Sionna's) for chunk ``chunk`` of ``seed``."""
+    state = np.random.SeedSequence(seed, spawn_key=(chunk,)).generate_state(2, np.uint64)
+    return int(state[0] >> np.uint64(1)), int(state[1] >> np.uint64(1))
+
+
+@contextlib.contextmanager
+def _sionna_rng_seeded(device: str, seed: int):
+    """Seed Sionna's generator for ``device`` and restore its state on exit."""
+    gen = sionna_config.torch_rng(device)
+    saved = gen.get_state()
+    gen.manual_seed(seed)
+    try:
+        yield
+    finally:
+        gen.set_state(saved)
+
+
+class Simulator:
+    """Generates :class:`Batch` es for a scenario on one device.
+
+    Attributes:
+        mask: [S, F] bool pilot mask (numpy).
+        pilot_idx: [P] flat row-major pilot indices (numpy).
+        pilots: [P] complex64 pilot symbols x_p (numpy).
+        samplers: one :class:`ChannelSampler` per model entry.
+        labels: model label per entry.
+    """
+
+    def __init__(self, scenario: Scenario, device: str = "cpu"):
+        self.scenario = scenario
+        self.device = device
+        grid, chan = scenario.grid, scenario.channel
+        self.mask = pilot_mask(scenario.pilots, grid)
+        self.pilot_idx = pilot_indices(self.mask)
+        self.pilots = pilot_values(scenario.pilots.values, len(self.pilot_idx), scenario.seed)
+        self.samplers: list[ChannelSampler] = [
+            make_sampler(m, grid, chan.num_rx_antennas, device) for m in chan.models]
+        self.labels = [s.label for s in self.samplers]
+        self._build_tables()
+
+    def _build_tables(self) -> None:
+        models = self.scenario.channel.models
+        dev, fc = self.device, self.scenario.grid.carrier_frequency
+        weights = torch.tensor([m.weight for m in models], dtype=torch.float64)
+        self._weights = (weights / weights.sum()).to(dev)
+        ds_lo, ds_hi, mob_lo, mob_hi, is_speed, flat = [], [], [], [], [], []
+        for m, s in zip(models, self.samplers):
+            if s.scales_delay_spread:
+                lo, hi = (v * 1e-9 for v in m.delay_spread_ns)
+            else:  # fixed profile: record its own RMS delay spread
+                from chanest.profiles import rms_delay_spread
+                lo = hi = rms_delay_spread(s.profile.delays, s.profile.powers)
+            ds_lo.append(lo)
+            ds_hi.append(hi)
+            rng = m.doppler_hz if m.doppler_hz is not None else m.speed_mps
+            mob_lo.append(rng[0])
+            mob_hi.append(rng[1])
+            is_speed.append(m.doppler_hz is None)
+            flat.append(isinstance(m, RayleighModel))
+        t = lambda v, dt=torch.float64: torch.tensor(v, dtype=dt, device=dev)  # noqa: E731
+        self._ds_lo, self._ds_hi = t(ds_lo), t(ds_hi)
+        self._mob_lo, self._mob_hi = t(mob_lo), t(mob_hi)
+        self._is_speed, self._flat = t(is_speed, torch.bool), t(flat, torch.bool)
+        self._speed_to_doppler = fc / SPEED_OF_LIGHT
+        self._pilot_idx_t = torch.as_tensor(self.pilot_idx, device=dev)
+        self._pilots_t = torch.as_tensor(self.pilots, device=dev)
+
+    @property
+    def chunk_size(self) -> int:
+        return self.scenario.chunk_size
+
+    def num_chunks(self, num_samples: int) -> int:
+        return math.ceil(num_samples / self.chunk_size)
+
+    def chunk(self, k: int) -> Batch:
+        """Chunk ``k``: ``chunk_size`` grids, a function of (seed, k) only."""
+        sc, B = self.scenario, self.chunk_size
+        grid, L = sc.grid, sc.channel.num_rx_antennas
+        S, F, P = grid.num_symbols, grid.num_subcarriers, len(self.pilot_idx)
+        dev = self.device
+        ours, theirs = chunk_seeds(sc.seed, k)
+        gen = torch.Generator(device=dev).manual_seed(ours)
+
+        model = torch.multinomial(self._weights, B, replacement=True, generator=gen)  # [B]
+        u = torch.rand(3, B, generator=gen, device=dev, dtype=torch.float64)  # [3, B]
+        noise = torch.randn(B, L, P, generator=gen, device=dev, dtype=torch.complex64)  # CN(0,1)
+
+        ds = self._ds_lo[model] + u[0] * (self._ds_hi[model] - self._ds_lo[model])  # [B] s
+        mob = self._mob_lo[model] + u[1] * (self._mob_hi[model] - self._mob_lo[model])
+        is_speed = self._is_speed[model]
+        doppler = torch.where(is_speed, mob * self._speed_to_doppler, mob)  # [B] Hz
+        speed = torch.where(is_speed, mob, mob / self._speed_to_doppler)
+        flat = self._flat[model]
+        doppler = torch.where(flat, torch.zeros_like(doppler), doppler)
+        speed = torch.where(flat, torch.zeros_like(speed), speed)
+        snr_db = self._snr_db(k, u[2])  # [B]
+
+        h = torch.empty(B, L, S, F, dtype=torch.complex64, device=dev)  # [B, L, S, F]
+        with _sionna_rng_seeded(dev, theirs):
+            for m, sampler in enumerate(self.samplers):
+                idx = torch.nonzero(model == m).squeeze(1)
+                if idx.numel():
+                    h[idx] = sampler(ds[idx], doppler[idx], gen)
+
+        no = torch.pow(10.0, -snr_db / 10.0)  # [B]
+        h_p = h.reshape(B, L, S * F)[..., self._pilot_idx_t]  # [B, L, P]
+        y = h_p * self._pilots_t + torch.sqrt(no).to(torch.float32)[:, None, None] * noise
+        return Batch(h=h, y=y, no=no.float(), snr_db=snr_db.float(), model=model,
+                     delay_spread=ds.float(), doppler=doppler.float(), speed=speed.float())
+
+    def _snr_db(self, k: int, u: torch.Tensor) -> torch.Tensor:
+        noise = self.scenario.noise
+        if noise.snr_db_range is not None:
+            lo, hi = noise.snr_db_range
+            return lo + u * (hi - lo)
+        # List mode: cycle by global sample index, so every SNR has an equal share.
+        values = torch.tensor(noise.snr_db, dtype=torch.float64, device=self.device)
+        index = (k * self.chunk_size + torch.arange(len(u), device=self.device)) % len(values)
+        return values[index]
+
+    def generate(self, num_samples: int, start: int = 0) -> Batch:
+        """Grids ``start … start+num_samples-1`` of the dataset (whole chunks, then sliced)."""
+        first, last = start // self.chunk_size, (start + num_samples - 1) // self.chunk_size
+        batch = Batch.cat([self.chunk(k) for k in range(first, last + 1)])
+        offset = start - first * self.chunk_size
+        return batch[offset:offset + num_samples]

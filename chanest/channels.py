@@ -34,7 +34,7 @@ from sionna.phy.channel.tr38901 import CDL, TDL, AntennaArray
 
 from chanest.config import CDLModel, GridConfig, PDPModel, RayleighModel, TDLModel
 from chanest.grid import subcarrier_frequencies
-from chanest.profiles import TapProfile, pdp_table_profile
+from chanest.profiles import TapProfile, pdp_table_profile, rms_delay_spread
 
 __all__ = ["ChannelSampler", "make_sampler", "model_label", "SPEED_OF_LIGHT"]
 
@@ -69,6 +69,8 @@ class ChannelSampler:
         self._model = self._build()
         self.profile = self._profile()
         self.scales_delay_spread = self.profile.scale_delays
+        self.delay_spread_range = self._delay_spread_range()
+        self.doppler_range = self._doppler_range()
 
     # -- construction -------------------------------------------------------
     def _build(self):
@@ -115,6 +117,23 @@ class ChannelSampler:
                 powers[0] += k / (1.0 + k)
             return TapProfile(label, delays, powers, scale_delays=True, los_power=k / (1.0 + k))
         return TapProfile(label, np.zeros(1), np.ones(1), scale_delays=False)
+
+    def _delay_spread_range(self) -> tuple[float, float]:
+        """(lo, hi) RMS delay spread [s]: drawn uniformly if scalable, else the profile's own."""
+        if self.scales_delay_spread:
+            lo, hi = self.cfg.delay_spread_ns
+            return lo * 1e-9, hi * 1e-9
+        ds = rms_delay_spread(self.profile.delays, self.profile.powers)
+        return ds, ds
+
+    def _doppler_range(self) -> tuple[float, float]:
+        """(lo, hi) maximum Doppler [Hz], drawn uniformly (block fading: 0)."""
+        if isinstance(self.cfg, RayleighModel):
+            return 0.0, 0.0
+        if self.cfg.doppler_hz is not None:
+            return tuple(self.cfg.doppler_hz)
+        scale = self.grid.carrier_frequency / SPEED_OF_LIGHT
+        return self.cfg.speed_mps[0] * scale, self.cfg.speed_mps[1] * scale
 
     # -- sampling -----------------------------------------------------------
     def __call__(self, delay_spread: torch.Tensor, doppler: torch.Tensor,

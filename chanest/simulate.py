@@ -23,7 +23,7 @@ from sionna.phy import config as sionna_config
 
 from chanest.batch import Batch
 from chanest.channels import SPEED_OF_LIGHT, ChannelSampler, make_sampler
-from chanest.config import RayleighModel, Scenario
+from chanest.config import Scenario
 from chanest.grid import pilot_indices, pilot_mask, pilot_values
 
 __all__ = ["Simulator", "chunk_seeds"]
@@ -71,29 +71,14 @@ class Simulator:
         self._build_tables()
 
     def _build_tables(self) -> None:
-        models = self.scenario.channel.models
-        dev, fc = self.device, self.scenario.grid.carrier_frequency
-        weights = torch.tensor([m.weight for m in models], dtype=torch.float64)
+        dev = self.device
+        weights = torch.tensor([m.weight for m in self.scenario.channel.models],
+                               dtype=torch.float64)
         self._weights = (weights / weights.sum()).to(dev)
-        ds_lo, ds_hi, mob_lo, mob_hi, is_speed, flat = [], [], [], [], [], []
-        for m, s in zip(models, self.samplers):
-            if s.scales_delay_spread:
-                lo, hi = (v * 1e-9 for v in m.delay_spread_ns)
-            else:  # fixed profile: record its own RMS delay spread
-                from chanest.profiles import rms_delay_spread
-                lo = hi = rms_delay_spread(s.profile.delays, s.profile.powers)
-            ds_lo.append(lo)
-            ds_hi.append(hi)
-            rng = m.doppler_hz if m.doppler_hz is not None else m.speed_mps
-            mob_lo.append(rng[0])
-            mob_hi.append(rng[1])
-            is_speed.append(m.doppler_hz is None)
-            flat.append(isinstance(m, RayleighModel))
-        t = lambda v, dt=torch.float64: torch.tensor(v, dtype=dt, device=dev)  # noqa: E731
-        self._ds_lo, self._ds_hi = t(ds_lo), t(ds_hi)
-        self._mob_lo, self._mob_hi = t(mob_lo), t(mob_hi)
-        self._is_speed, self._flat = t(is_speed, torch.bool), t(flat, torch.bool)
-        self._speed_to_doppler = fc / SPEED_OF_LIGHT
+        table = lambda rows: torch.tensor(rows, dtype=torch.float64, device=dev)  # noqa: E731
+        self._ds = table([s.delay_spread_range for s in self.samplers])  # [M, 2] s
+        self._fd = table([s.doppler_range for s in self.samplers])  # [M, 2] Hz
+        self._doppler_per_speed = self.scenario.grid.carrier_frequency / SPEED_OF_LIGHT
         self._pilot_idx_t = torch.as_tensor(self.pilot_idx, device=dev)
         self._pilots_t = torch.as_tensor(self.pilots, device=dev)
 
@@ -117,14 +102,13 @@ class Simulator:
         u = torch.rand(3, B, generator=gen, device=dev, dtype=torch.float64)  # [3, B]
         noise = torch.randn(B, L, P, generator=gen, device=dev, dtype=torch.complex64)  # CN(0,1)
 
-        ds = self._ds_lo[model] + u[0] * (self._ds_hi[model] - self._ds_lo[model])  # [B] s
-        mob = self._mob_lo[model] + u[1] * (self._mob_hi[model] - self._mob_lo[model])
-        is_speed = self._is_speed[model]
-        doppler = torch.where(is_speed, mob * self._speed_to_doppler, mob)  # [B] Hz
-        speed = torch.where(is_speed, mob, mob / self._speed_to_doppler)
-        flat = self._flat[model]
-        doppler = torch.where(flat, torch.zeros_like(doppler), doppler)
-        speed = torch.where(flat, torch.zeros_like(speed), speed)
+        # Uniform draws within each sample's model ranges (speed ∝ Doppler, so a
+        # uniform speed range is a uniform Doppler range).
+        ds_lo, ds_hi = self._ds[model].unbind(-1)  # [B] s
+        fd_lo, fd_hi = self._fd[model].unbind(-1)  # [B] Hz
+        ds = ds_lo + u[0] * (ds_hi - ds_lo)
+        doppler = fd_lo + u[1] * (fd_hi - fd_lo)
+        speed = doppler / self._doppler_per_speed
         snr_db = self._snr_db(k, u[2])  # [B]
 
         h = torch.empty(B, L, S, F, dtype=torch.complex64, device=dev)  # [B, L, S, F]

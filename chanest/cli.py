@@ -1,0 +1,40 @@
+"""The ``chanest`` command group (also ``python cli.py``).
+
+Commands are thin: parse arguments, call the library, print. Library errors
+for bad input (:class:`~chanest.config.ConfigError`) become one line on
+stderr and exit code 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from chanest.commands.info import info_command
+from chanest.commands.inspect import inspect_command
+from chanest.commands.simulate import simulate_command
+from chanest.config import ConfigError
+from chanest.versions import __version__
+
+__all__ = ["main"]
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ConfigError as err:
+            click.echo(f"Error: {err}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="chanest")
+def main() -> None:
+    """chanest: simulate OFDM pilot grids, evaluate channel estimators, plot NMSE vs SNR."""
+
+
+main.add_command(simulate_command)
+main.add_command(info_command)
+main.add_command(inspect_command)

@@ -1,0 +1,45 @@
+"""``info``: grid presets, pilot patterns and channel models."""
+
+from __future__ import annotations
+
+import click
+
+from chanest.config import GRID_PRESETS, Scenario
+from chanest.grid import PILOT_PATTERNS
+from chanest.profiles import PDP_TABLES, pdp_table_profile, rms_delay_spread
+
+_MODELS = {
+    "tdl": "3GPP TR 38.901 TDL-A…E (scalable, delay_spread_ns range drawn per sample) and "
+           "TS 38.101-4 A10/A30/B100/C60/C300/D10/D30 (fixed delays)",
+    "cdl": "3GPP TR 38.901 CDL-A…E, uplink SISO/SIMO, isotropic antennas, "
+           "half-wavelength ULA at the receiver",
+    "pdp": "tabulated PDP with Jakes Doppler: " + ", ".join(PDP_TABLES),
+    "rayleigh": "Rayleigh block fading (one flat tap, constant over the grid)",
+}
+
+
+@click.command("info")
+@click.option("--default-config", is_flag=True,
+              help="Print the embedded default scenario as YAML and exit.")
+def info_command(default_config):
+    """List grid presets, pilot patterns and channel models."""
+    if default_config:
+        click.echo(Scenario().to_yaml(), nl=False)
+        return
+    click.echo("Grid presets (grid.preset):")
+    for name, p in GRID_PRESETS.items():
+        click.echo(f"  {name:<11} {p['num_subcarriers']:>4} subcarriers x "
+                   f"{p['num_symbols']} symbols, {p['subcarrier_spacing'] / 1e3:g} kHz, "
+                   f"fc {p['carrier_frequency'] / 1e9:g} GHz")
+    click.echo("\nPilot patterns (pilots.pattern):")
+    for name, desc in PILOT_PATTERNS.items():
+        click.echo(f"  {name:<14} {desc}")
+    click.echo("\nChannel models (channel.models[].model):")
+    for name, desc in _MODELS.items():
+        click.echo(f"  {name:<9} {desc}")
+    click.echo("\nTabulated PDPs (pdp profile: taps, RMS delay spread, max excess delay):")
+    for name in PDP_TABLES:
+        prof = pdp_table_profile(name)
+        click.echo(f"  {name:<5} {len(prof.delays)} taps, "
+                   f"{rms_delay_spread(prof.delays, prof.powers) * 1e9:6.1f} ns, "
+                   f"{prof.delays[-1] * 1e9:6.0f} ns")

@@ -133,7 +133,8 @@ class ChannelSampler:
         if self.cfg.doppler_hz is not None:
             return tuple(self.cfg.doppler_hz)
         scale = self.grid.carrier_frequency / SPEED_OF_LIGHT
-        return self.cfg.speed_mps[0] * scale, self.cfg.speed_mps[1] * scale
+        lo, hi = self.cfg.speed_mps
+        return lo * scale, hi * scale
 
     # -- sampling -----------------------------------------------------------
     def __call__(self, delay_spread: torch.Tensor, doppler: torch.Tensor,

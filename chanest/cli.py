@@ -21,12 +21,22 @@ __all__ = ["main"]
 
 
 class _Group(click.Group):
-    def invoke(self, ctx: click.Context):
+    """Reports every input error as one line ``Error: ...`` on stderr, exit code 2."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
+             **extra):
         try:
-            return super().invoke(ctx)
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except ConfigError as err:
             click.echo(f"Error: {err}", err=True)
             sys.exit(2)
+        except click.ClickException as err:
+            click.echo(f"Error: {err.format_message()}", err=True)
+            sys.exit(err.exit_code)
+        except click.exceptions.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

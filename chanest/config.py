@@ -63,7 +63,6 @@ def _as_range(value: Any) -> Any:
 
 
 Range = Annotated[tuple[float, float], BeforeValidator(_as_range)]
-NonNegRange = Annotated[Range, Field()]
 
 # ---------------------------------------------------------------------------
 # Grid
@@ -181,13 +180,24 @@ PilotConfig = Annotated[
 
 
 class _ModelBase(_Strict):
+    """Mobility: ``speed_mps`` or ``doppler_hz`` (maximum Doppler), drawn uniformly per
+    sample; static (speed 0) if neither is given."""
+
     weight: float = Field(default=1.0, gt=0)
-    speed_mps: Range = (0.0, 0.0)
+    speed_mps: Range | None = None
     doppler_hz: Range | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_mobility(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("speed_mps") is None \
+                and data.get("doppler_hz") is None:
+            return {**data, "speed_mps": (0.0, 0.0)}
+        return data
 
     @model_validator(mode="after")
     def _check_mobility(self) -> "_ModelBase":
-        if self.doppler_hz is not None and "speed_mps" in self.model_fields_set:
+        if self.doppler_hz is not None and self.speed_mps is not None:
             raise ValueError("give either speed_mps or doppler_hz, not both")
         for name in ("speed_mps", "doppler_hz"):
             rng = getattr(self, name)
@@ -207,14 +217,23 @@ class TDLModel(_ModelBase):
 
     model: Literal["tdl"]
     profile: _TDL_PROFILES = "A"
-    delay_spread_ns: Range = (100.0, 100.0)
+    delay_spread_ns: Range | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_ds(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("profile", "A") not in _TDL_FIXED \
+                and data.get("delay_spread_ns") is None:
+            return {**data, "delay_spread_ns": (100.0, 100.0)}
+        return data
 
     @model_validator(mode="after")
     def _check_ds(self) -> "TDLModel":
-        if self.delay_spread_ns[0] <= 0:
+        if self.profile in _TDL_FIXED:
+            if self.delay_spread_ns is not None:
+                raise ValueError(f"delay_spread_ns is fixed by profile {self.profile}; remove it")
+        elif self.delay_spread_ns[0] <= 0:
             raise ValueError("delay_spread_ns must be > 0")
-        if self.profile in _TDL_FIXED and "delay_spread_ns" in self.model_fields_set:
-            raise ValueError(f"delay_spread_ns is fixed by profile {self.profile}; remove it")
         return self
 
 
@@ -278,6 +297,9 @@ class ChannelConfig(_Strict):
 # ---------------------------------------------------------------------------
 
 
+DEFAULT_SNR_DB = [0.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0]
+
+
 class NoiseConfig(_Strict):
     """SNR per sample: cycled through ``snr_db`` (balanced) or uniform in ``snr_db_range``.
 
@@ -285,13 +307,21 @@ class NoiseConfig(_Strict):
     """
 
     snr_db: Annotated[list[Annotated[float, Field(ge=-50, le=100)]],
-                      Field(min_length=1)] = [0.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0]
+                      Field(min_length=1)] | None = None
     snr_db_range: Range | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_snrs(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("snr_db") is None \
+                and data.get("snr_db_range") is None:
+            return {**data, "snr_db": DEFAULT_SNR_DB}
+        return data
 
     @model_validator(mode="after")
     def _one_mode(self) -> "NoiseConfig":
         if self.snr_db_range is not None:
-            if "snr_db" in self.model_fields_set:
+            if self.snr_db is not None:
                 raise ValueError("give either snr_db (a list) or snr_db_range, not both")
             lo, hi = self.snr_db_range
             if lo < -50 or hi > 100:

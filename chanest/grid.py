@@ -101,8 +101,14 @@ def _dmrs_mask(cfg, grid: GridConfig) -> np.ndarray:
         pattern = PUSCHPilotPattern([pusch])
     except (ValueError, AssertionError) as err:
         raise ConfigError(f"pilots: invalid DM-RS configuration ({err})") from None
-    # Sionna mask: [num_tx, num_streams, S, F]; 1 = pilot RE
-    return np.asarray(pattern.mask[0, 0].cpu()).astype(bool)
+    # Sionna's mask [num_tx, num_streams, S, F] also marks the REs of the other CDM
+    # group (kept free of data, zero pilot); only REs with a nonzero pilot are pilots.
+    # Its pilots follow the row-major order of the mask.
+    mask = np.asarray(pattern.mask[0, 0].cpu()).astype(bool)
+    nonzero = np.abs(np.asarray(pattern.pilots[0, 0].cpu())) > 0
+    out = np.zeros(mask.size, dtype=bool)
+    out[np.flatnonzero(mask)[nonzero]] = True
+    return out.reshape(mask.shape)
 
 
 def _file_mask(cfg, grid: GridConfig) -> np.ndarray:

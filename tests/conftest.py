@@ -1,0 +1,34 @@
+"""Shared fixtures: fixed seeds, small scenarios, a CLI runner."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+
+from chanest.config import parse_config
+
+
+@pytest.fixture(autouse=True)
+def _fixed_seeds():
+    """Tests never depend on global RNG state left by another test."""
+    torch.manual_seed(1234)
+    np.random.seed(1234)
+
+
+@pytest.fixture
+def scenario():
+    """Factory: ``scenario(**overrides)`` -> a validated Scenario with small chunks."""
+
+    def make(**overrides):
+        data = {"chunk_size": 32}
+        data.update(overrides)
+        return parse_config(data)
+
+    return make
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()

@@ -1,0 +1,122 @@
+"""HDF5 datasets: round trip, batch-size/shard/resume invariance, refusal of bad files."""
+
+import h5py
+import numpy as np
+import pytest
+import torch
+
+from chanest.config import ConfigError
+from chanest.dataset import DatasetWriter, ShardSpec, open_dataset, parse_shard
+from chanest.simulate import Simulator
+
+
+def write(path, sim, n, batch_size=None, shard=ShardSpec(), **kw):
+    writer = DatasetWriter(path, sim, n, shard, **kw)
+    for _ in writer.run(batch_size or sim.chunk_size):
+        pass
+    return path
+
+
+def arrays(path_or_paths):
+    with open_dataset(path_or_paths) as ds:
+        b = ds.read()
+        return {k: getattr(b, k).numpy() for k in b.__dataclass_fields__}
+
+
+def assert_same(a, b):
+    assert a.keys() == b.keys()
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+
+
+def test_round_trip_matches_simulator(tmp_path, scenario):
+    sim = Simulator(scenario(channel={"model": "tdl", "profile": "A", "num_rx_antennas": 2}))
+    write(tmp_path / "d.h5", sim, 70)
+    ref = sim.generate(70)
+    with open_dataset(tmp_path / "d.h5") as ds:
+        assert len(ds) == 70 and ds.scenario == sim.scenario
+        assert np.array_equal(ds.mask, sim.mask) and np.array_equal(ds.pilots, sim.pilots)
+        assert ds.labels == ["tdl-A"] and ds.profiles[0].scale_delays
+        b = ds.read(10, 45)
+        assert b.h.shape == (35, 2, 14, 72) and b.y.shape == (35, 2, 48)
+        assert torch.equal(b.h, ref.h[10:45]) and torch.equal(b.y, ref.y[10:45])
+        assert ds.attrs["schema_version"] == 1 and ds.attrs["sionna_version"]
+        assert sum(len(x) for x in ds.iter_batches(16)) == 70
+    assert not (tmp_path / "d.h5.partial").exists()
+
+
+def test_data_do_not_depend_on_batch_size(tmp_path, scenario):
+    sim = Simulator(scenario())
+    write(tmp_path / "a.h5", sim, 200, batch_size=32)
+    write(tmp_path / "b.h5", sim, 200, batch_size=128)
+    assert_same(arrays(tmp_path / "a.h5"), arrays(tmp_path / "b.h5"))
+
+
+def test_shards_read_back_as_the_whole(tmp_path, scenario):
+    sim = Simulator(scenario())
+    write(tmp_path / "full.h5", sim, 230)
+    for i in range(3):
+        write(tmp_path / f"part-{i}.h5", sim, 230, shard=ShardSpec(i, 3))
+    assert_same(arrays(tmp_path / "full.h5"), arrays(str(tmp_path / "part-*.h5")))
+    # order of the list does not matter
+    parts = [tmp_path / f"part-{i}.h5" for i in (2, 0, 1)]
+    assert_same(arrays(tmp_path / "full.h5"), arrays(parts))
+
+
+def test_resume_after_interruption_is_bit_identical(tmp_path, scenario):
+    sim = Simulator(scenario())
+    write(tmp_path / "straight.h5", sim, 300)
+    out = tmp_path / "resumed.h5"
+    run = DatasetWriter(out, sim, 300).run(64)
+    next(run)  # initial progress report
+    next(run), next(run)  # two batches written, then the process "dies"
+    run.close()
+    assert (tmp_path / "resumed.h5.partial").exists() and not out.exists()
+    with pytest.raises(ConfigError, match="incomplete|not found"):
+        open_dataset(out)
+    writer = DatasetWriter(out, sim, 300)
+    progress = list(writer.run(64))
+    assert progress[0][0] == 128  # resumed from the two completed batches
+    assert_same(arrays(tmp_path / "straight.h5"), arrays(out))
+
+
+def test_partial_from_another_run_is_refused(tmp_path, scenario):
+    out = tmp_path / "x.h5"
+    run = DatasetWriter(out, Simulator(scenario(seed=1)), 100).run(32)
+    next(run), next(run)
+    run.close()
+    with pytest.raises(ConfigError, match="different run"):
+        write(out, Simulator(scenario(seed=2)), 100)
+
+
+def test_refuses_foreign_and_mismatched_files(tmp_path, scenario):
+    (tmp_path / "text.h5").write_text("not hdf5")
+    with pytest.raises(ConfigError, match="not a readable HDF5 file"):
+        open_dataset(tmp_path / "text.h5")
+    with h5py.File(tmp_path / "other.h5", "w") as f:
+        f["x"] = np.zeros(3)
+    with pytest.raises(ConfigError, match="not a chanest dataset"):
+        open_dataset(tmp_path / "other.h5")
+    write(tmp_path / "s1.h5", Simulator(scenario(seed=1)), 40)
+    write(tmp_path / "s2.h5", Simulator(scenario(seed=2)), 40)
+    with pytest.raises(ConfigError, match="different scenarios"):
+        open_dataset([tmp_path / "s1.h5", tmp_path / "s2.h5"])
+    with pytest.raises(ConfigError, match="overlap"):
+        open_dataset([tmp_path / "s1.h5", tmp_path / "s1.h5"])
+    with pytest.raises(ConfigError, match="no file matches"):
+        open_dataset(str(tmp_path / "nothing-*.h5"))
+
+
+def test_parse_shard():
+    assert parse_shard("1/4") == ShardSpec(1, 4)
+    for bad in ("4/4", "-1/2", "a/b", "1", "1/0"):
+        with pytest.raises(ConfigError, match="--shard"):
+            parse_shard(bad)
+
+
+def test_large_dataset_is_streamed(tmp_path, scenario):
+    """Writing never holds more than one batch: the h5 'h' dataset is chunked on disk."""
+    sim = Simulator(scenario())
+    write(tmp_path / "d.h5", sim, 96)
+    with h5py.File(tmp_path / "d.h5") as f:
+        assert f["h"].chunks is not None and f["h"].chunks[0] <= sim.chunk_size

@@ -363,14 +363,23 @@ class Scenario(_Strict):
         return hashlib.sha256(blob).hexdigest()
 
 
+def _union_tags() -> set[str]:
+    """Discriminator values that pydantic inserts into error locations."""
+    tags: set[str] = set()
+    for union in (PilotConfig, ChannelModelConfig):
+        for member in union.__origin__.__args__:
+            key = "pattern" if "pattern" in member.model_fields else "model"
+            tags |= set(member.model_fields[key].annotation.__args__)
+    return tags
+
+
 def _loc_to_str(loc: tuple) -> str:
-    out = ""
-    for part in loc:
+    tags, out = _union_tags(), ""
+    for i, part in enumerate(loc):
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in ("function-after", "function-before") or str(part).startswith(
-                ("function-", "list[", "tuple[", "constrained-")):
-            continue
+        elif part in tags and i > 0 and (isinstance(loc[i - 1], int) or loc[i - 1] == "pilots"):
+            continue  # the union member, not a field
         else:
             out += ("." if out else "") + str(part)
     return out
@@ -379,11 +388,7 @@ def _loc_to_str(loc: tuple) -> str:
 def format_validation_error(err: ValidationError, prefix: str = "") -> str:
     """One line: ``field.path: what is allowed (got value)``."""
     first = err.errors()[0]
-    loc = _loc_to_str(tuple(p for p in first["loc"]
-                            if not (isinstance(p, str) and p in
-                                    {"TDLModel", "CDLModel", "PDPModel", "RayleighModel"}
-                                    or isinstance(p, str) and p.endswith("Pilots"))))
-    loc = ".".join(p for p in [prefix, loc] if p) or "config"
+    loc = ".".join(p for p in [prefix, _loc_to_str(tuple(first["loc"]))] if p) or "config"
     msg = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         msg = "unknown field"

@@ -94,15 +94,25 @@ class DatasetWriter:
 
     Usage::
 
-        writer = DatasetWriter(path, simulator, num_samples, shard)
-        for done, total in writer.run(batch_size): ...   # progress
+        writer = DatasetWriter(path, simulator, num_samples, shard, batch_size)
+        for done, total in writer.run(): ...   # progress
         writer.path  # final file
+
+    ``batch_size`` (grids per write, a multiple of the chunk size; default one
+    chunk) changes memory use and write granularity, never the data.
     """
 
     def __init__(self, path: str | Path, simulator, num_samples: int,
-                 shard: ShardSpec = ShardSpec(), overwrite: bool = False):
+                 shard: ShardSpec = ShardSpec(), batch_size: int | None = None,
+                 overwrite: bool = False):
         if num_samples < 1:
             raise ConfigError(f"--num-samples: must be >= 1, got {num_samples}")
+        c = simulator.chunk_size
+        batch_size = c if batch_size is None else batch_size
+        if batch_size < 1 or batch_size % c:
+            raise ConfigError(f"--batch-size: must be a positive multiple of the chunk size "
+                              f"({c}), got {batch_size}")
+        self.chunks_per_write = batch_size // c
         self.path = Path(path)
         self.partial = self.path.with_name(self.path.name + ".partial")
         self.sim = simulator
@@ -182,13 +192,9 @@ class DatasetWriter:
         return f
 
     # -- main loop ----------------------------------------------------------
-    def run(self, batch_size: int) -> Iterator[tuple[int, int]]:
-        """Generate missing chunks; yields (grids done, grids total) after each write."""
-        c = self.sim.chunk_size
-        if batch_size < 1 or batch_size % c:
-            raise ConfigError(f"--batch-size: must be a positive multiple of the chunk size "
-                              f"({c}), got {batch_size}")
-        per_batch = batch_size // c
+    def run(self) -> Iterator[tuple[int, int]]:
+        """Generate missing chunks; yields (grids done, grids total) first and after each write."""
+        per_batch = self.chunks_per_write
         with self._open() as f:
             done = f["chunks_done"][:]
             todo = [self.first_chunk + j for j in np.flatnonzero(~done)]

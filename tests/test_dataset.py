@@ -11,8 +11,8 @@ from chanest.simulate import Simulator
 
 
 def write(path, sim, n, batch_size=None, shard=ShardSpec(), **kw):
-    writer = DatasetWriter(path, sim, n, shard, **kw)
-    for _ in writer.run(batch_size or sim.chunk_size):
+    writer = DatasetWriter(path, sim, n, shard, batch_size, **kw)
+    for _ in writer.run():
         pass
     return path
 
@@ -67,22 +67,22 @@ def test_resume_after_interruption_is_bit_identical(tmp_path, scenario):
     sim = Simulator(scenario())
     write(tmp_path / "straight.h5", sim, 300)
     out = tmp_path / "resumed.h5"
-    run = DatasetWriter(out, sim, 300).run(64)
+    run = DatasetWriter(out, sim, 300, batch_size=64).run()
     next(run)  # initial progress report
     next(run), next(run)  # two batches written, then the process "dies"
     run.close()
     assert (tmp_path / "resumed.h5.partial").exists() and not out.exists()
     with pytest.raises(ConfigError, match="incomplete|not found"):
         open_dataset(out)
-    writer = DatasetWriter(out, sim, 300)
-    progress = list(writer.run(64))
+    writer = DatasetWriter(out, sim, 300, batch_size=64)
+    progress = list(writer.run())
     assert progress[0][0] == 128  # resumed from the two completed batches
     assert_same(arrays(tmp_path / "straight.h5"), arrays(out))
 
 
 def test_partial_from_another_run_is_refused(tmp_path, scenario):
     out = tmp_path / "x.h5"
-    run = DatasetWriter(out, Simulator(scenario(seed=1)), 100).run(32)
+    run = DatasetWriter(out, Simulator(scenario(seed=1)), 100, batch_size=32).run()
     next(run), next(run)
     run.close()
     with pytest.raises(ConfigError, match="different run"):

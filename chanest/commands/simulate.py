@@ -50,14 +50,14 @@ def simulate_command(config_path, num_samples, out, device, batch_size, shard, o
         raise ConfigError(f"--out: {out.parent} is not a directory")
     batch_size = batch_size or 16 * scenario.chunk_size
     sim = Simulator(scenario, device=dev)
-    writer = DatasetWriter(out, sim, num_samples, shard_spec, overwrite=overwrite)
+    writer = DatasetWriter(out, sim, num_samples, shard_spec, batch_size, overwrite=overwrite)
     out.parent.mkdir(parents=True, exist_ok=True)
 
     start, first_done = time.perf_counter(), None
     bar = tqdm(total=writer.num_samples, unit="grid", unit_scale=True, disable=quiet,
                desc=out.name, dynamic_ncols=True)
     try:
-        for done, _total in writer.run(batch_size):
+        for done, _total in writer.run():
             if first_done is None:
                 first_done = done
                 if done:

@@ -14,6 +14,7 @@ import click
 from chanest.commands.info import info_command
 from chanest.commands.inspect import inspect_command
 from chanest.commands.simulate import simulate_command
+from chanest.commands.train import train_command
 from chanest.config import ConfigError
 from chanest.versions import __version__
 
@@ -48,3 +49,4 @@ def main() -> None:
 main.add_command(simulate_command)
 main.add_command(info_command)
 main.add_command(inspect_command)
+main.add_command(train_command)

@@ -115,7 +115,11 @@ SymbolList = Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=1)]
 
 
 class _PilotBase(_Strict):
+    """``values``: pilot symbols, QPSK drawn from ``sequence_seed`` (a property of the
+    system, independent of the data seed) or all ones."""
+
     values: Literal["qpsk", "ones"] = "qpsk"
+    sequence_seed: int = Field(default=0, ge=0, lt=2**63)
 
 
 class ChannelNetPilots(_PilotBase):

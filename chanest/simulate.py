@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import math
 
-import numpy as np
 import torch
 from sionna.phy import config as sionna_config
 
@@ -25,14 +24,9 @@ from chanest.batch import Batch
 from chanest.channels import SPEED_OF_LIGHT, ChannelSampler, make_sampler
 from chanest.config import Scenario
 from chanest.grid import pilot_indices, pilot_mask, pilot_values
+from chanest.seeding import chunk_seeds
 
 __all__ = ["Simulator", "chunk_seeds"]
-
-
-def chunk_seeds(seed: int, chunk: int) -> tuple[int, int]:
-    """Two independent 63-bit seeds (ours, Sionna's) for chunk ``chunk`` of ``seed``."""
-    state = np.random.SeedSequence(seed, spawn_key=(chunk,)).generate_state(2, np.uint64)
-    return int(state[0] >> np.uint64(1)), int(state[1] >> np.uint64(1))
 
 
 @contextlib.contextmanager
@@ -64,7 +58,8 @@ class Simulator:
         grid, chan = scenario.grid, scenario.channel
         self.mask = pilot_mask(scenario.pilots, grid)
         self.pilot_idx = pilot_indices(self.mask)
-        self.pilots = pilot_values(scenario.pilots.values, len(self.pilot_idx), scenario.seed)
+        self.pilots = pilot_values(scenario.pilots.values, len(self.pilot_idx),
+                                   scenario.pilots.sequence_seed)
         self.samplers: list[ChannelSampler] = [
             make_sampler(m, grid, chan.num_rx_antennas, device) for m in chan.models]
         self.labels = [s.label for s in self.samplers]

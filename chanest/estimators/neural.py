@@ -1,0 +1,151 @@
+"""Wraps a trained ``nn.Module`` as an :class:`Estimator` (pre- and post-processing).
+
+The same :class:`NeuralFrontEnd` builds model inputs for training and
+inference, so the two cannot drift apart:
+
+1. LS at the pilots, z = y / x_p                                  [B, L, P]
+2. per-(sample, link) normalisation by s = RMS(z) (so the network sees unit-
+   power inputs whatever the SNR and fading level); no_n = no / s²
+3. model input by ``model.input_kind`` (see :mod:`chanest.models`), with the
+   B·L links folded into the batch axis N = B·L
+4. output [N, 2, S, F] → complex, × s                              [B, L, S, F]
+
+``err_var`` comes from the model's error head when it has one (exp of the
+predicted log variance × s²), otherwise from a per-SNR map of the measured
+per-RE error on the validation set stored with the checkpoint (normalised
+units × s²), looked up at the nearest recorded SNR.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from chanest.estimators.base import Estimate, Estimator, GridContext, Observation
+from chanest.estimators.linear import check_unit_pilots
+from chanest.estimators.ls import interpolation_matrix
+
+__all__ = ["NeuralFrontEnd", "NeuralEstimator", "pilot_image_shape", "to_complex",
+           "to_channels"]
+
+_SNR_SCALE = 30.0  # SNR plane = SNR_dB / 30
+
+
+def pilot_image_shape(mask: np.ndarray) -> tuple[int, int]:
+    """(pilot symbols, pilots per symbol) if every pilot symbol has the same count."""
+    counts = mask.sum(axis=1)
+    counts = counts[counts > 0]
+    if len(set(counts.tolist())) != 1:
+        raise ValueError("pilot-image models need the same number of pilots on every pilot "
+                         f"symbol, got counts {sorted(set(counts.tolist()))}")
+    return len(counts), int(counts[0])
+
+
+def to_channels(h: torch.Tensor) -> torch.Tensor:
+    """Complex [..., S, F] → real [..., 2, S, F] (re, im)."""
+    return torch.stack([h.real, h.imag], dim=-3)
+
+
+def to_complex(x: torch.Tensor) -> torch.Tensor:
+    """Real [..., 2, S, F] → complex [..., S, F]."""
+    return torch.complex(x[..., 0, :, :].float(), x[..., 1, :, :].float())
+
+
+class NeuralFrontEnd:
+    """Observation → normalised model input, and model output → complex grid."""
+
+    def __init__(self, ctx: GridContext, input_kind: str, device: str = "cpu"):
+        check_unit_pilots(ctx)
+        self.ctx, self.kind, self.device = ctx, input_kind, device
+        mask = ctx.mask
+        self.S, self.F = mask.shape
+        self.inv_pilots = torch.as_tensor(np.conj(ctx.pilots), dtype=torch.complex64,
+                                          device=device)  # [P] 1/x_p for |x_p| = 1
+        if input_kind == "pilot-image":
+            self.pilot_shape = pilot_image_shape(mask)
+        else:
+            method = "rbf" if input_kind.startswith("interp-rbf") else "linear"
+            w = interpolation_matrix(mask, method)  # [S·F, P]
+            self.interp = torch.as_tensor(w.T, dtype=torch.complex64, device=device)  # [P, S·F]
+        self.mask_plane = torch.as_tensor(mask, dtype=torch.float32, device=device)
+
+    def inputs(self, y: torch.Tensor, no: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Model input and scale.
+
+        Args:
+            y: [B, L, P] received pilots.  no: [B] noise variance.
+
+        Returns:
+            x: [B·L, C, S, F] (or [B·L, 2, Sp, Fp] for pilot images), float32.
+            scale: [B, L] float32 normalisation s.
+        """
+        B, L, P = y.shape
+        z = y * self.inv_pilots  # [B, L, P]
+        scale = torch.sqrt((z.abs() ** 2).mean(dim=-1)).clamp_min(1e-6)  # [B, L]
+        z = (z / scale[..., None]).reshape(B * L, P)  # [N, P]
+        if self.kind == "pilot-image":
+            return to_channels(z.reshape(B * L, *self.pilot_shape)), scale
+        grid = (z @ self.interp).reshape(B * L, self.S, self.F)  # [N, S, F]
+        x = to_channels(grid)  # [N, 2, S, F]
+        if self.kind.endswith("+mask+snr"):
+            no_n = (no[:, None] / scale**2).reshape(B * L)  # [N]
+            snr = (-10 * torch.log10(no_n.clamp_min(1e-12)) / _SNR_SCALE)
+            planes = torch.stack([self.mask_plane.expand(B * L, -1, -1),
+                                  snr[:, None, None].expand(-1, self.S, self.F)], dim=1)
+            x = torch.cat([x, planes], dim=1)  # [N, 4, S, F]
+        return x, scale
+
+    def target(self, h: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+        """True channel [B, L, S, F] → normalised model target [B·L, 2, S, F]."""
+        B, L = h.shape[:2]
+        return to_channels((h / scale[..., None, None]).reshape(B * L, self.S, self.F))
+
+    def outputs(self, out: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+        """Model output [B·L, 2, S, F] → channel estimate [B, L, S, F] complex64."""
+        B, L = scale.shape
+        return to_complex(out).reshape(B, L, self.S, self.F) * scale[..., None, None]
+
+
+class NeuralEstimator(Estimator):
+    """A trained model behind the estimator contract.
+
+    Args:
+        ctx: grid context the model was trained for (mask and pilots must match).
+        model: the network (its ``input_kind`` selects the front end).
+        err_map: optional (snr_db [K], mse [K, S, F]) measured per-RE error in
+            normalised units, used when the model has no error head.
+    """
+
+    def __init__(self, ctx: GridContext, model: nn.Module, device: str = "cpu",
+                 err_map: tuple[np.ndarray, np.ndarray] | None = None, name: str = "neural"):
+        super().__init__(ctx, device)
+        self.name = name
+        self.model = model.to(device).eval()
+        self.front = NeuralFrontEnd(ctx, model.input_kind, device)
+        self.err_map = None
+        if err_map is None and not getattr(model, "has_err_head", False):
+            raise ValueError("a neural estimator needs an error head or a measured error map")
+        if err_map is not None:
+            snrs, mse = err_map
+            self.err_map = (torch.as_tensor(snrs, dtype=torch.float32, device=device),
+                            torch.as_tensor(mse, dtype=torch.float32, device=device))
+
+    @torch.no_grad()
+    def estimate(self, obs: Observation) -> Estimate:
+        x, scale = self.front.inputs(obs.y.to(self.device), obs.no.to(self.device))
+        out = self.model(x)
+        logvar = None
+        if isinstance(out, tuple):
+            out, logvar = out
+        h_hat = self.front.outputs(out, scale)  # [B, L, S, F]
+        B, L, S, F = h_hat.shape
+        s2 = (scale**2)[..., None, None]  # [B, L, 1, 1]
+        if logvar is not None:
+            err = torch.exp(logvar.float()).reshape(B, L, S, F) * s2
+        else:
+            snrs, mse = self.err_map
+            snr = -10 * torch.log10(obs.no.to(self.device).clamp_min(1e-12))  # [B]
+            nearest = torch.argmin((snr[:, None] - snrs[None, :]).abs(), dim=1)  # [B]
+            err = mse[nearest][:, None] * s2  # [B, L, S, F]
+        return Estimate(h_hat=h_hat.to(torch.complex64), err_var=err.float())

@@ -1,0 +1,123 @@
+"""Training experiment configuration (YAML, validated like scenarios).
+
+Example::
+
+    name: cenet-veha
+    seed: 0
+    model: {name: cenet, kwargs: {channels: 32, blocks: 6}}
+    data:
+      simulate: configs/channelnet-veha.yaml   # fresh grids every epoch, or
+      # train: data/train.h5                   # a dataset (file, glob or list)
+      samples_per_epoch: 20000
+      val_samples: 2000                        # or val: data/val.h5
+    train:
+      epochs: 30
+      batch_size: 128
+      lr: 1.0e-3
+
+Simulated training and validation grids use seeds derived from the
+experiment seed, distinct from each other and from the scenario's own seed,
+so they never coincide with a test set simulated from the scenario.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, ValidationError, model_validator
+
+from chanest.config import ConfigError, _Strict, format_validation_error
+
+__all__ = ["ModelSpec", "DataSpec", "StageSpec", "TrainSpec", "Experiment", "load_experiment",
+           "parse_experiment"]
+
+
+class ModelSpec(_Strict):
+    name: str = "cenet"
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+
+
+class DataSpec(_Strict):
+    """Training data: a dataset (``train``) or the simulator (``simulate``)."""
+
+    train: str | list[str] | None = None
+    simulate: str | None = None
+    samples_per_epoch: int = Field(default=20_000, ge=1)
+    val: str | list[str] | None = None
+    val_samples: int = Field(default=2_000, ge=1)
+    snr_db: list[float] | None = Field(
+        default=None, description="train only on these SNRs (one model per SNR)")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "DataSpec":
+        if (self.train is None) == (self.simulate is None):
+            raise ValueError("give exactly one of train (a dataset) or simulate (a scenario "
+                             "YAML)")
+        if self.train is not None and self.val is None:
+            raise ValueError("val: a validation dataset is required with train")
+        return self
+
+
+class StageSpec(_Strict):
+    """One training stage: which part of the model trains, for how many epochs."""
+
+    stage: str = "all"
+    epochs: int = Field(default=30, ge=1)
+
+
+class TrainSpec(_Strict):
+    epochs: int = Field(default=30, ge=1, description="epochs when stages is not given")
+    stages: list[StageSpec] | None = Field(default=None, min_length=1)
+    batch_size: int = Field(default=128, ge=1)
+    optimizer: Literal["adam", "adamw"] = "adam"
+    lr: float = Field(default=1e-3, gt=0)
+    weight_decay: float = Field(default=0.0, ge=0)
+    schedule: Literal["cosine", "plateau", "none"] = "cosine"
+    grad_clip: float | None = Field(default=1.0, gt=0)
+    patience: int | None = Field(default=10, ge=1, description="early-stopping epochs")
+    err_loss_weight: float = Field(default=0.1, ge=0)
+    amp: Literal["auto", "off", "bf16", "fp16"] = "auto"
+    channels_last: bool = False
+    compile: bool = False
+
+    def stage_list(self) -> list[StageSpec]:
+        return self.stages or [StageSpec(stage="all", epochs=self.epochs)]
+
+
+class Experiment(_Strict):
+    name: str = Field(default="run", pattern=r"^[A-Za-z0-9_.-]+$")
+    out_dir: str = "runs"
+    seed: int = Field(default=0, ge=0, lt=2**63)
+    model: ModelSpec = Field(default_factory=ModelSpec)
+    data: DataSpec = Field(default_factory=lambda: DataSpec(simulate="configs/default.yaml"))
+    train: TrainSpec = Field(default_factory=TrainSpec)
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.out_dir) / self.name
+
+    def to_dict(self) -> dict:
+        return self.model_dump(mode="json")
+
+
+def parse_experiment(data: Any, source: str = "experiment") -> Experiment:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: top level must be a mapping of fields")
+    try:
+        return Experiment.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(f"{source}: {format_validation_error(err)}") from None
+
+
+def load_experiment(path: str | Path) -> Experiment:
+    """Load an experiment YAML (``yaml.safe_load``); relative data paths are kept as given."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"--config: file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError:
+        raise ConfigError(f"{path}: invalid YAML") from None
+    return parse_experiment(data, source=path.name)

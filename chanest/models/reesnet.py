@@ -1,0 +1,47 @@
+"""ReEsNet: the residual channel-estimation network of Li et al. (2019).
+
+A residual network that works at the pilot resolution and upsamples to the
+full grid at the end. Input: the LS pilot estimates arranged as a small image
+[N, 2, Sp, Fp] (pilot symbols × pilots per symbol), so the mask must place the
+same number of pilots on every pilot symbol. Output [N, 2, S, F].
+
+  Conv 3×3 (2→C) → B × ResBlock(C, no BN) → Conv 3×3 (C→C) + skip
+  → TransposedConv (C→C; stride and kernel chosen to reach S×F exactly)
+  → Conv 3×3 (C→2)
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from chanest.models.blocks import ResidualBlock
+
+__all__ = ["ReEsNet"]
+
+
+class ReEsNet(nn.Module):
+    input_kind = "pilot-image"
+
+    def __init__(self, pilot_shape: tuple[int, int], grid_shape: tuple[int, int],
+                 filters: int = 16, blocks: int = 4):
+        super().__init__()
+        (sp, fp), (s, f) = pilot_shape, grid_shape
+        self.grid_shape = (s, f)
+        self.head = nn.Conv2d(2, filters, 3, padding=1)
+        self.body = nn.Sequential(*[ResidualBlock(filters, batch_norm=False)
+                                    for _ in range(blocks)])
+        self.tail = nn.Conv2d(filters, filters, 3, padding=1)
+        # Transposed conv: out = (in − 1)·stride + kernel. The largest stride with
+        # kernel >= stride covers every output position (no empty rows/columns).
+        if sp > s or fp > f:
+            raise ValueError(f"cannot upsample pilot image {pilot_shape} to {grid_shape}")
+        stride = (s // sp, f // fp)
+        kernel = (s - (sp - 1) * stride[0], f - (fp - 1) * stride[1])
+        self.up = nn.ConvTranspose2d(filters, filters, kernel, stride=stride)
+        self.out = nn.Conv2d(filters, 2, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        z = self.head(x)  # [N, C, Sp, Fp]
+        z = z + self.tail(self.body(z))
+        return self.out(self.up(z))  # [N, 2, S, F]

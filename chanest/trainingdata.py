@@ -1,0 +1,142 @@
+"""Training and validation data: an in-memory dataset or grids streamed from the simulator.
+
+Both sources give every epoch a deterministic batch order that depends only on
+(experiment seed, stage, epoch), never on the RNG state of the process, so a
+resumed run sees the same batches as an uninterrupted one. Under DDP, batch i
+of an epoch goes to rank ``i mod world``, and every rank runs the same number
+of steps.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import torch
+
+from chanest.batch import Batch
+from chanest.config import ConfigError, load_config, parse_config
+from chanest.dataset import context_for, open_dataset
+from chanest.seeding import derive_seed
+
+__all__ = ["DatasetSource", "SimulatorSource", "make_sources"]
+
+_MAX_IN_MEMORY_BYTES = 16 << 30
+
+
+def _snr_filter(batch: Batch, snrs: list[float] | None) -> Batch:
+    if snrs is None:
+        return batch
+    keep = torch.zeros(len(batch), dtype=torch.bool)
+    for s in snrs:
+        keep |= torch.isclose(batch.snr_db, torch.tensor(float(s)), atol=1e-3)
+    if not keep.any():
+        raise ConfigError(f"data.snr_db: no grid of the dataset has SNR in {snrs}")
+    return batch[keep]
+
+
+class DatasetSource:
+    """A dataset held in host memory, reshuffled every epoch."""
+
+    def __init__(self, paths, device: str, snrs: list[float] | None = None):
+        with open_dataset(paths) as ds:
+            L, S, F = ds.read(0, 1).h.shape[1:]
+            if len(ds) * L * S * F * 8 > _MAX_IN_MEMORY_BYTES:
+                raise ConfigError(f"data.train: {len(ds)} grids do not fit in memory; "
+                                  "stream from the simulator instead (data.simulate)")
+            self.ctx, self.scenario = ds.context(), ds.scenario
+            self.data = _snr_filter(ds.read(), snrs)
+        self.device = device
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def batches(self, seed: int, batch_size: int, rank: int = 0,
+                world: int = 1) -> Iterator[Batch]:
+        """This rank's batches of one epoch, shuffled by ``seed`` (drops the last partial)."""
+        gen = torch.Generator().manual_seed(seed)
+        perm = torch.randperm(len(self.data), generator=gen)
+        per_rank = (len(self.data) // batch_size) // world
+        for i in range(per_rank):
+            j = i * world + rank
+            yield self.data[perm[j * batch_size:(j + 1) * batch_size]].to(self.device)
+
+    def all(self, batch_size: int, rank: int = 0, world: int = 1) -> Iterator[Batch]:
+        """Every sample once, in order, split over ranks (for validation)."""
+        n = len(self.data)
+        for lo in range(rank * batch_size, n, world * batch_size):
+            yield self.data[lo:lo + batch_size].to(self.device)
+
+
+class SimulatorSource:
+    """Fresh grids every epoch from a scenario, with a seed derived for ``purpose``."""
+
+    def __init__(self, scenario_path: str, seed: int, purpose: str, samples: int, device: str,
+                 snrs: list[float] | None = None):
+        from chanest.simulate import Simulator
+
+        base = load_config(scenario_path).to_dict()
+        base["seed"] = derive_seed(seed, purpose)
+        if snrs is not None:
+            base["noise"] = {"snr_db": list(snrs)}
+        self.scenario = parse_config(base, source=f"{scenario_path} ({purpose})")
+        self.sim = Simulator(self.scenario, device=device)
+        self.ctx = context_for(self.sim)
+        self.samples = samples
+        self._cache: dict[int, Batch] = {}
+
+    def __len__(self) -> int:
+        return self.samples
+
+    def _chunk(self, k: int) -> Batch:
+        if k not in self._cache:
+            if len(self._cache) >= 2:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[k] = self.sim.chunk(k)
+        return self._cache[k]
+
+    def _range(self, start: int, count: int) -> Batch:
+        """Grids ``start … start+count-1`` of the infinite stream."""
+        c = self.sim.chunk_size
+        chunks = [self._chunk(k) for k in range(start // c, (start + count - 1) // c + 1)]
+        offset = start - (start // c) * c
+        return Batch.cat(chunks)[offset:offset + count]
+
+    def batches(self, epoch_index: int, batch_size: int, rank: int = 0,
+                world: int = 1) -> Iterator[Batch]:
+        """This rank's batches of epoch ``epoch_index``; grids never repeat across epochs.
+
+        Batch i covers grids [base + i·bs, base + (i+1)·bs) of the stream, with
+        base = epoch_index · samples_per_epoch; rank r takes the i ≡ r (mod world).
+        """
+        per_rank = (self.samples // batch_size) // world
+        base = epoch_index * self.samples
+        for i in range(per_rank):
+            yield self._range(base + (i * world + rank) * batch_size, batch_size)
+
+    def all(self, batch_size: int, rank: int = 0, world: int = 1) -> Iterator[Batch]:
+        """The fixed set of ``samples`` grids (chunks 0…), split over ranks."""
+        if not hasattr(self, "_fixed"):
+            self._fixed = self.sim.generate(self.samples)
+        data = self._fixed
+        for lo in range(rank * batch_size, len(data), world * batch_size):
+            yield data[lo:lo + batch_size]
+
+
+def make_sources(exp, device: str):
+    """(train source, validation source) for an :class:`~chanest.experiment.Experiment`."""
+    d = exp.data
+    if d.train is not None:
+        train = DatasetSource(d.train, device, d.snr_db)
+        val = DatasetSource(d.val, device, d.snr_db)
+    else:
+        train = SimulatorSource(d.simulate, exp.seed, "train", d.samples_per_epoch, device,
+                                d.snr_db)
+        if d.val is not None:
+            val = DatasetSource(d.val, device, d.snr_db)
+        else:
+            val = SimulatorSource(d.simulate, exp.seed, "val", d.val_samples, device, d.snr_db)
+    if train.ctx.mask.shape != val.ctx.mask.shape or not (train.ctx.mask == val.ctx.mask).all() \
+            or not (train.ctx.pilots == val.ctx.pilots).all():
+        raise ConfigError("data.val: validation grids use a different pilot mask or pilot "
+                          "sequence than the training grids")
+    return train, val

@@ -313,21 +313,25 @@ class Trainer:
         return {"nmse_db": nmse_db, "per_snr_db": per_snr, "err_map": (_SNR_BINS[seen], mse)}
 
     # -- main loop ----------------------------------------------------------
-    def fit(self) -> dict:
-        """Train all stages (or what remains after a resume); returns a summary."""
+    def fit(self, max_epochs: int | None = None) -> dict:
+        """Train all stages (or what remains after a resume); returns a summary.
+
+        ``max_epochs`` stops this call after that many epochs (the run can be resumed).
+        """
         if self.dist.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             (self.run_dir / "experiment.yaml").write_text(
                 yaml.safe_dump(self.exp.to_dict(), sort_keys=False))
             self._trim_log()
-        t, st = self.exp.train, self.state
+        st = self.state
         summary: dict = {"parameters": count_parameters(self.model)}
-        while st.stage_index < len(self.stages) and not st.finished:
+        budget = math.inf if max_epochs is None else max_epochs
+        while st.stage_index < len(self.stages) and not st.finished and budget > 0:
             spec = self.stages[st.stage_index]
             self._setup_stage(spec)
             if self._resume_meta is not None:
                 self._restore_optimizer()
-            while st.epoch < spec.epochs:
+            while st.epoch < spec.epochs and not self._patience_out() and budget > 0:
                 started = time.perf_counter()
                 loss, rate = self._train_epoch(spec)
                 metrics = self.validate()
@@ -347,19 +351,22 @@ class Trainer:
                     self.scheduler.step()
                 st.epoch += 1
                 st.global_epoch += 1
-                stop = t.patience is not None and st.bad_epochs >= t.patience
+                budget -= 1
                 if self.dist.is_main:
                     self._log_row(spec, loss, metrics["nmse_db"], lr, rate,
                                   time.perf_counter() - started)
                     self._save_last()
                 barrier(self.dist)
-                if stop:
-                    break
-            self._end_stage()
+            if self._patience_out() or st.epoch >= spec.epochs:
+                self._end_stage()
         best = getattr(self, "final_best", math.inf)
         summary.update(best_val_nmse_db=best if math.isfinite(best) else None,
                        epochs=st.global_epoch, run_dir=str(self.run_dir))
         return summary
+
+    def _patience_out(self) -> bool:
+        patience = self.exp.train.patience
+        return patience is not None and self.state.bad_epochs >= patience
 
     def _end_stage(self) -> None:
         """Continue from the best weights of the stage that just ended."""

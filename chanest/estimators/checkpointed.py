@@ -1,0 +1,45 @@
+"""``ckpt:PATH`` estimators: a trained checkpoint behind the estimator contract."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from chanest.checkpoint import load_checkpoint
+from chanest.config import ConfigError
+from chanest.estimators.base import GridContext
+from chanest.estimators.neural import NeuralEstimator
+from chanest.models import build_model
+
+__all__ = ["load_neural_estimator", "load_trained_model"]
+
+
+def load_trained_model(path: str, device: str = "cpu"):
+    """(model, metadata, tensors) of a checkpoint, weights verified and loaded."""
+    tensors, meta = load_checkpoint(path, device="cpu")
+    spec = meta.get("model")
+    if not isinstance(spec, dict) or "name" not in spec:
+        raise ConfigError(f"checkpoint {path}: no model specification in its metadata")
+    model = build_model(spec["name"], **spec.get("kwargs", {}))
+    weights = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
+    try:
+        model.load_state_dict(weights)
+    except RuntimeError as err:
+        first = str(err).splitlines()[0] if str(err) else ""
+        raise ConfigError(f"checkpoint {path}: weights do not fit model {spec['name']!r} "
+                          f"({first})") from None
+    if hasattr(model, "stage"):
+        model.stage = "srcnn" if meta.get("stage") == "srcnn" else "dncnn"
+    return model.to(device).eval(), meta, tensors
+
+
+def load_neural_estimator(path: str, ctx: GridContext, device: str = "cpu") -> NeuralEstimator:
+    """A :class:`NeuralEstimator` from ``PATH`` (stem of ``PATH.safetensors`` + ``PATH.json``)."""
+    model, meta, tensors = load_trained_model(path, device)
+    mask = np.asarray(meta.get("mask", []), dtype=bool)
+    if mask.shape != ctx.mask.shape or not np.array_equal(mask, ctx.mask):
+        raise ConfigError(f"ckpt:{path}: trained for a different pilot mask "
+                          f"{list(mask.shape)} than the data's {list(ctx.mask.shape)}")
+    err_map = None
+    if "err_map.mse" in tensors:
+        err_map = (tensors["err_map.snr_db"].numpy(), tensors["err_map.mse"].numpy())
+    return NeuralEstimator(ctx, model, device, err_map=err_map, name=f"ckpt:{path}")

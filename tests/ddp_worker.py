@@ -1,0 +1,25 @@
+"""Run under torchrun by tests/test_train.py: train, then record this rank's weights."""
+
+import hashlib
+import sys
+from pathlib import Path
+
+import yaml
+
+from chanest.experiment import parse_experiment
+from chanest.train import Trainer, _unwrap
+
+
+def main(config: str) -> None:
+    trainer = Trainer(parse_experiment(yaml.safe_load(Path(config).read_text())),
+                      device="cpu", progress=False)
+    trainer.fit()
+    digest = hashlib.sha256()
+    for key, value in sorted(_unwrap(trainer.model).state_dict().items()):
+        digest.update(key.encode() + value.detach().cpu().numpy().tobytes())
+    out = trainer.run_dir / f"rank{trainer.dist.rank}-of-{trainer.dist.world}.sha256"
+    out.write_text(digest.hexdigest())
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

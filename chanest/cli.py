@@ -11,9 +11,12 @@ import sys
 
 import click
 
+from chanest.commands.evaluate import evaluate_command
 from chanest.commands.info import info_command
 from chanest.commands.inspect import inspect_command
+from chanest.commands.plot import plot_command
 from chanest.commands.simulate import simulate_command
+from chanest.commands.sweep import sweep_command
 from chanest.commands.train import train_command
 from chanest.config import ConfigError
 from chanest.versions import __version__
@@ -46,7 +49,6 @@ def main() -> None:
     """chanest: simulate OFDM pilot grids, evaluate channel estimators, plot NMSE vs SNR."""
 
 
-main.add_command(simulate_command)
-main.add_command(info_command)
-main.add_command(inspect_command)
-main.add_command(train_command)
+for command in (info_command, simulate_command, inspect_command, evaluate_command,
+                plot_command, train_command, sweep_command):
+    main.add_command(command)

@@ -37,6 +37,7 @@ __all__ = [
     "load_config",
     "parse_config",
     "format_validation_error",
+    "read_yaml_mapping",
 ]
 
 
@@ -419,19 +420,23 @@ def parse_config(data: Any, source: str = "config") -> Scenario:
         raise ConfigError(f"{source}: {format_validation_error(err)}") from None
 
 
-def load_config(path: str | Path | None) -> Scenario:
-    """Load and validate a YAML scenario; ``None`` gives the embedded default."""
-    if path is None:
-        return Scenario()
+def read_yaml_mapping(path: str | Path, what: str = "--config"):
+    """Parse a YAML file with ``yaml.safe_load`` (ConfigError on a missing or invalid file)."""
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"--config: file not found: {path}")
+        raise ConfigError(f"{what}: file not found: {path}")
     try:
-        data = yaml.safe_load(path.read_text())
+        return yaml.safe_load(path.read_text())
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise ConfigError(f"{path}: invalid YAML{where}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not a UTF-8 text file") from None
-    return parse_config(data, source=path.name)
+
+
+def load_config(path: str | Path | None) -> Scenario:
+    """Load and validate a YAML scenario; ``None`` gives the embedded default."""
+    if path is None:
+        return Scenario()
+    return parse_config(read_yaml_mapping(path), source=Path(path).name)

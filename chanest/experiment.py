@@ -25,10 +25,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import Field, ValidationError, model_validator
 
-from chanest.config import ConfigError, _Strict, format_validation_error
+from chanest.config import ConfigError, _Strict, format_validation_error, read_yaml_mapping
 
 __all__ = ["ModelSpec", "DataSpec", "StageSpec", "TrainSpec", "Experiment", "load_experiment",
            "parse_experiment"]
@@ -113,11 +112,4 @@ def parse_experiment(data: Any, source: str = "experiment") -> Experiment:
 
 def load_experiment(path: str | Path) -> Experiment:
     """Load an experiment YAML (``yaml.safe_load``); relative data paths are kept as given."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"--config: file not found: {path}")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError:
-        raise ConfigError(f"{path}: invalid YAML") from None
-    return parse_experiment(data, source=path.name)
+    return parse_experiment(read_yaml_mapping(path), source=Path(path).name)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import glob
+
 import numpy as np
 
 from chanest.checkpoint import load_checkpoint
@@ -10,7 +12,7 @@ from chanest.estimators.base import GridContext
 from chanest.estimators.neural import NeuralEstimator
 from chanest.models import build_model
 
-__all__ = ["load_neural_estimator", "load_trained_model"]
+__all__ = ["load_neural_estimator", "load_trained_model", "load_checkpoint_estimator"]
 
 
 def load_trained_model(path: str, device: str = "cpu"):
@@ -42,4 +44,33 @@ def load_neural_estimator(path: str, ctx: GridContext, device: str = "cpu") -> N
     err_map = None
     if "err_map.mse" in tensors:
         err_map = (tensors["err_map.snr_db"].numpy(), tensors["err_map.mse"].numpy())
-    return NeuralEstimator(ctx, model, device, err_map=err_map, name=f"ckpt:{path}")
+    est = NeuralEstimator(ctx, model, device, err_map=err_map, name=f"ckpt:{path}")
+    est.meta = meta
+    return est
+
+
+def _training_snr(meta: dict, path: str) -> float:
+    snrs = (meta.get("experiment") or {}).get("data", {}).get("snr_db")
+    if not snrs or len(snrs) != 1:
+        raise ConfigError(f"ckpt:{path}: a glob selects a per-SNR family, but this checkpoint "
+                          f"was not trained at a single SNR (data.snr_db = {snrs})")
+    return float(snrs[0])
+
+
+def load_checkpoint_estimator(arg: str, ctx: GridContext, device: str = "cpu"):
+    """``ckpt:ARG``: one checkpoint, or a glob of per-SNR checkpoints (an SNR switch)."""
+    from chanest.estimators.snrswitch import SNRSwitchEstimator
+
+    if not any(ch in arg for ch in "*?["):
+        return load_neural_estimator(arg, ctx, device)
+    stems = sorted({p[: -len(".json")] for p in glob.glob(arg + ".json")})
+    if not stems:
+        raise ConfigError(f"--estimators: ckpt:{arg} matches no checkpoint")
+    members = {}
+    for stem in stems:
+        est = load_neural_estimator(stem, ctx, device)
+        snr = _training_snr(est.meta, stem)
+        if snr in members:
+            raise ConfigError(f"ckpt:{arg}: two checkpoints trained at {snr:g} dB")
+        members[snr] = est
+    return SNRSwitchEstimator(members, name=f"ckpt:{arg}")

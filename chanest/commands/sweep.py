@@ -1,0 +1,32 @@
+"""``sweep``: per-SNR and SNR-agnostic models, then evaluation with the baselines."""
+
+from __future__ import annotations
+
+import click
+
+from chanest.commands.options import device_option, quiet_option
+
+
+@click.command("sweep")
+@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False),
+              help="Sweep YAML (scenario, per_snr, agnostic, experiment, baselines).")
+@click.option("--dry-run", is_flag=True, help="Validate and list the runs without training.")
+@device_option
+@quiet_option
+def sweep_command(config_path, dry_run, device, quiet):
+    """Train one model per SNR and/or one over all SNRs; evaluate all on one test set.
+
+    Re-running the same command resumes unfinished runs and skips finished ones.
+    """
+    from chanest.sweep import estimator_names, load_sweep, plan_runs, run_sweep
+
+    spec = load_sweep(config_path)
+    plans = plan_runs(spec)
+    for run, exp in plans:
+        snr = exp.data.snr_db or "all SNRs"
+        click.echo(f"run {spec.root / run}: {exp.model.name}, {snr}")
+    click.echo(f"estimators: {', '.join(estimator_names(spec))}")
+    if dry_run:
+        return
+    out = run_sweep(spec, device=device, progress=not quiet)
+    click.echo(f"results in {out}")

@@ -1,0 +1,325 @@
+"""SNR sweep → tidy results table (CSV) + provenance (JSON).
+
+Every estimator sees the *same* grids (one pass over the dataset, all estimators
+per batch), so differences between estimators are paired. Per-sample errors are
+kept and summarised per (estimator, SNR, channel model) with 95 % confidence
+intervals (see :mod:`chanest.metrics` for the definitions):
+
+* ``results.csv``: one row per estimator × SNR × model group (``all`` is added
+  when the dataset mixes several models);
+* ``paired.csv``: NMSE of each estimator relative to a reference on the same grids
+  (the genie bound if evaluated, else the first estimator);
+* ``results.json``: provenance — dataset paths and fingerprint, resolved scenario,
+  estimators with the statistics they used, metric definitions, package versions.
+
+Files are written to a temporary name and renamed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from chanest.config import ConfigError
+from chanest.estimators.base import observe
+from chanest.estimators.registry import build_estimator, describe
+from chanest.metrics import mean_db, ratio_db, sample_errors, to_db
+from chanest.versions import versions
+
+__all__ = ["EvaluationResult", "evaluate", "write_results", "evaluate_to_dir", "RESULT_COLUMNS",
+           "PAIRED_COLUMNS", "RESULTS_SCHEMA"]
+
+RESULTS_SCHEMA = "chanest-results"
+RESULT_COLUMNS = ["estimator", "is_bound", "snr_db", "model", "n", "mse", "mse_db", "mse_db_lo",
+                  "mse_db_hi", "nmse_db", "nmse_db_lo", "nmse_db_hi", "nmse_ps_db",
+                  "nmse_ps_db_lo", "nmse_ps_db_hi", "err_var_db"]
+PAIRED_COLUMNS = ["estimator", "reference", "snr_db", "model", "n", "delta_nmse_db",
+                  "delta_nmse_db_lo", "delta_nmse_db_hi"]
+#: distinct SNR values above which SNRs are binned (continuous SNR ranges)
+MAX_SNR_VALUES = 64
+METRIC_DEFINITIONS = {
+    "mse_db": "10log10(mean over grids of the per-RE MSE)",
+    "nmse_db": "10log10(sum over grids of |h-h_hat|^2 / sum of |h|^2); bounded by genie-*",
+    "nmse_ps_db": "10log10(mean over grids of |h-h_hat|^2/|h|^2); not bounded by genie-*",
+    "err_var_db": "10log10(mean reported err_var)",
+    "delta_nmse_db": "nmse_db(estimator) - nmse_db(reference) on the same grids",
+    "ci": "95% normal approximation, delta method on the log scale (paired for deltas)",
+}
+
+
+@dataclass
+class EvaluationResult:
+    """Summary rows and provenance of one evaluation."""
+
+    rows: list[dict]
+    paired: list[dict]
+    provenance: dict
+    #: {estimator: {"mse"|"err"|"power"|"nmse"|"err_var": [n]}} in dataset order
+    per_sample: dict[str, dict[str, np.ndarray]] = field(default_factory=dict, repr=False)
+    #: [n] SNR group [dB] and model label of every grid
+    snr_group: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+    model_group: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+
+    def _pivot(self):
+        """Per model group: (model, column heads, [(snr, cells)]) of NMSE ± CI half-width."""
+        names = list(dict.fromkeys(r["estimator"] for r in self.rows))
+        for model in dict.fromkeys(r["model"] for r in self.rows):
+            cell = {(r["estimator"], r["snr_db"]): r for r in self.rows if r["model"] == model}
+            snrs = sorted({snr for _, snr in cell})
+            heads = [n + (" (bound)" if cell[(n, snrs[0])]["is_bound"] else "") for n in names]
+            yield model, heads, [(snr, [_pm(cell[(n, snr)]) for n in names]) for snr in snrs]
+
+    def table(self) -> str:
+        """NMSE [dB] (± CI half-width) per SNR, one column per estimator, per model group."""
+        out = io.StringIO()
+        for model, heads, lines in self._pivot():
+            width = max(13, *(len(h) for h in heads))
+            out.write(f"NMSE [dB], model {model}\n")
+            out.write(f"{'SNR [dB]':>8}  " + "  ".join(f"{h:>{width}}" for h in heads) + "\n")
+            for snr, cells in lines:
+                out.write(f"{snr:>8g}  " + "  ".join(f"{c:>{width}}" for c in cells) + "\n")
+            out.write("\n")
+        return out.getvalue().rstrip() + "\n"
+
+    def markdown(self) -> str:
+        """The same table in Markdown, estimators as rows and SNRs as columns."""
+        out = []
+        for model, heads, lines in self._pivot():
+            out.append(f"NMSE [dB] ± 95% CI half-width, model {model}:\n")
+            out.append("| estimator | " + " | ".join(f"{snr:g} dB" for snr, _ in lines) + " |")
+            out.append("|---|" + "---:|" * len(lines))
+            for i, head in enumerate(heads):
+                out.append(f"| {head} | " + " | ".join(cells[i] for _, cells in lines) + " |")
+            out.append("")
+        return "\n".join(out)
+
+
+def _pm(row: dict) -> str:
+    """``NMSE ±half-width`` of a results row."""
+    return f"{row['nmse_db']:.2f} ±{(row['nmse_db_hi'] - row['nmse_db_lo']) / 2:.2f}"
+
+
+def _snr_groups(snr: np.ndarray, bin_db: float | None) -> np.ndarray:
+    """SNR label per sample: exact values, or bins when they are many (continuous ranges)."""
+    if bin_db is None and len(np.unique(snr)) <= MAX_SNR_VALUES:
+        return snr.astype(np.float64)
+    step = bin_db or 1.0
+    return np.round(snr / step) * step
+
+
+def _check_compatible(data, fit_data) -> None:
+    if fit_data.scenario.grid != data.scenario.grid or \
+            not np.array_equal(fit_data.mask, data.mask) or \
+            not np.allclose(fit_data.pilots, data.pilots):
+        raise ConfigError("--fit-data: the training data has another grid, pilot mask or "
+                          "pilot sequence than --data")
+
+
+def _dataset_info(data) -> dict:
+    return {"paths": [str(p) for p in getattr(data, "paths", [])],
+            "fingerprint": getattr(data, "fingerprint", None), "num_samples": len(data)}
+
+
+def _run(dataset, names, estimators, device, batch_size, progress):
+    """One pass over the dataset, every estimator on every batch.
+
+    Returns:
+        per-sample errors {name: {metric: [n]}}, snr [n], model index [n], seconds per name.
+    """
+    keys = ("mse", "err", "power", "nmse", "err_var")
+    per = {n: {k: [] for k in keys} for n in names}
+    snr, model = [], []
+    seconds = dict.fromkeys(names, 0.0)
+    bar = tqdm(total=len(dataset), unit="grid", disable=not progress, desc="evaluate",
+               dynamic_ncols=True)
+    with torch.no_grad():
+        for batch in dataset.iter_batches(batch_size, device):
+            obs = observe(batch)
+            for name, est in zip(names, estimators):
+                start = time.perf_counter()
+                out = est.estimate(obs)
+                seconds[name] += time.perf_counter() - start
+                errs = sample_errors(batch.h, out.h_hat, out.err_var)
+                for key in keys:
+                    per[name][key].append(getattr(errs, key))
+            snr.append(batch.snr_db.cpu().numpy())
+            model.append(batch.model.cpu().numpy())
+            bar.update(len(batch))
+    bar.close()
+    per_sample = {n: {k: np.concatenate(v) for k, v in d.items()} for n, d in per.items()}
+    return per_sample, np.concatenate(snr), np.concatenate(model), seconds
+
+
+def _summary_row(name: str, is_bound: bool, snr: float, model: str, d: dict, sel: np.ndarray,
+                 level: float) -> dict:
+    """One results row from per-sample errors ``d`` restricted to ``sel``."""
+    mse, ps = mean_db(d["mse"][sel], level), mean_db(d["nmse"][sel], level)
+    nmse = ratio_db(d["err"][sel], d["power"][sel], level)
+    return dict(estimator=name, is_bound=is_bound, snr_db=snr, model=model, n=int(sel.sum()),
+                mse=float(d["mse"][sel].mean()), mse_db=mse.db, mse_db_lo=mse.lo,
+                mse_db_hi=mse.hi, nmse_db=nmse.db, nmse_db_lo=nmse.lo, nmse_db_hi=nmse.hi,
+                nmse_ps_db=ps.db, nmse_ps_db_lo=ps.lo, nmse_ps_db_hi=ps.hi,
+                err_var_db=to_db(d["err_var"][sel].mean()))
+
+
+def _summarise(names, estimators, per_sample, snr_g, model_g, labels, reference, level):
+    """Rows per estimator × model group × SNR, and paired deltas against ``reference``."""
+    groups = (["all"] if len(labels) > 1 else []) + list(labels)
+    rows, paired = [], []
+    for name, est in zip(names, estimators):
+        d = per_sample[name]
+        for grp in groups:
+            in_model = np.ones(len(snr_g), bool) if grp == "all" else model_g == grp
+            for value in np.unique(snr_g[in_model]):
+                sel = in_model & (snr_g == value)
+                rows.append(_summary_row(name, bool(est.is_bound), float(value), grp, d, sel,
+                                         level))
+                if name == reference:
+                    continue
+                delta = ratio_db(d["err"][sel], per_sample[reference]["err"][sel], level)
+                paired.append(dict(estimator=name, reference=reference, snr_db=float(value),
+                                   model=grp, n=int(sel.sum()), delta_nmse_db=delta.db,
+                                   delta_nmse_db_lo=delta.lo, delta_nmse_db_hi=delta.hi))
+    return rows, paired
+
+
+def _provenance(dataset, fit_dataset, names, estimators, options, seconds, device, batch_size,
+                level, reference, snr_bin_db) -> dict:
+    def entry(name, est):
+        rate = round(len(dataset) / seconds[name], 1) if seconds[name] else None
+        return {"name": name, "is_bound": bool(est.is_bound), "description": describe(name),
+                "options": options.get(name, {}),
+                **(est.provenance() if hasattr(est, "provenance") else {}),
+                "seconds": round(seconds[name], 3), "grids_per_s": rate}
+
+    return {
+        "schema": RESULTS_SCHEMA, "schema_version": 1,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "dataset": _dataset_info(dataset),
+        "fit_dataset": _dataset_info(fit_dataset) if fit_dataset is not None else None,
+        "scenario": dataset.scenario.to_dict(),
+        "estimators": [entry(n, e) for n, e in zip(names, estimators)],
+        "evaluation": {"device": str(device), "batch_size": batch_size, "confidence": level,
+                       "reference": reference, "snr_bin_db": snr_bin_db,
+                       "metrics": METRIC_DEFINITIONS},
+        "versions": versions(),
+    }
+
+
+def evaluate(dataset, names: list[str], device: str = "cpu", batch_size: int = 256,
+             progress: bool = True, fit_dataset=None, options: dict[str, dict] | None = None,
+             snr_bin_db: float | None = None, level: float = 0.95) -> EvaluationResult:
+    """Evaluate estimators on every grid of a dataset.
+
+    Args:
+        dataset: a :class:`~chanest.dataset.ChannelDataset` (or the same protocol:
+            ``context()``, ``iter_batches``, ``len``, ``scenario``, ``labels``).
+        names: registered estimator names.
+        device: where estimators run.  batch_size: grids per batch.
+        fit_dataset: optional training dataset passed to every estimator's ``fit``.
+        options: optional {name: {option: value}} for :func:`build_estimator`.
+        snr_bin_db: bin SNRs to this step [dB] (default: exact values, 1 dB bins
+            if there are more than 64 distinct values).
+
+    Returns:
+        :class:`EvaluationResult`.
+    """
+    if batch_size < 1:
+        raise ConfigError(f"--batch-size: must be >= 1, got {batch_size}")
+    if len(dataset) == 0:
+        raise ConfigError("--data: the dataset holds no grids")
+    if not names:
+        raise ConfigError("--estimators: give at least one estimator")
+    options = options or {}
+    ctx = dataset.context()
+    estimators = [build_estimator(n, ctx, device, **options.get(n, {})) for n in names]
+    if fit_dataset is not None:
+        _check_compatible(dataset, fit_dataset)
+        for est in estimators:
+            est.fit(fit_dataset)
+    per_sample, snr, model, seconds = _run(dataset, names, estimators, device, batch_size,
+                                           progress)
+    snr_g = _snr_groups(snr, snr_bin_db)
+    model_g = np.array(list(dataset.labels), dtype=object)[model]
+    reference = next((n for n in names if n.startswith("genie-")), names[0])
+    rows, paired = _summarise(names, estimators, per_sample, snr_g, model_g, dataset.labels,
+                              reference, level)
+    provenance = _provenance(dataset, fit_dataset, names, estimators, options, seconds, device,
+                             batch_size, level, reference, snr_bin_db)
+    return EvaluationResult(rows, paired, provenance, per_sample, snr_g, model_g)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _csv_text(rows: list[dict], columns: list[str]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
+    return buf.getvalue()
+
+
+def write_results(result: EvaluationResult, out_dir: str | Path) -> dict[str, Path]:
+    """Write ``results.csv``, ``paired.csv`` and ``results.json`` into ``out_dir``."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out: {out} exists and is not a directory")
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"csv": out / "results.csv", "paired": out / "paired.csv",
+             "json": out / "results.json"}
+    provenance = {**result.provenance,
+                  "files": {k: p.name for k, p in paths.items() if k != "json"}}
+    _atomic_write(paths["csv"], _csv_text(result.rows, RESULT_COLUMNS))
+    _atomic_write(paths["paired"], _csv_text(result.paired, PAIRED_COLUMNS))
+    _atomic_write(paths["json"], json.dumps(provenance, indent=2, default=str) + "\n")
+    return paths
+
+
+def evaluate_to_dir(data, names, out_dir: str | Path, device: str = "cpu",
+                    batch_size: int = 256, progress: bool = True, fit_data=None,
+                    snr_bin_db: float | None = None) -> tuple[EvaluationResult, dict[str, Path]]:
+    """Open dataset file(s), evaluate, write the tables into ``out_dir``.
+
+    Args:
+        data: dataset path, glob or list of them.  names: list of names or ``"a,b,c"``.
+        fit_data: optional training dataset path(s) for ``fit``.
+
+    Returns:
+        (result, written paths).
+    """
+    from chanest.dataset import open_dataset
+    from chanest.estimators.registry import parse_estimator_names
+
+    if isinstance(names, str):
+        names = parse_estimator_names(names)
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out: {out} exists and is not a directory")
+    with open_dataset(data) as dataset:
+        fit = open_dataset(fit_data) if fit_data else None
+        try:
+            result = evaluate(dataset, list(names), device, batch_size, progress=progress,
+                              fit_dataset=fit, snr_bin_db=snr_bin_db)
+        finally:
+            if fit is not None:
+                fit.close()
+    return result, write_results(result, out)

@@ -1,0 +1,148 @@
+"""NMSE-vs-SNR figures from results tables (reads only the files ``evaluate`` wrote).
+
+One line per estimator with its 95 % confidence band; bounds (``is_bound``) are
+drawn dashed and labelled "(bound)". One panel per model group (``all`` first).
+If ``results.json`` sits next to the CSV, the panel title names the grid and pilots.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+
+from chanest.config import ConfigError
+
+__all__ = ["METRICS", "read_results", "plot_results"]
+
+#: metric name → (CSV column prefix, axis label)
+METRICS = {
+    "nmse": ("nmse_db", "NMSE [dB]"),
+    "nmse-ps": ("nmse_ps_db", "mean per-grid NMSE [dB]"),
+    "mse": ("mse_db", "MSE [dB]"),
+}
+_NEEDED = ("estimator", "is_bound", "snr_db", "model")
+
+
+def read_results(path: str | Path) -> list[dict]:
+    """Rows of a ``results.csv`` with numbers parsed (ConfigError if it is not one)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"RESULTS_CSV: file not found: {path}")
+    with path.open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in _NEEDED if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ConfigError(f"RESULTS_CSV: {path.name} is not a chanest results table "
+                              f"(missing column {missing[0]!r})")
+        rows = []
+        for row in reader:
+            parsed = {}
+            for key, value in row.items():
+                if key in ("estimator", "model"):
+                    parsed[key] = value
+                elif key == "is_bound":
+                    parsed[key] = value.strip().lower() == "true"
+                else:
+                    try:
+                        parsed[key] = float(value)
+                    except ValueError:
+                        parsed[key] = float("nan")
+            rows.append(parsed)
+    if not rows:
+        raise ConfigError(f"RESULTS_CSV: {path.name} has no rows")
+    return rows
+
+
+def _title(csv_path: Path) -> str:
+    meta = csv_path.with_name("results.json")
+    try:
+        scenario = json.loads(meta.read_text())["scenario"]
+        grid, pilots = scenario["grid"], scenario["pilots"]
+        return (f"{grid['num_subcarriers']}x{grid['num_symbols']}, "
+                f"{grid['subcarrier_spacing'] / 1e3:g} kHz, pilots {pilots['pattern']}")
+    except (OSError, KeyError, TypeError, ValueError):
+        return ""
+
+
+def _save(fig, stem: Path, fmt: str) -> Path:
+    path = stem.with_name(f"{stem.name}.{fmt}")
+    tmp = stem.with_name(f".{stem.name}.{os.getpid()}.{fmt}.tmp")
+    try:
+        fig.savefig(tmp, format=fmt, bbox_inches="tight")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def plot_results(csv_path: str | Path, out: str | Path, metric: str = "nmse",
+                 model: str | None = None) -> list[Path]:
+    """Draw ``out.pdf`` and ``out.png`` from a results table.
+
+    Args:
+        csv_path: ``results.csv`` written by :func:`chanest.evaluate.write_results`.
+        out: figure path without extension (a ``.pdf``/``.png`` suffix is dropped).
+        metric: one of :data:`METRICS`.
+        model: draw only this model group (default: every group, one panel each).
+
+    Returns:
+        [pdf path, png path].
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if metric not in METRICS:
+        raise ConfigError(f"--metric: expected one of {', '.join(METRICS)}, got {metric!r}")
+    csv_path = Path(csv_path)
+    rows = read_results(csv_path)
+    column, ylabel = METRICS[metric]
+    if column not in rows[0]:
+        raise ConfigError(f"RESULTS_CSV: {csv_path.name} has no column {column!r}")
+    models = list(dict.fromkeys(r["model"] for r in rows))
+    if model is not None:
+        if model not in models:
+            raise ConfigError(f"--model: {model!r} is not in the table; it has "
+                              f"{', '.join(models)}")
+        models = [model]
+    stem = Path(out)
+    if stem.suffix.lower() in (".pdf", ".png"):
+        stem = stem.with_suffix("")
+    if stem.parent.exists() and not stem.parent.is_dir():
+        raise ConfigError(f"--out: {stem.parent} is not a directory")
+    stem.parent.mkdir(parents=True, exist_ok=True)
+
+    names = list(dict.fromkeys(r["estimator"] for r in rows))
+    fig, axes = plt.subplots(1, len(models), figsize=(5.2 * len(models), 4.0), squeeze=False)
+    title = _title(csv_path)
+    for ax, grp in zip(axes[0], models):
+        for i, name in enumerate(names):
+            pts = sorted((r for r in rows if r["estimator"] == name and r["model"] == grp),
+                         key=lambda r: r["snr_db"])
+            if not pts:
+                continue
+            bound = pts[0]["is_bound"]
+            x = [r["snr_db"] for r in pts]
+            y = [r[column] for r in pts]
+            style = dict(color="black", linestyle="--") if bound else \
+                dict(color=f"C{i % 10}", linestyle="-", marker="o", markersize=3)
+            ax.plot(x, y, label=f"{name} (bound)" if bound else name, **style)
+            lo, hi = column + "_lo", column + "_hi"
+            if lo in pts[0]:
+                ax.fill_between(x, [r[lo] for r in pts], [r[hi] for r in pts],
+                                color=style["color"], alpha=0.15, linewidth=0)
+        ax.set_xlabel("SNR [dB]")
+        ax.set_ylabel(ylabel)
+        ax.set_title(", ".join(t for t in (f"model {grp}", title) if t), fontsize=9)
+        ax.grid(True, alpha=0.3)
+    axes[0][-1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0),
+                       frameon=False)
+    fig.tight_layout()
+    try:
+        return [_save(fig, stem, "pdf"), _save(fig, stem, "png")]
+    finally:
+        plt.close(fig)

@@ -163,6 +163,7 @@ class DatasetWriter:
         f.create_dataset("pilot_mask", data=sim.mask.astype(np.uint8))
         f.create_dataset("pilots", data=sim.pilots)
         group = f.create_group("profiles")
+        weights = [m.weight for m in sc.channel.models]
         for i, s in enumerate(sim.samplers):
             g = group.create_group(str(i))
             g.create_dataset("delays", data=s.profile.delays)
@@ -170,7 +171,7 @@ class DatasetWriter:
             g.attrs.update(label=s.label, scale_delays=s.profile.scale_delays,
                            los_power=s.profile.los_power,
                            delay_spread_range=s.delay_spread_range,
-                           doppler_range=s.doppler_range)
+                           doppler_range=s.doppler_range, weight=weights[i] / sum(weights))
         f.create_dataset("chunks_done", (self.last_chunk - self.first_chunk,), bool)
         return f
 
@@ -314,7 +315,7 @@ class ChannelDataset:
         self.mask = head["pilot_mask"][:].astype(bool)
         self.pilots = head["pilots"][:]
         self.profiles, self.labels = [], []
-        self.delay_spread_ranges, self.doppler_ranges = [], []
+        self.delay_spread_ranges, self.doppler_ranges, self.weights = [], [], []
         group = head["profiles"]
         for i in range(len(group)):
             g = group[str(i)]
@@ -324,6 +325,7 @@ class ChannelDataset:
                                             float(g.attrs["los_power"])))
             self.delay_spread_ranges.append(tuple(float(v) for v in g.attrs["delay_spread_range"]))
             self.doppler_ranges.append(tuple(float(v) for v in g.attrs["doppler_range"]))
+            self.weights.append(float(g.attrs["weight"]))
         self.sample_ranges = [(p.first, p.first + p.count) for p in parts]
 
     def __len__(self) -> int:
@@ -389,7 +391,8 @@ class ChannelDataset:
         return GridContext(grid=self.scenario.grid, mask=self.mask, pilots=self.pilots,
                            profiles=tuple(self.profiles), labels=tuple(self.labels),
                            delay_spread_range=tuple(self.delay_spread_ranges),
-                           doppler_range=tuple(self.doppler_ranges))
+                           doppler_range=tuple(self.doppler_ranges),
+                           weights=tuple(self.weights))
 
 
 def open_dataset(paths: str | Path | Sequence[str | Path]) -> ChannelDataset:
@@ -406,4 +409,5 @@ def context_for(simulator):
                        pilots=simulator.pilots, profiles=tuple(x.profile for x in s),
                        labels=tuple(simulator.labels),
                        delay_spread_range=tuple(x.delay_spread_range for x in s),
-                       doppler_range=tuple(x.doppler_range for x in s))
+                       doppler_range=tuple(x.doppler_range for x in s),
+                       weights=tuple(float(w) for w in simulator.mixture_weights))

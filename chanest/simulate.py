@@ -78,6 +78,11 @@ class Simulator:
         self._pilots_t = torch.as_tensor(self.pilots, device=dev)
 
     @property
+    def mixture_weights(self) -> list[float]:
+        """Probability of each model entry (weights normalised to 1)."""
+        return self._weights.cpu().tolist()
+
+    @property
     def chunk_size(self) -> int:
         return self.scenario.chunk_size
 

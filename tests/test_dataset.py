@@ -37,6 +37,7 @@ def test_round_trip_matches_simulator(tmp_path, scenario):
         assert len(ds) == 70 and ds.scenario == sim.scenario
         assert np.array_equal(ds.mask, sim.mask) and np.array_equal(ds.pilots, sim.pilots)
         assert ds.labels == ["tdl-A"] and ds.profiles[0].scale_delays
+        assert ds.context().weights == (1.0,)
         b = ds.read(10, 45)
         assert b.h.shape == (35, 2, 14, 72) and b.y.shape == (35, 2, 48)
         assert torch.equal(b.h, ref.h[10:45]) and torch.equal(b.y, ref.y[10:45])
@@ -50,6 +51,14 @@ def test_data_do_not_depend_on_batch_size(tmp_path, scenario):
     write(tmp_path / "a.h5", sim, 200, batch_size=32)
     write(tmp_path / "b.h5", sim, 200, batch_size=128)
     assert_same(arrays(tmp_path / "a.h5"), arrays(tmp_path / "b.h5"))
+
+
+def test_mixture_weights_are_recorded(tmp_path, scenario):
+    sim = Simulator(scenario(channel={"models": [{"model": "pdp", "weight": 3},
+                                                 {"model": "rayleigh"}]}))
+    write(tmp_path / "m.h5", sim, 32)
+    with open_dataset(tmp_path / "m.h5") as ds:
+        assert ds.context().weights == (0.75, 0.25) and ds.labels == ["pdp-VehA", "rayleigh"]
 
 
 def test_shards_read_back_as_the_whole(tmp_path, scenario):

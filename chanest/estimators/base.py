@@ -41,6 +41,7 @@ class GridContext:
         labels: model label per entry (same order as ``profiles``).
         delay_spread_range: per entry, (lo, hi) RMS delay spread [s] of the scenario.
         doppler_range: per entry, (lo, hi) maximum Doppler [Hz] of the scenario.
+        weights: per entry, mixture probability (sums to 1; empty = equal).
     """
 
     grid: GridConfig
@@ -50,6 +51,7 @@ class GridContext:
     labels: tuple[str, ...] = ()
     delay_spread_range: tuple[tuple[float, float], ...] = ()
     doppler_range: tuple[tuple[float, float], ...] = ()
+    weights: tuple[float, ...] = ()
 
     @property
     def pilot_idx(self) -> np.ndarray:

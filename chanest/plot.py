@@ -14,7 +14,7 @@ from pathlib import Path
 
 from chanest.config import ConfigError
 
-__all__ = ["METRICS", "read_results", "plot_results"]
+__all__ = ["display_name", "METRICS", "read_results", "plot_results"]
 
 #: metric name → (CSV column prefix, axis label)
 METRICS = {
@@ -23,6 +23,16 @@ METRICS = {
     "mse": ("mse_db", "MSE [dB]"),
 }
 _NEEDED = ("estimator", "is_bound", "snr_db", "model")
+
+
+def display_name(name: str) -> str:
+    """Legend label: ``ckpt:runs/<run>/best`` → ``<run>``; a per-SNR glob → ``<parent> (per SNR)``."""
+    if not name.startswith("ckpt:"):
+        return name
+    parts = [p for p in name[len("ckpt:"):].split("/") if p not in ("best", "")]
+    if parts and any(ch in parts[-1] for ch in "*?["):
+        return f"{parts[-2] if len(parts) > 1 else 'ckpt'} (per SNR)"
+    return parts[-1] if parts else name
 
 
 def read_results(path: str | Path) -> list[dict]:
@@ -130,7 +140,8 @@ def plot_results(csv_path: str | Path, out: str | Path, metric: str = "nmse",
             y = [r[column] for r in pts]
             style = dict(color="black", linestyle="--") if bound else \
                 dict(color=f"C{i % 10}", linestyle="-", marker="o", markersize=3)
-            ax.plot(x, y, label=f"{name} (bound)" if bound else name, **style)
+            label = display_name(name)
+            ax.plot(x, y, label=f"{label} (bound)" if bound else label, **style)
             lo, hi = column + "_lo", column + "_hi"
             if lo in pts[0]:
                 ax.fill_between(x, [r[lo] for r in pts], [r[hi] for r in pts],

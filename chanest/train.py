@@ -285,30 +285,34 @@ class Trainer:
 
     @torch.no_grad()
     def validate(self) -> dict:
-        """Validation NMSE (dB), per SNR, and the per-SNR per-RE error map."""
+        """Validation NMSE (dB), per SNR, and the per-SNR per-RE error map.
+
+        NMSE = Σ‖h − ĥ‖² / Σ‖h‖² over the grids (as ``evaluate`` reports it).
+        """
         self.net.eval()
         S, F = self.ctx.mask.shape
         K = len(_SNR_BINS)
-        nmse = torch.zeros(K, dtype=torch.float64, device=self.device)
+        err_energy = torch.zeros(K, dtype=torch.float64, device=self.device)
+        energy = torch.zeros(K, dtype=torch.float64, device=self.device)
         count = torch.zeros(K, dtype=torch.float64, device=self.device)
         err_map = torch.zeros(K, S, F, dtype=torch.float64, device=self.device)
         for batch in self.val_src.all(self.exp.train.batch_size, self.dist.rank, self.dist.world):
             batch = batch.to(self.device)
             out, _, scale = self._forward(batch)
             h_hat = self.front.outputs(out, scale)  # [B, L, S, F]
-            e2 = (h_hat - batch.h).abs() ** 2
-            per = e2.sum(dim=(1, 2, 3)) / (batch.h.abs() ** 2).sum(dim=(1, 2, 3))  # [B]
+            e2 = (h_hat - batch.h).abs() ** 2  # [B, L, S, F]
             idx = (torch.round(batch.snr_db).long() - int(_SNR_BINS[0])).clamp(0, K - 1)
-            nmse.index_add_(0, idx, per.double())
-            count.index_add_(0, idx, torch.ones_like(per, dtype=torch.float64))
+            err_energy.index_add_(0, idx, e2.sum(dim=(1, 2, 3)).double())
+            energy.index_add_(0, idx, (batch.h.abs() ** 2).sum(dim=(1, 2, 3)).double())
+            count.index_add_(0, idx, torch.ones(len(idx), dtype=torch.float64, device=idx.device))
             normed = (e2 / (scale**2)[..., None, None]).mean(dim=1)  # [B, S, F]
             err_map.index_add_(0, idx, normed.double())
-        for t in (nmse, count, err_map):
+        for t in (err_energy, energy, count, err_map):
             all_reduce_sum(t, self.dist)
         seen = (count > 0).cpu().numpy()
-        nmse_db = 10 * math.log10(float(nmse.sum() / count.sum()))
-        per_snr = {int(s): 10 * math.log10(float(n / c)) for s, n, c, ok in
-                   zip(_SNR_BINS, nmse.cpu(), count.cpu(), seen) if ok}
+        nmse_db = 10 * math.log10(float(err_energy.sum() / energy.sum()))
+        per_snr = {int(s): 10 * math.log10(float(e / h)) for s, e, h, ok in
+                   zip(_SNR_BINS, err_energy.cpu(), energy.cpu(), seen) if ok}
         mse = (err_map[count > 0] / count[count > 0, None, None]).float().cpu().numpy()
         return {"nmse_db": nmse_db, "per_snr_db": per_snr, "err_map": (_SNR_BINS[seen], mse)}
 

@@ -84,3 +84,11 @@ def test_cli(tmp_path, runner):
     assert res.exit_code == 0, res.output
     assert (tmp_path / "fig.pdf").is_file() and (tmp_path / "fig.png").is_file()
     assert "fig.png" in res.output
+
+
+def test_checkpoint_legend_names():
+    from chanest.plot import display_name
+
+    assert display_name("ckpt:runs/cenet-veha/best") == "cenet-veha"
+    assert display_name("ckpt:runs/veha/snr*/best") == "veha (per SNR)"
+    assert display_name("lmmse") == "lmmse"

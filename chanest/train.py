@@ -405,8 +405,26 @@ class Trainer:
             w.writeheader()
             w.writerows(rows)
 
+    def _tensorboard(self):
+        """A SummaryWriter in the run directory if TensorBoard is installed, else None."""
+        if not hasattr(self, "_tb"):
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+            except ImportError:  # tensorboard is optional
+                self._tb = None
+            else:
+                self._tb = SummaryWriter(log_dir=str(self.run_dir / "tensorboard"))
+        return self._tb
+
     def _log_row(self, spec: StageSpec, loss: float, nmse_db: float, lr: float,
                  rate: float, seconds: float) -> None:
+        tb = self._tensorboard()
+        if tb is not None:
+            step = self.state.global_epoch
+            for key, value in (("train/loss", loss), ("val/nmse_db", nmse_db), ("train/lr", lr),
+                               ("train/samples_per_s", rate)):
+                tb.add_scalar(key, value, step)
+            tb.flush()
         new = not self._log_path.exists()
         with open(self._log_path, "a", newline="") as f:
             w = csv.DictWriter(f, fieldnames=_LOG_FIELDS)

@@ -123,13 +123,12 @@ class DatasetWriter:
             raise ConfigError(f"--shard: {shard.count} shards but the dataset has only "
                               f"{num_chunks} chunks of {simulator.chunk_size} grids")
         self.first_chunk, self.last_chunk = shard.chunk_range(num_chunks)
-        c = simulator.chunk_size
         self.first_sample = self.first_chunk * c
         self.num_samples = min(self.last_chunk * c, num_samples) - self.first_sample
+        if self.path.suffix == ".partial":
+            raise ConfigError("--out: the name must not end in .partial")
         if self.path.exists() and not overwrite:
             raise ConfigError(f"--out: {self.path} exists; pass --overwrite to replace it")
-        if self.path.suffix in (".partial",):
-            raise ConfigError("--out: the name must not end in .partial")
 
     # -- file creation ------------------------------------------------------
     def _attrs(self) -> dict:
@@ -362,6 +361,12 @@ class ChannelDataset:
                     model=torch.from_numpy(f["model"][lo:hi].astype(np.int64)),
                     **{k: torch.from_numpy(f[k][lo:hi]) for k in _PER_SAMPLE}))
         return Batch.cat(pieces)
+
+    def column(self, name: str) -> np.ndarray:
+        """[N] one per-sample array (``no``, ``snr_db``, ``model``, …) over all files."""
+        if name not in _PER_SAMPLE + ("model",):
+            raise KeyError(f"{name!r} is not a per-sample column")
+        return np.concatenate([part.file[name][:] for part in self._parts])
 
     def iter_batches(self, batch_size: int, device: str = "cpu", start: int = 0,
                      stop: int | None = None) -> Iterator[Batch]:

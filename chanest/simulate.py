@@ -134,9 +134,13 @@ class Simulator:
         index = (k * self.chunk_size + torch.arange(len(u), device=self.device)) % len(values)
         return values[index]
 
-    def generate(self, num_samples: int, start: int = 0) -> Batch:
-        """Grids ``start … start+num_samples-1`` of the dataset (whole chunks, then sliced)."""
+    def generate(self, num_samples: int, start: int = 0, chunk=None) -> Batch:
+        """Grids ``start … start+num_samples-1`` of the dataset (whole chunks, then sliced).
+
+        ``chunk``: optional ``k -> Batch`` to use instead of :meth:`chunk` (e.g. a cache).
+        """
+        chunk = chunk or self.chunk
         first, last = start // self.chunk_size, (start + num_samples - 1) // self.chunk_size
-        batch = Batch.cat([self.chunk(k) for k in range(first, last + 1)])
+        batch = Batch.cat([chunk(k) for k in range(first, last + 1)])
         offset = start - first * self.chunk_size
         return batch[offset:offset + num_samples]

@@ -39,7 +39,7 @@ from tqdm import tqdm
 from chanest.checkpoint import checkpoint_paths, load_checkpoint, save_checkpoint
 from chanest.config import ConfigError
 from chanest.device import resolve_device
-from chanest.distributed import DistInfo, all_reduce_sum, barrier, init_distributed
+from chanest.distributed import all_reduce_sum, barrier, init_distributed
 from chanest.estimators.neural import NeuralFrontEnd, pilot_image_shape
 from chanest.experiment import Experiment, StageSpec
 from chanest.models import build_model, count_parameters
@@ -250,12 +250,8 @@ class Trainer:
         self.net.train()
         t = self.exp.train
         st = self.state
-        if hasattr(self.train_src, "sim"):
-            batches = self.train_src.batches(st.global_epoch, t.batch_size, self.dist.rank,
-                                             self.dist.world)
-        else:
-            seed = derive_seed(self.exp.seed, "order", st.stage_index, st.epoch)
-            batches = self.train_src.batches(seed, t.batch_size, self.dist.rank, self.dist.world)
+        batches = self.train_src.batches(st.global_epoch, t.batch_size, self.dist.rank,
+                                         self.dist.world)
         n_batches = (len(self.train_src) // t.batch_size) // self.dist.world
         bar = tqdm(batches, total=n_batches, unit="batch", leave=False, dynamic_ncols=True,
                    disable=not (self.progress and self.dist.is_main),

@@ -37,7 +37,8 @@ def _snr_filter(batch: Batch, snrs: list[float] | None) -> Batch:
 class DatasetSource:
     """A dataset held in host memory, reshuffled every epoch."""
 
-    def __init__(self, paths, device: str, snrs: list[float] | None = None):
+    def __init__(self, paths, device: str, snrs: list[float] | None = None, seed: int = 0):
+        self.seed = seed
         with open_dataset(paths) as ds:
             L, S, F = ds.read(0, 1).h.shape[1:]
             if len(ds) * L * S * F * 8 > _MAX_IN_MEMORY_BYTES:
@@ -50,10 +51,11 @@ class DatasetSource:
     def __len__(self) -> int:
         return len(self.data)
 
-    def batches(self, seed: int, batch_size: int, rank: int = 0,
+    def batches(self, epoch_index: int, batch_size: int, rank: int = 0,
                 world: int = 1) -> Iterator[Batch]:
-        """This rank's batches of one epoch, shuffled by ``seed`` (drops the last partial)."""
-        gen = torch.Generator().manual_seed(seed)
+        """This rank's batches of epoch ``epoch_index``, shuffled by (seed, epoch) (drops the
+        last partial batch)."""
+        gen = torch.Generator().manual_seed(derive_seed(self.seed, "order", epoch_index))
         perm = torch.randperm(len(self.data), generator=gen)
         per_rank = (len(self.data) // batch_size) // world
         for i in range(per_rank):
@@ -94,13 +96,6 @@ class SimulatorSource:
             self._cache[k] = self.sim.chunk(k)
         return self._cache[k]
 
-    def _range(self, start: int, count: int) -> Batch:
-        """Grids ``start … start+count-1`` of the infinite stream."""
-        c = self.sim.chunk_size
-        chunks = [self._chunk(k) for k in range(start // c, (start + count - 1) // c + 1)]
-        offset = start - (start // c) * c
-        return Batch.cat(chunks)[offset:offset + count]
-
     def batches(self, epoch_index: int, batch_size: int, rank: int = 0,
                 world: int = 1) -> Iterator[Batch]:
         """This rank's batches of epoch ``epoch_index``; grids never repeat across epochs.
@@ -111,7 +106,8 @@ class SimulatorSource:
         per_rank = (self.samples // batch_size) // world
         base = epoch_index * self.samples
         for i in range(per_rank):
-            yield self._range(base + (i * world + rank) * batch_size, batch_size)
+            yield self.sim.generate(batch_size, base + (i * world + rank) * batch_size,
+                                   chunk=self._chunk)
 
     def all(self, batch_size: int, rank: int = 0, world: int = 1) -> Iterator[Batch]:
         """The fixed set of ``samples`` grids (chunks 0…), split over ranks."""
@@ -126,7 +122,7 @@ def make_sources(exp, device: str):
     """(train source, validation source) for an :class:`~chanest.experiment.Experiment`."""
     d = exp.data
     if d.train is not None:
-        train = DatasetSource(d.train, device, d.snr_db)
+        train = DatasetSource(d.train, device, d.snr_db, seed=exp.seed)
         val = DatasetSource(d.val, device, d.snr_db)
     else:
         train = SimulatorSource(d.simulate, exp.seed, "train", d.samples_per_epoch, device,

@@ -123,8 +123,8 @@ def test_parse_shard():
             parse_shard(bad)
 
 
-def test_large_dataset_is_streamed(tmp_path, scenario):
-    """Writing never holds more than one batch: the h5 'h' dataset is chunked on disk."""
+def test_h_is_chunked_on_disk(tmp_path, scenario):
+    """'h' is stored in HDF5 chunks no larger than a seed chunk (written chunk by chunk)."""
     sim = Simulator(scenario())
     write(tmp_path / "d.h5", sim, 96)
     with h5py.File(tmp_path / "d.h5") as f:

@@ -46,8 +46,7 @@ def inspect_command(files, plot_path, sample, power_samples):
         click.echo(f"grid: {g.num_subcarriers} x {g.num_symbols}, "
                    f"{g.subcarrier_spacing / 1e3:g} kHz, fc {g.carrier_frequency / 1e9:g} GHz; "
                    f"pilots: {sc.pilots.pattern} ({int(ds.mask.sum())})")
-        params = {name: np.concatenate([ds.read(lo, min(lo + 65536, n)).__dict__[name].numpy()
-                                        for lo in range(0, n, 65536)])
+        params = {name: ds.column(name)
                   for name in ("snr_db", "model", "delay_spread", "doppler", "speed")}
         click.echo("models:")
         for i, label in enumerate(ds.labels):

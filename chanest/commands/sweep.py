@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import click
 
-from chanest.commands.options import device_option, quiet_option
+from chanest.commands.options import config_option, device_option, quiet_option
 
 
 @click.command("sweep")
-@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False),
-              help="Sweep YAML (scenario, per_snr, agnostic, experiment, baselines).")
+@config_option("Sweep YAML (scenario, per_snr, agnostic, experiment, baselines).")
 @click.option("--dry-run", is_flag=True, help="Validate and list the runs without training.")
 @device_option
 @quiet_option

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import click
 
-from chanest.commands.options import device_option, quiet_option
+from chanest.commands.options import config_option, device_option, quiet_option
 from chanest.experiment import load_experiment
 
 
 @click.command("train")
-@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False),
-              help="Experiment YAML (model, data, training).")
+@config_option("Experiment YAML (model, data, training).")
 @click.option("--resume", is_flag=True, help="Continue the run in <out_dir>/<name> exactly.")
 @device_option
 @quiet_option

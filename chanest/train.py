@@ -10,10 +10,24 @@
   counters);
 * ``log.csv`` (one row per epoch) and ``experiment.yaml``.
 
-Loss: MSE between the network output and the per-sample normalised true
-channel (see :class:`~chanest.estimators.neural.NeuralFrontEnd`); with an
-error head, plus ``err_loss_weight`` × the Gaussian negative log-likelihood of
-the (detached) error under the predicted variance.
+Loss (``train.loss``), on the per-sample normalised grids of
+:class:`~chanest.estimators.neural.NeuralFrontEnd`:
+
+* ``base``: |ĥ − h|² / ε per RE, ε the base estimator's own predicted error
+  variance (models with a classical base, e.g. CENet on ``lmmse-adaptive``);
+  1 means "as good as the base", and every SNR weighs alike;
+* ``log-nmse``: mean over grids of ln(‖ĥ − h‖² / ‖h‖²): relative improvements count
+  the same at every SNR;
+* ``nmse``: mean over grids of ‖ĥ − h‖² / ‖h‖² (low SNRs still dominate);
+* ``mse``: plain MSE (low SNRs dominate: a 0 dB grid's error outweighs a 30 dB
+  grid's about 300-fold);
+* ``auto`` (default): ``base`` for models with a base, ``log-nmse`` otherwise.
+
+With an error head, plus ``err_loss_weight`` × the Gaussian negative
+log-likelihood of the (detached) error under the predicted variance.
+
+The best checkpoint is the epoch with the lowest *mean over SNRs of the per-SNR
+validation NMSE in dB* (1 dB SNR bins), so no SNR range decides alone.
 
 Batch order depends only on (seed, stage, epoch): an interrupted run resumed
 from ``last`` produces the same weights as an uninterrupted one.
@@ -48,8 +62,8 @@ from chanest.trainingdata import make_sources
 
 __all__ = ["Trainer", "TrainState", "model_kwargs_for"]
 
-_LOG_FIELDS = ["stage", "stage_name", "epoch", "train_loss", "val_nmse_db", "lr",
-               "samples_per_s", "seconds"]
+_LOG_FIELDS = ["stage", "stage_name", "epoch", "train_loss", "val_nmse_db", "val_score_db",
+               "lr", "samples_per_s", "seconds"]
 _SNR_BINS = np.arange(-50, 101)  # validation error map bins (1 dB)
 
 
@@ -90,14 +104,18 @@ class Trainer:
         if not resume and last_json.exists():
             raise ConfigError(f"--config: {self.run_dir} already holds a run; pass --resume "
                               "to continue it or choose another name")
-        torch.manual_seed(derive_seed(exp.seed, "init"))
         self.train_src, self.val_src = make_sources(exp, self.device)
         self.ctx = self.train_src.ctx
         self.model_kwargs = model_kwargs_for(exp.model.name, exp.model.kwargs, self.ctx.mask)
+        # seeded right before the weights are drawn: building the sources runs Sionna,
+        # which reseeds torch's global generator
+        torch.manual_seed(derive_seed(exp.seed, "init"))
         self.model = build_model(exp.model.name, **self.model_kwargs).to(self.device)
         if exp.train.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
-        self.front = NeuralFrontEnd(self.ctx, self.model.input_kind, self.device)
+        self.front = NeuralFrontEnd(self.ctx, self.model.input_kind, self.device,
+                                    getattr(self.model, "base_options", None))
+        self.loss_kind = self._loss_kind()
         self.amp_dtype = self._amp_dtype()
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
         self.state = TrainState()
@@ -114,6 +132,17 @@ class Trainer:
         if amp == "auto":
             return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
         return torch.bfloat16 if amp == "bf16" else torch.float16
+
+    def _loss_kind(self) -> str:
+        kind = self.exp.train.loss
+        has_base = self.front.base is not None
+        if kind == "auto":
+            return "base" if has_base else "log-nmse"
+        if kind == "base" and not has_base:
+            raise ConfigError(f"train.loss: 'base' needs a model with a classical base "
+                              f"estimate; {self.exp.model.name} has none (allowed: auto, mse, "
+                              "nmse, log-nmse)")
+        return kind
 
     def _check_stages(self) -> None:
         known = getattr(self.model, "stages", ())
@@ -225,7 +254,7 @@ class Trainer:
             return nullcontext()
         return torch.autocast(device_type=torch.device(self.device).type, dtype=self.amp_dtype)
 
-    def _forward(self, batch):
+    def _forward(self, batch, with_input: bool = False):
         x, scale = self.front.inputs(batch.y, batch.no)
         if self.exp.train.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
@@ -234,12 +263,26 @@ class Trainer:
         logvar = None
         if isinstance(out, tuple):
             out, logvar = out
-        return out.float(), (None if logvar is None else logvar.float()), scale
+        res = out.float(), (None if logvar is None else logvar.float()), scale
+        return res + (x,) if with_input else res
+
+    def _objective(self, out: torch.Tensor, target: torch.Tensor,
+                   x: torch.Tensor) -> torch.Tensor:
+        """The training loss of ``train.loss`` (module docstring); out/target [N, 2, S, F]."""
+        e2 = (out - target) ** 2  # [N, 2, S, F]
+        if self.loss_kind == "mse":
+            return e2.mean()
+        if self.loss_kind == "base":
+            return (e2 / self.front.base_error(x).clamp_min(1e-12)).mean()
+        nmse = e2.sum(dim=(1, 2, 3)) / (target**2).sum(dim=(1, 2, 3)).clamp_min(1e-12)  # [N]
+        if self.loss_kind == "nmse":
+            return nmse.mean()
+        return torch.log(nmse.clamp_min(1e-12)).mean()
 
     def _loss(self, batch) -> torch.Tensor:
-        out, logvar, scale = self._forward(batch)
+        out, logvar, scale, x = self._forward(batch, with_input=True)
         target = self.front.target(batch.h, scale)
-        loss = torch.mean((out - target) ** 2)
+        loss = self._objective(out, target, x)
         if logvar is not None and self.exp.train.err_loss_weight > 0:
             e2 = ((out.detach() - target) ** 2).sum(dim=1, keepdim=True)  # |e|² [N, 1, S, F]
             nll = torch.mean(e2 * torch.exp(-logvar) + logvar)
@@ -270,7 +313,7 @@ class Trainer:
             total, count = total + loss.item(), count + 1
             rate = count * t.batch_size * self.dist.world / (time.perf_counter() - start)
             bar.set_postfix(loss=f"{total / count:.4g}", samples_s=f"{rate:,.0f}",
-                            val_nmse=f"{st.best:.2f}dB" if math.isfinite(st.best) else "-")
+                            val_score=f"{st.best:.2f}dB" if math.isfinite(st.best) else "-")
         if count == 0:
             raise ConfigError(f"train.batch_size: {t.batch_size} x {self.dist.world} rank(s) "
                               f"exceeds the {len(self.train_src)} training grids per epoch")
@@ -310,7 +353,9 @@ class Trainer:
         per_snr = {int(s): 10 * math.log10(float(e / h)) for s, e, h, ok in
                    zip(_SNR_BINS, err_energy.cpu(), energy.cpu(), seen) if ok}
         mse = (err_map[count > 0] / count[count > 0, None, None]).float().cpu().numpy()
-        return {"nmse_db": nmse_db, "per_snr_db": per_snr, "err_map": (_SNR_BINS[seen], mse)}
+        return {"nmse_db": nmse_db, "per_snr_db": per_snr,
+                "score_db": float(np.mean(list(per_snr.values()))),
+                "err_map": (_SNR_BINS[seen], mse)}
 
     # -- main loop ----------------------------------------------------------
     def fit(self, max_epochs: int | None = None) -> dict:
@@ -335,32 +380,32 @@ class Trainer:
                 started = time.perf_counter()
                 loss, rate = self._train_epoch(spec)
                 metrics = self.validate()
-                improved = metrics["nmse_db"] < st.best - 1e-4
+                improved = metrics["score_db"] < st.best - 1e-4
                 if improved:
-                    st.best, st.best_epoch, st.bad_epochs = metrics["nmse_db"], st.epoch, 0
+                    st.best, st.best_epoch, st.bad_epochs = metrics["score_db"], st.epoch, 0
                     if self.dist.is_main:
                         self._save_best(metrics["err_map"], {
                             "val_nmse_db": metrics["nmse_db"],
+                            "val_score_db": metrics["score_db"],
                             "val_per_snr_db": metrics["per_snr_db"]})
                 else:
                     st.bad_epochs += 1
                 lr = self.optimizer.param_groups[0]["lr"]
                 if isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
-                    self.scheduler.step(metrics["nmse_db"])
+                    self.scheduler.step(metrics["score_db"])
                 elif self.scheduler is not None:
                     self.scheduler.step()
                 st.epoch += 1
                 st.global_epoch += 1
                 budget -= 1
                 if self.dist.is_main:
-                    self._log_row(spec, loss, metrics["nmse_db"], lr, rate,
-                                  time.perf_counter() - started)
+                    self._log_row(spec, loss, metrics, lr, rate, time.perf_counter() - started)
                     self._save_last()
                 barrier(self.dist)
             if self._patience_out() or st.epoch >= spec.epochs:
                 self._end_stage()
         best = getattr(self, "final_best", math.inf)
-        summary.update(best_val_nmse_db=best if math.isfinite(best) else None,
+        summary.update(best_val_score_db=best if math.isfinite(best) else None,
                        epochs=st.global_epoch, run_dir=str(self.run_dir))
         return summary
 
@@ -412,12 +457,14 @@ class Trainer:
                 self._tb = SummaryWriter(log_dir=str(self.run_dir / "tensorboard"))
         return self._tb
 
-    def _log_row(self, spec: StageSpec, loss: float, nmse_db: float, lr: float,
+    def _log_row(self, spec: StageSpec, loss: float, metrics: dict, lr: float,
                  rate: float, seconds: float) -> None:
+        nmse_db, score_db = metrics["nmse_db"], metrics["score_db"]
         tb = self._tensorboard()
         if tb is not None:
             step = self.state.global_epoch
-            for key, value in (("train/loss", loss), ("val/nmse_db", nmse_db), ("train/lr", lr),
+            for key, value in (("train/loss", loss), ("val/nmse_db", nmse_db),
+                               ("val/score_db", score_db), ("train/lr", lr),
                                ("train/samples_per_s", rate)):
                 tb.add_scalar(key, value, step)
             tb.flush()
@@ -428,5 +475,6 @@ class Trainer:
                 w.writeheader()
             w.writerow({"stage": self.state.stage_index, "stage_name": spec.stage,
                         "epoch": self.state.epoch - 1, "train_loss": f"{loss:.6g}",
-                        "val_nmse_db": f"{nmse_db:.4f}", "lr": f"{lr:.6g}",
+                        "val_nmse_db": f"{nmse_db:.4f}", "val_score_db": f"{score_db:.4f}",
+                        "lr": f"{lr:.6g}",
                         "samples_per_s": f"{rate:.1f}", "seconds": f"{seconds:.2f}"})

@@ -165,13 +165,14 @@ def test_checkpoint_estimator_and_refusals(tmp_path, scenario_file):
         load_checkpoint(tmp_path / "broken")
     # a different pilot mask
     other = Simulator(parse_config({**SCENARIO, "pilots": {"pattern": "channelnet-16"}}))
-    with pytest.raises(ConfigError, match="different pilot mask"):
+    with pytest.raises(ConfigError, match=r"another pilot layout \(48 pilots on \[14, 72\], "
+                       r"scenario .*scenario.yaml\) than the data's \(16 pilots"):
         load_neural_estimator(str(stem), context_for(other))
 
 
 @pytest.mark.parametrize("name,kwargs", [("channelnet", {"dncnn_depth": 4}),
                                          ("reesnet", {}), ("cenet", {"err_head": True}),
-                                         ("cenet", {})])
+                                         ("cenet", {}), ("cenet", {"base": "lmmse-adaptive"})])
 def test_every_model_behind_the_estimator_contract(name, kwargs):
     from chanest.estimators.neural import NeuralEstimator
     from chanest.models import build_model

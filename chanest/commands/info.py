@@ -43,3 +43,20 @@ def info_command(default_config):
         click.echo(f"  {name:<5} {len(prof.delays)} taps, "
                    f"{rms_delay_spread(prof.delays, prof.powers) * 1e9:6.1f} ns, "
                    f"{prof.delays[-1] * 1e9:6.0f} ns")
+    _echo_pretrained()
+
+
+def _echo_pretrained() -> None:
+    from chanest.pretrained import available, card
+
+    click.echo("\nPretrained models (--estimators pretrained:NAME):")
+    for name in available():
+        c = card(name)
+        b = c["budget"]
+        click.echo(f"  {name}: {c['model']['name']} {c['model']['kwargs'].get('base', '')}, "
+                   f"scenario {c['scenario']}; validation NMSE {c['val_nmse_db']:.2f} dB "
+                   f"(mean over SNRs {c['val_score_db']:.2f} dB)\n"
+                   f"    trained with `{c['command']}`: {b['epochs']} epochs x "
+                   f"{b['grids_per_epoch']} grids, {b['wall_s'] / 60:.0f} min on {b['device']}")
+    if not available():
+        click.echo("  (none)")

@@ -24,8 +24,9 @@ def train_command(config_path, resume, device, quiet):
                       progress=not quiet)
     summary = trainer.fit()
     if trainer.dist.is_main:
-        best = summary["best_val_nmse_db"]
+        best = summary["best_val_score_db"]
+        score = ("best validation NMSE (mean over SNRs) "
+                 f"{best:.2f} dB" if best is not None else "nothing left to train")
         click.echo(f"trained {trainer.exp.model.name} ({summary['parameters']:,} parameters) "
                    f"for {summary['epochs']} epochs on {trainer.device} x{trainer.dist.world}; "
-                   f"best validation NMSE {best:.2f} dB; weights: "
-                   f"{summary['run_dir']}/best.safetensors")
+                   f"{score}; weights: {summary['run_dir']}/best.safetensors")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+from pathlib import Path
 
 import numpy as np
 
@@ -34,17 +35,21 @@ def load_trained_model(path: str, device: str = "cpu"):
     return model.to(device).eval(), meta, tensors
 
 
-def load_neural_estimator(path: str, ctx: GridContext, device: str = "cpu") -> NeuralEstimator:
+def load_neural_estimator(path: str, ctx: GridContext, device: str = "cpu",
+                          label: str | None = None) -> NeuralEstimator:
     """A :class:`NeuralEstimator` from ``PATH`` (stem of ``PATH.safetensors`` + ``PATH.json``)."""
+    label = label or f"ckpt:{path}"
     model, meta, tensors = load_trained_model(path, device)
     mask = np.asarray(meta.get("mask", []), dtype=bool)
     if mask.shape != ctx.mask.shape or not np.array_equal(mask, ctx.mask):
-        raise ConfigError(f"ckpt:{path}: trained for a different pilot mask "
-                          f"{list(mask.shape)} than the data's {list(ctx.mask.shape)}")
+        pattern = ((meta.get("experiment") or {}).get("data") or {}).get("simulate") or "?"
+        raise ConfigError(f"{label}: trained for another pilot layout ({int(mask.sum())} "
+                          f"pilots on {list(mask.shape)}, scenario {pattern}) than the data's "
+                          f"({int(ctx.mask.sum())} pilots on {list(ctx.mask.shape)})")
     err_map = None
     if "err_map.mse" in tensors:
         err_map = (tensors["err_map.snr_db"].numpy(), tensors["err_map.mse"].numpy())
-    est = NeuralEstimator(ctx, model, device, err_map=err_map, name=f"ckpt:{path}")
+    est = NeuralEstimator(ctx, model, device, err_map=err_map, name=label)
     est.meta = meta
     return est
 
@@ -62,6 +67,13 @@ def load_checkpoint_estimator(arg: str, ctx: GridContext, device: str = "cpu"):
     from chanest.estimators.snrswitch import SNRSwitchEstimator
 
     if not any(ch in arg for ch in "*?["):
+        if Path(arg).is_dir():  # a run folder: its best checkpoint
+            if not (Path(arg) / "best.json").is_file():
+                raise ConfigError(f"--estimators: ckpt:{arg} is a folder without a best "
+                                  "checkpoint (best.json); give a checkpoint stem such as "
+                                  f"ckpt:{arg}/best")
+            return load_neural_estimator(str(Path(arg) / "best"), ctx, device,
+                                         label=f"ckpt:{arg}")
         return load_neural_estimator(arg, ctx, device)
     stems = sorted({p[: -len(".json")] for p in glob.glob(arg + ".json")})
     if not stems:

@@ -38,6 +38,7 @@ __all__ = [
     "toeplitz",
     "pdp_freq_lags",
     "uniform_pdp_freq_lags",
+    "exponential_pdp_freq_lags",
     "jakes_time_lags",
     "uniform_doppler_time_lags",
     "padded_taps",
@@ -129,6 +130,17 @@ def uniform_pdp_freq_lags(num_subcarriers: int, spacing: float, max_delay: float
     """Uniform unit-power PDP on [0, τ_max]: r_f[k] = e^{−jπkΔfτ} sinc(kΔfτ). Returns [1, 2F−1]."""
     x = _lags(num_subcarriers) * spacing * max_delay  # [2F−1]
     return (torch.polar(torch.ones_like(x), -math.pi * x) * torch.sinc(x))[None]
+
+
+def exponential_pdp_freq_lags(num_subcarriers: int, spacing: float,
+                              rms_delay: torch.Tensor) -> torch.Tensor:
+    """Continuous exponential unit-power PDP with RMS delay τ: r_f[k] = 1 / (1 + j2π k Δf τ).
+
+    rms_delay: [G] seconds. Returns [G, 2F−1] complex128.
+    """
+    x = 2.0 * math.pi * _lags(num_subcarriers, rms_delay.device) * spacing  # [2F−1]
+    return 1.0 / torch.complex(torch.ones(len(rms_delay), len(x), dtype=F64, device=x.device),
+                               rms_delay.to(F64)[:, None] * x[None, :])
 
 
 def jakes_time_lags(num_symbols: int, symbol_duration: float,

@@ -55,13 +55,20 @@ def to_complex(x: torch.Tensor) -> torch.Tensor:
 class NeuralFrontEnd:
     """Observation → normalised model input, and model output → complex grid."""
 
-    def __init__(self, ctx: GridContext, input_kind: str, device: str = "cpu"):
+    def __init__(self, ctx: GridContext, input_kind: str, device: str = "cpu",
+                 base_options: dict | None = None):
         check_unit_pilots(ctx)
         self.ctx, self.kind, self.device = ctx, input_kind, device
         mask = ctx.mask
         self.S, self.F = mask.shape
         self.inv_pilots = torch.as_tensor(np.conj(ctx.pilots), dtype=torch.complex64,
                                           device=device)  # [P] 1/x_p for |x_p| = 1
+        self.base = None
+        if input_kind.startswith("base:"):
+            from chanest.estimators.registry import build_estimator  # registry imports us
+
+            self.base = build_estimator(input_kind.partition(":")[2], ctx, device,
+                                        **(base_options or {}))
         if input_kind == "pilot-image":
             self.pilot_shape = pilot_image_shape(mask)
         else:
@@ -88,13 +95,29 @@ class NeuralFrontEnd:
             return to_channels(z.reshape(B * L, *self.pilot_shape)), scale
         grid = (z @ self.interp).reshape(B * L, self.S, self.F)  # [N, S, F]
         x = to_channels(grid)  # [N, 2, S, F]
-        if self.kind.endswith("+mask+snr"):
+        if self.kind.endswith("+mask+snr") or self.base is not None:
             no_n = (no[:, None] / scale**2).reshape(B * L)  # [N]
             snr = (-10 * torch.log10(no_n.clamp_min(1e-12)) / _SNR_SCALE)
             planes = torch.stack([self.mask_plane.expand(B * L, -1, -1),
                                   snr[:, None, None].expand(-1, self.S, self.F)], dim=1)
             x = torch.cat([x, planes], dim=1)  # [N, 4, S, F]
+        if self.base is not None:
+            x = torch.cat([self._base_planes(y, no, scale), x], dim=1)  # [N, 7, S, F]
         return x, scale
+
+    def _base_planes(self, y: torch.Tensor, no: torch.Tensor,
+                     scale: torch.Tensor) -> torch.Tensor:
+        """[N, 3, S, F]: re, im of the base estimate and log of its error variance
+        (normalised by s and s²)."""
+        B, L, _ = y.shape
+        est = self.base.estimate(Observation(y=y, no=no))  # [B, L, S, F]
+        h = (est.h_hat / scale[..., None, None]).reshape(B * L, self.S, self.F)
+        err = (est.err_var / (scale**2)[..., None, None]).reshape(B * L, 1, self.S, self.F)
+        return torch.cat([to_channels(h), torch.log(err.clamp_min(1e-12))], dim=1)
+
+    def base_error(self, x: torch.Tensor) -> torch.Tensor | None:
+        """The base's normalised error variance [N, 1, S, F] from a model input (or None)."""
+        return None if self.base is None else torch.exp(x[:, 2:3])
 
     def target(self, h: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
         """True channel [B, L, S, F] → normalised model target [B·L, 2, S, F]."""
@@ -122,7 +145,8 @@ class NeuralEstimator(Estimator):
         super().__init__(ctx, device)
         self.name = name
         self.model = model.to(device).eval()
-        self.front = NeuralFrontEnd(ctx, model.input_kind, device)
+        self.front = NeuralFrontEnd(ctx, model.input_kind, device,
+                                    getattr(model, "base_options", None))
         self.err_map = None
         if err_map is None and not getattr(model, "has_err_head", False):
             raise ValueError("a neural estimator needs an error head or a measured error map")

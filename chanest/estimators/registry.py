@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from chanest.config import ConfigError
+from chanest.estimators.adaptive import AdaptiveLMMSEEstimator
 from chanest.estimators.base import Estimator, GridContext
 from chanest.estimators.dft import DFTEstimator
 from chanest.estimators.lmmse import GenieLMMSEEstimator, LMMSEEstimator, RobustLMMSEEstimator
@@ -52,6 +53,9 @@ REGISTRY: dict[str, Entry] = {
                     "scenario (or fitted with --fit-data)"),
     "lmmse-robust": _entry(RobustLMMSEEstimator, "joint 2-D robust LMMSE: uniform PDP to the "
                            "CP length, flat Doppler to the max Doppler"),
+    "lmmse-adaptive": _entry(AdaptiveLMMSEEstimator, "per-grid LMMSE: bank of delay-spread x "
+                             "Doppler priors weighted by the pilot likelihood (no scenario "
+                             "statistics)"),
     "lmmse-separable": _entry(SeparableLMMSEEstimator, "separable LMMSE, frequency then time, "
                               "precomputed filters", order="f-t"),
     "lmmse-separable-tf": _entry(SeparableLMMSEEstimator, "separable LMMSE, time then "
@@ -72,10 +76,23 @@ def _checkpoint_hook(arg: str, ctx: GridContext, device: str, **opts) -> Estimat
     return load_checkpoint_estimator(arg, ctx, device)
 
 
+def _pretrained_hook(arg: str, ctx: GridContext, device: str, **opts) -> Estimator:
+    """``pretrained:NAME``: a model shipped in the package (:mod:`chanest.pretrained`)."""
+    from chanest.estimators.checkpointed import load_neural_estimator
+    from chanest.pretrained import stem
+
+    if opts:
+        raise ConfigError(f"estimator pretrained:{arg}: takes no options, got {sorted(opts)}")
+    est = load_neural_estimator(str(stem(arg)), ctx, device, label=f"pretrained:{arg}")
+    return est
+
+
 #: name prefixes handled by hooks: ``PREFIX:ARG`` → hook(ARG, ctx, device, **opts)
-PREFIX_HOOKS: dict[str, Callable[..., Estimator]] = {"ckpt": _checkpoint_hook}
+PREFIX_HOOKS: dict[str, Callable[..., Estimator]] = {"ckpt": _checkpoint_hook,
+                                                      "pretrained": _pretrained_hook}
 PREFIX_DESCRIPTIONS: dict[str, str] = {
-    "ckpt": "trained network from checkpoint PATH (a glob selects a per-SNR family)"}
+    "ckpt": "trained network from checkpoint PATH (a glob selects a per-SNR family)",
+    "pretrained": "a model shipped with chanest (python cli.py info lists them)"}
 
 
 def available_estimators() -> dict[str, str]:
@@ -91,7 +108,7 @@ def describe(name: str) -> str:
 
 
 def _unknown(name: str) -> ConfigError:
-    known = ", ".join(REGISTRY) + ", " + ", ".join(f"{p}:PATH" for p in PREFIX_HOOKS)
+    known = ", ".join(REGISTRY) + ", ckpt:PATH, pretrained:NAME"
     return ConfigError(f"--estimators: unknown estimator {name!r}; known: {known}")
 
 

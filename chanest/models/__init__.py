@@ -6,6 +6,8 @@ Each model class declares ``input_kind``, which tells
 ``interp-rbf``             [N, 2, S, F] RBF interpolation of the LS pilots (ChannelNet)
 ``pilot-image``            [N, 2, Sp, Fp] LS pilots as an image (ReEsNet)
 ``interp-linear+mask+snr`` [N, 4, S, F] linear interpolation, mask, SNR plane (CENet)
+``base:lmmse-adaptive``    [N, 7, S, F] adaptive LMMSE estimate, log of its error variance,
+                           linear interpolation, mask, SNR plane (CENet with that base)
 """
 
 from __future__ import annotations

@@ -1,0 +1,240 @@
+"""``lmmse-adaptive``: per-grid LMMSE from a bank of priors, weighted by the pilot likelihood.
+
+A receiver that knows neither the delay spread nor the Doppler of a grid can
+still infer them from its own pilots. We precompute a bank of G candidate priors
+R_g = r_t,g ⊗ r_f,g (a product grid of RMS delay spreads τ and maximum Dopplers
+f_d; by default an exponential PDP and Jakes Doppler, see :func:`bank_lags`), and
+for each grid treat the prior as a discrete unknown with a uniform distribution
+over the bank. Under the model z_l | g ~ CN(0, R_pp,g + no·I) for each of the L
+links (which share the statistics), the posterior weights are::
+
+    log p(g | z) = const − Σ_l z_l^H (R_pp,g + no I)^{-1} z_l − L · log det(R_pp,g + no I)
+
+(evaluated in the eigenbasis R_pp,g = Q_g Λ_g Q_g^H: an O(P²) product per prior, no
+per-grid inversion), and the estimate is the posterior mean of the Gaussian mixture::
+
+    ĥ = Σ_g w_g ĥ_g,     ĥ_g = LMMSE filter of prior g (precomputed eigen form)
+    err_var = Σ_g w_g (E_g + |ĥ_g − ĥ|²)      (the mixture's posterior variance)
+
+with the mixture truncated to the ``top_k`` most likely priors (weights renormalised).
+If the channel's statistics lie in the bank this is the MMSE estimator and its
+``err_var`` is its exact posterior variance; otherwise both are approximations.
+The estimator never reads the true channel or side information.
+
+Filters are built lazily per prior and kept in an LRU cache under ``cache_mb``
+(the likelihood needs only the eigen factors, kept for every prior).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+
+import numpy as np
+import torch
+
+from chanest.config import ConfigError
+from chanest.estimators._linalg import eigh
+from chanest.estimators.base import Estimate, GridContext, Observation
+from chanest.estimators.covmodels import (
+    cp_duration,
+    exponential_pdp_freq_lags,
+    jakes_time_lags,
+    uniform_pdp_freq_lags,
+)
+from chanest.estimators.linear import PilotEstimator
+from chanest.estimators.statistics import kron_blocks
+
+__all__ = ["AdaptiveLMMSEEstimator", "bank_lags", "default_bank_ranges"]
+
+_SHAPES = ("exponential", "uniform")
+
+
+def default_bank_ranges(grid) -> tuple[tuple[float, float], tuple[float, float]]:
+    """((τ_lo, τ_hi) [s], (f_lo, f_hi) [Hz]) of the default bank for a grid.
+
+    τ (RMS delay spread, log-spaced; a 0 s prior is always added) from 1 % of the
+    inverse bandwidth to half the cyclic prefix; f_d (linearly spaced from 0) up to 5 % of
+    the OFDM symbol rate (700 Hz for LTE's 15 kHz, 1.4 kHz for 30 kHz).
+    Linear Doppler spacing matters: log spacing crowds the bank with near-static
+    priors that jointly outweigh the right one when few pilot symbols are measured
+    (measured on EPA/EVA/ETU: 1 dB worse on ETU at 30 dB).
+    """
+    bandwidth = grid.num_subcarriers * grid.subcarrier_spacing
+    rate = 1.0 / grid.symbol_duration
+    return (0.01 / bandwidth, 0.5 * cp_duration(grid)), (0.0, 0.05 * rate)
+
+
+def bank_lags(grid, delays: np.ndarray, dopplers: np.ndarray, shapes=("exponential",)):
+    """Lags of the bank's priors: every (shape, τ, f_d) combination.
+
+    Returns:
+        t_lags: [G, 2S−1], f_lags: [G, 2F−1] complex128; params: [G, 3] float64
+        (shape index, τ [s], f_d [Hz]).
+    """
+    F, df = grid.num_subcarriers, grid.subcarrier_spacing
+    tau = torch.as_tensor(np.asarray(delays, np.float64))
+    fds = torch.as_tensor(np.asarray(dopplers, np.float64))
+    f_rows, t_rows, params = [], [], []
+    t_by_fd = jakes_time_lags(grid.num_symbols, grid.symbol_duration, fds)  # [D, 2S−1]
+    for si, shape in enumerate(shapes):
+        if shape == "exponential":
+            f_by_tau = exponential_pdp_freq_lags(F, df, tau)  # [T, 2F−1]
+        else:  # uniform PDP on [0, √12·τ] has RMS delay τ
+            f_by_tau = torch.cat([uniform_pdp_freq_lags(F, df, math.sqrt(12.0) * float(t))
+                                  for t in tau])
+        for ti in range(len(tau)):
+            for di in range(len(fds)):
+                f_rows.append(f_by_tau[ti])
+                t_rows.append(t_by_fd[di])
+                params.append((si, float(tau[ti]), float(fds[di])))
+    return torch.stack(t_rows), torch.stack(f_rows), np.asarray(params)
+
+
+class AdaptiveLMMSEEstimator(PilotEstimator):
+    """Bank-of-priors LMMSE, weighted per grid by the pilot likelihood (module docstring).
+
+    Args:
+        num_delays: RMS delay spreads in the bank (0 s, then log-spaced over the range).
+        num_dopplers: maximum Dopplers in the bank (linearly spaced over the range).
+        delay_range: (lo, hi) RMS delay spread [s]; default :func:`default_bank_ranges`.
+        doppler_range: (lo, hi) maximum Doppler [Hz]; default likewise.
+        shapes: PDP shapes, from ``exponential`` and ``uniform``.
+        top_k: priors kept in the posterior mixture of each grid.
+        cache_mb: budget of the per-prior filter cache.
+    """
+
+    def __init__(self, ctx: GridContext, device: str = "cpu", num_delays: int = 12,
+                 num_dopplers: int = 12, delay_range: tuple[float, float] | None = None,
+                 doppler_range: tuple[float, float] | None = None,
+                 shapes: tuple[str, ...] = ("exponential",), top_k: int = 32,
+                 cache_mb: float = 512.0):
+        super().__init__(ctx, device)
+        shapes = (shapes,) if isinstance(shapes, str) else tuple(shapes)
+        bad = [s for s in shapes if s not in _SHAPES]
+        if bad or not shapes:
+            raise ConfigError(f"lmmse-adaptive: shapes must be from {', '.join(_SHAPES)}, "
+                              f"got {list(shapes)}")
+        if num_delays < 1 or num_dopplers < 1 or top_k < 1:
+            raise ConfigError("lmmse-adaptive: num_delays, num_dopplers and top_k must be >= 1")
+        d_rng, f_rng = default_bank_ranges(ctx.grid)
+        d_lo, d_hi = delay_range or d_rng
+        f_lo, f_hi = doppler_range or f_rng
+        if not (0 < d_lo <= d_hi and 0 <= f_lo <= f_hi):
+            raise ConfigError("lmmse-adaptive: delay_range needs 0 < lo <= hi and "
+                              "doppler_range 0 <= lo <= hi")
+        # 0 s (a channel flat over the band) plus log-spaced RMS delay spreads
+        self.delays = np.concatenate([[0.0], np.geomspace(d_lo, d_hi, num_delays - 1)]) \
+            if num_delays > 1 else np.array([d_hi])
+        self.dopplers = np.linspace(f_lo, f_hi, num_dopplers)
+        self.shapes = shapes
+        self.top_k = top_k
+        self._t, self._f, self.params = bank_lags(ctx.grid, self.delays, self.dopplers, shapes)
+        self._cache: OrderedDict[int, tuple[torch.Tensor, torch.Tensor]] = OrderedDict()
+        self._cache_bytes = int(cache_mb * 2**20)
+        self._eigen()
+
+    @property
+    def num_priors(self) -> int:
+        return len(self.params)
+
+    # -- bank ---------------------------------------------------------------
+    def _blocks(self, lo: int, hi: int):
+        return kron_blocks(self._t[lo:hi], self._f[lo:hi], self.ctx.pilot_idx)
+
+    def _eigen(self) -> None:
+        """Eigen factors of every prior's R_pp: q_conj [G, P, P] complex64, lam [G, P]."""
+        P, N = int(self.ctx.mask.sum()), self.ctx.mask.size
+        per = max(1, int(256 * 2**20 // (16 * (N * P + P * P))))  # priors per build chunk
+        q_out, lam_out = [], []
+        for lo in range(0, self.num_priors, per):
+            lam, q = eigh(self._blocks(lo, lo + per).r_pp)
+            q_out.append(q.conj().to(torch.complex64))
+            lam_out.append(lam.clamp_min(0.0))
+        self._q_conj = torch.cat(q_out).to(self.device)  # [G, P, P]
+        self._lam = torch.cat(lam_out).to(self.device)  # [G, P] float64
+
+    def _filter(self, g: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """(A^T [P, N] complex64, |A^T|² [P, N] float32) of prior g, A = R_hp,g Q_g."""
+        if g in self._cache:
+            self._cache.move_to_end(g)
+            return self._cache[g]
+        blocks = self._blocks(g, g + 1)
+        q = self._q_conj[g].cpu().to(torch.complex128).conj()  # [P, P]
+        at = (blocks.r_hp[0] @ q).T.contiguous()  # [P, N] complex128
+        entry = (at.to(torch.complex64).to(self.device),
+                 torch.view_as_real(at).square().sum(-1).float().to(self.device))
+        self._cache[g] = entry
+        return entry
+
+    def _trim(self, keep: set[int]) -> None:
+        for g in list(self._cache):
+            used = sum(a.numel() * 8 + b.numel() * 4 for a, b in self._cache.values())
+            if used <= self._cache_bytes:
+                break
+            if g not in keep:
+                del self._cache[g]
+
+    # -- inference ----------------------------------------------------------
+    def log_posterior(self, z: torch.Tensor, no: torch.Tensor) -> torch.Tensor:
+        """Unnormalised log posterior of each prior, [B, G] float64.
+
+        Args:
+            z: [B, L, P] LS pilots.  no: [B] noise variances.
+        """
+        B, L, P = z.shape
+        out = torch.empty(B, self.num_priors, dtype=torch.float64, device=z.device)
+        per = max(1, int(64 * 2**20 // max(1, 8 * B * L * P)))  # priors per chunk
+        no64 = no.double()
+        for lo in range(0, self.num_priors, per):
+            hi = min(lo + per, self.num_priors)
+            w = torch.einsum("blp,gpq->gblq", z, self._q_conj[lo:hi])  # [g, B, L, P]
+            inv = 1.0 / (self._lam[lo:hi, None, :] + no64[None, :, None])  # [g, B, P]
+            quad = torch.einsum("gblp,gbp->gb", w.abs().square().double(), inv)
+            logdet = -torch.log(inv).sum(-1)  # [g, B]
+            out[:, lo:hi] = -(quad + L * logdet).T
+        return out
+
+    def posterior(self, obs: Observation) -> tuple[torch.Tensor, torch.Tensor]:
+        """Top-k prior indices [B, k] and their renormalised posterior weights [B, k]."""
+        z, no = self._front(obs)
+        return self._top(self.log_posterior(z, no))
+
+    def _top(self, logp: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        k = min(self.top_k, self.num_priors)
+        top, idx = torch.topk(logp, k, dim=1)  # [B, k]
+        w = torch.softmax(top, dim=1)
+        return idx, w
+
+    def estimate(self, obs: Observation) -> Estimate:
+        z, no = self._front(obs)  # [B, L, P], [B]
+        B, L, _ = z.shape
+        N = self.ctx.mask.size
+        idx, w = self._top(self.log_posterior(z, no))  # [B, k]
+        h = torch.zeros(B, L, N, dtype=torch.complex64, device=self.device)
+        h2 = torch.zeros(B, L, N, dtype=torch.float32, device=self.device)
+        e = torch.zeros(B, N, dtype=torch.float32, device=self.device)
+        used = set(torch.unique(idx).tolist())
+        for g in used:
+            rows, slots = torch.nonzero(idx == g, as_tuple=True)
+            at, a2 = self._filter(g)
+            inv = 1.0 / (self._lam[g][None, :] + no[rows].double()[:, None])  # [n, P]
+            hg = ((z[rows] @ self._q_conj[g]) * inv.float()[:, None, :]) @ at  # [n, L, N]
+            eg = (1.0 - inv.float() @ a2).clamp_min(0.0)  # [n, N] (unit-power priors)
+            wg = w[rows, slots].float()  # [n]
+            h.index_add_(0, rows, hg * wg[:, None, None])
+            h2.index_add_(0, rows, hg.abs().square() * wg[:, None, None])
+            e.index_add_(0, rows, eg * wg[:, None])
+            self._trim(keep=used)
+        spread = (h2 - h.abs().square()).clamp_min(0.0)  # [B, L, N]
+        err = e[:, None, :] + spread
+        S, F = self.ctx.mask.shape
+        return Estimate(h.reshape(B, L, S, F), err.reshape(B, L, S, F).contiguous())
+
+    def provenance(self) -> dict:
+        return {"statistics": (f"bank of {self.num_priors} priors ({'/'.join(self.shapes)} PDP, "
+                               f"RMS delay 0-{self.delays[-1] * 1e9:.4g} "
+                               f"ns x {len(self.delays)}, Jakes Doppler 0-{self.dopplers[-1]:.4g} "
+                               f"Hz x {len(self.dopplers)}), posterior-weighted top {self.top_k} "
+                               "per grid from the pilots"),
+                "err_var": "posterior variance of the truncated Gaussian mixture"}

@@ -21,20 +21,19 @@ If the channel's statistics lie in the bank this is the MMSE estimator and its
 ``err_var`` is its exact posterior variance; otherwise both are approximations.
 The estimator never reads the true channel or side information.
 
-Filters are built lazily per prior and kept in an LRU cache under ``cache_mb``
-(the likelihood needs only the eigen factors, kept for every prior).
+The bank (:mod:`chanest.estimators.adaptive_bank`) uses the Kronecker structure of
+product pilot sets (block, Kronecker, NR DM-RS) and dense per-prior filters, built
+on first use and cached under ``cache_mb``, otherwise.
 """
 
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
-
 import numpy as np
 import torch
 
 from chanest.config import ConfigError
-from chanest.estimators._linalg import eigh
+from chanest.estimators.adaptive_bank import make_bank
 from chanest.estimators.base import Estimate, GridContext, Observation
 from chanest.estimators.covmodels import (
     cp_duration,
@@ -43,7 +42,6 @@ from chanest.estimators.covmodels import (
     uniform_pdp_freq_lags,
 )
 from chanest.estimators.linear import PilotEstimator
-from chanest.estimators.statistics import kron_blocks
 
 __all__ = ["AdaptiveLMMSEEstimator", "bank_lags", "default_bank_ranges"]
 
@@ -69,26 +67,28 @@ def bank_lags(grid, delays: np.ndarray, dopplers: np.ndarray, shapes=("exponenti
     """Lags of the bank's priors: every (shape, τ, f_d) combination.
 
     Returns:
-        t_lags: [G, 2S−1], f_lags: [G, 2F−1] complex128; params: [G, 3] float64
+        t_lags: [D, 2S−1] (one per Doppler), f_lags: [T, 2F−1] (one per shape and τ)
+        complex128; t_idx, f_idx: [G] each prior's rows; params: [G, 3] float64
         (shape index, τ [s], f_d [Hz]).
     """
     F, df = grid.num_subcarriers, grid.subcarrier_spacing
     tau = torch.as_tensor(np.asarray(delays, np.float64))
     fds = torch.as_tensor(np.asarray(dopplers, np.float64))
-    f_rows, t_rows, params = [], [], []
-    t_by_fd = jakes_time_lags(grid.num_symbols, grid.symbol_duration, fds)  # [D, 2S−1]
+    t_lags = jakes_time_lags(grid.num_symbols, grid.symbol_duration, fds)  # [D, 2S−1]
+    f_rows, t_idx, f_idx, params = [], [], [], []
     for si, shape in enumerate(shapes):
         if shape == "exponential":
-            f_by_tau = exponential_pdp_freq_lags(F, df, tau)  # [T, 2F−1]
+            f_rows.append(exponential_pdp_freq_lags(F, df, tau))  # [T, 2F−1]
         else:  # uniform PDP on [0, √12·τ] has RMS delay τ
-            f_by_tau = torch.cat([uniform_pdp_freq_lags(F, df, math.sqrt(12.0) * float(t))
-                                  for t in tau])
+            f_rows.append(torch.cat([uniform_pdp_freq_lags(F, df, math.sqrt(12.0) * float(t))
+                                     for t in tau]))
         for ti in range(len(tau)):
             for di in range(len(fds)):
-                f_rows.append(f_by_tau[ti])
-                t_rows.append(t_by_fd[di])
+                t_idx.append(di)
+                f_idx.append(si * len(tau) + ti)
                 params.append((si, float(tau[ti]), float(fds[di])))
-    return torch.stack(t_rows), torch.stack(f_rows), np.asarray(params)
+    return (t_lags, torch.cat(f_rows), np.asarray(t_idx), np.asarray(f_idx),
+            np.asarray(params))
 
 
 class AdaptiveLMMSEEstimator(PilotEstimator):
@@ -129,51 +129,13 @@ class AdaptiveLMMSEEstimator(PilotEstimator):
         self.dopplers = np.linspace(f_lo, f_hi, num_dopplers)
         self.shapes = shapes
         self.top_k = top_k
-        self._t, self._f, self.params = bank_lags(ctx.grid, self.delays, self.dopplers, shapes)
-        self._cache: OrderedDict[int, tuple[torch.Tensor, torch.Tensor]] = OrderedDict()
-        self._cache_bytes = int(cache_mb * 2**20)
-        self._eigen()
+        t_lags, f_lags, t_idx, f_idx, self.params = bank_lags(ctx.grid, self.delays,
+                                                              self.dopplers, shapes)
+        self.bank = make_bank(t_lags, f_lags, t_idx, f_idx, ctx.mask, device, cache_mb)
 
     @property
     def num_priors(self) -> int:
         return len(self.params)
-
-    # -- bank ---------------------------------------------------------------
-    def _blocks(self, lo: int, hi: int):
-        return kron_blocks(self._t[lo:hi], self._f[lo:hi], self.ctx.pilot_idx)
-
-    def _eigen(self) -> None:
-        """Eigen factors of every prior's R_pp: q_conj [G, P, P] complex64, lam [G, P]."""
-        P, N = int(self.ctx.mask.sum()), self.ctx.mask.size
-        per = max(1, int(256 * 2**20 // (16 * (N * P + P * P))))  # priors per build chunk
-        q_out, lam_out = [], []
-        for lo in range(0, self.num_priors, per):
-            lam, q = eigh(self._blocks(lo, lo + per).r_pp)
-            q_out.append(q.conj().to(torch.complex64))
-            lam_out.append(lam.clamp_min(0.0))
-        self._q_conj = torch.cat(q_out).to(self.device)  # [G, P, P]
-        self._lam = torch.cat(lam_out).to(self.device)  # [G, P] float64
-
-    def _filter(self, g: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """(A^T [P, N] complex64, |A^T|² [P, N] float32) of prior g, A = R_hp,g Q_g."""
-        if g in self._cache:
-            self._cache.move_to_end(g)
-            return self._cache[g]
-        blocks = self._blocks(g, g + 1)
-        q = self._q_conj[g].cpu().to(torch.complex128).conj()  # [P, P]
-        at = (blocks.r_hp[0] @ q).T.contiguous()  # [P, N] complex128
-        entry = (at.to(torch.complex64).to(self.device),
-                 torch.view_as_real(at).square().sum(-1).float().to(self.device))
-        self._cache[g] = entry
-        return entry
-
-    def _trim(self, keep: set[int]) -> None:
-        for g in list(self._cache):
-            used = sum(a.numel() * 8 + b.numel() * 4 for a, b in self._cache.values())
-            if used <= self._cache_bytes:
-                break
-            if g not in keep:
-                del self._cache[g]
 
     # -- inference ----------------------------------------------------------
     def log_posterior(self, z: torch.Tensor, no: torch.Tensor) -> torch.Tensor:
@@ -182,18 +144,11 @@ class AdaptiveLMMSEEstimator(PilotEstimator):
         Args:
             z: [B, L, P] LS pilots.  no: [B] noise variances.
         """
-        B, L, P = z.shape
-        out = torch.empty(B, self.num_priors, dtype=torch.float64, device=z.device)
-        per = max(1, int(64 * 2**20 // max(1, 8 * B * L * P)))  # priors per chunk
-        no64 = no.double()
-        for lo in range(0, self.num_priors, per):
-            hi = min(lo + per, self.num_priors)
-            w = torch.einsum("blp,gpq->gblq", z, self._q_conj[lo:hi])  # [g, B, L, P]
-            inv = 1.0 / (self._lam[lo:hi, None, :] + no64[None, :, None])  # [g, B, P]
-            quad = torch.einsum("gblp,gbp->gb", w.abs().square().double(), inv)
-            logdet = -torch.log(inv).sum(-1)  # [g, B]
-            out[:, lo:hi] = -(quad + L * logdet).T
-        return out
+        L = z.shape[1]
+        inv = 1.0 / (self.bank.lam[:, None, :] + no.double()[None, :, None])  # [G, B, P]
+        quad = (self.bank.power(z) * inv).sum(-1)  # [G, B]
+        logdet = -torch.log(inv).sum(-1)  # [G, B]
+        return -(quad + L * logdet).T
 
     def posterior(self, obs: Observation) -> tuple[torch.Tensor, torch.Tensor]:
         """Top-k prior indices [B, k] and their renormalised posterior weights [B, k]."""
@@ -217,15 +172,12 @@ class AdaptiveLMMSEEstimator(PilotEstimator):
         used = set(torch.unique(idx).tolist())
         for g in used:
             rows, slots = torch.nonzero(idx == g, as_tuple=True)
-            at, a2 = self._filter(g)
-            inv = 1.0 / (self._lam[g][None, :] + no[rows].double()[:, None])  # [n, P]
-            hg = ((z[rows] @ self._q_conj[g]) * inv.float()[:, None, :]) @ at  # [n, L, N]
-            eg = (1.0 - inv.float() @ a2).clamp_min(0.0)  # [n, N] (unit-power priors)
+            hg, eg = self.bank.apply(g, z[rows], no[rows])  # [n, L, N], [n, N]
             wg = w[rows, slots].float()  # [n]
             h.index_add_(0, rows, hg * wg[:, None, None])
             h2.index_add_(0, rows, hg.abs().square() * wg[:, None, None])
             e.index_add_(0, rows, eg * wg[:, None])
-            self._trim(keep=used)
+            self.bank.trim(keep=used)
         spread = (h2 - h.abs().square()).clamp_min(0.0)  # [B, L, N]
         err = e[:, None, :] + spread
         S, F = self.ctx.mask.shape

@@ -18,7 +18,7 @@ from pathlib import Path
 from chanest.checkpoint import checkpoint_paths, load_checkpoint
 from chanest.config import ConfigError
 
-__all__ = ["PRETRAINED_DIR", "available", "card", "stem", "ship"]
+__all__ = ["PRETRAINED_DIR", "available", "card", "stem", "ship", "machine"]
 
 PRETRAINED_DIR = Path(__file__).resolve().parent
 
@@ -39,6 +39,17 @@ def stem(name: str) -> Path:
 def card(name: str) -> dict:
     """The model card of a shipped model (see module docstring)."""
     return json.loads((stem(name).with_name(name + ".card.json")).read_text())
+
+
+def machine() -> str:
+    """' on <CPU model>' from /proc/cpuinfo where it exists, else ''."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return " on " + line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
 
 
 def ship(run_dir: str | Path, name: str, command: str, device: str, notes: str = "") -> dict:

@@ -94,6 +94,32 @@ def test_posterior_prefers_the_bank_member_closest_to_the_channel(sim_data):
     assert float((w * (fd < 100.0)).sum(1).mean()) > 0.9
 
 
+def test_kronecker_fast_path_equals_the_dense_bank(sim_data):
+    """On a product pilot set (two pilot symbols x every 6th subcarrier, L = 2 links) the
+    Kronecker bank gives the same posterior, estimate and error as the dense bank."""
+    from chanest.estimators.adaptive_bank import DenseBank, KroneckerBank
+
+    ctx, batch = sim_data(64, channel={**SHORT, "num_rx_antennas": 2}, noise={"snr_db": SNRS},
+                          pilots={"pattern": "kronecker", "symbols": [2, 9], "spacing": 6})
+    fast = build_estimator("lmmse-adaptive", ctx)
+    assert isinstance(fast.bank, KroneckerBank)
+    slow = build_estimator("lmmse-adaptive", ctx)
+    slow.bank = DenseBank(*_bank_args(slow), np.flatnonzero(ctx.mask))
+    obs = observe(batch)
+    z, no = fast._front(obs)
+    torch.testing.assert_close(fast.log_posterior(z, no), slow.log_posterior(z, no),
+                               rtol=1e-4, atol=1e-2)
+    a, b = fast.estimate(obs), slow.estimate(obs)
+    torch.testing.assert_close(a.h_hat, b.h_hat, rtol=1e-3, atol=1e-4)
+    torch.testing.assert_close(a.err_var, b.err_var, rtol=1e-3, atol=1e-5)
+
+
+def _bank_args(est):
+    from chanest.estimators.adaptive import bank_lags
+
+    return bank_lags(est.ctx.grid, est.delays, est.dopplers, est.shapes)[:4]
+
+
 def test_bad_bank_options_are_refused_with_the_allowed_values(sim_data):
     from chanest.config import ConfigError
 

@@ -1,0 +1,77 @@
+"""Shipped pretrained models: small, loadable by name, described, and better than LS."""
+
+import pytest
+
+from chanest.config import ConfigError, load_config, parse_config
+from chanest.dataset import context_for
+from chanest.estimators import observe
+from chanest.estimators.registry import build_estimator
+from chanest.pretrained import PRETRAINED_DIR, available, card
+from chanest.simulate import Simulator
+
+SHIPPED = available()
+
+
+def test_at_least_the_lte_and_nr_models_are_shipped():
+    assert {"cenet-lte-mixture", "cenet-nr-dmrs"} <= set(SHIPPED)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_model_is_small_and_has_a_complete_card(name):
+    size = sum((PRETRAINED_DIR / f"{name}{ext}").stat().st_size
+               for ext in (".safetensors", ".json", ".card.json"))
+    assert size < 2 * 2**20
+    c = card(name)
+    for key in ("scenario", "command", "budget", "val_nmse_db", "val_per_snr_db"):
+        assert key in c, key
+    assert c["budget"]["grids"] > 0 and c["budget"]["wall_s"] > 0
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_model_beats_ls_linear_on_fresh_grids_of_its_scenario(name):
+    """48 fresh grids (a seed no training used) at 0, 15 and 30 dB: lower NMSE than
+    ls-linear at each SNR."""
+    base = load_config(card(name)["scenario"]).to_dict()
+    base.update(seed=31337, noise={"snr_db": [0.0, 15.0, 30.0]})
+    sim = Simulator(parse_config(base))
+    ctx, batch = context_for(sim), sim.generate(48)
+    obs = observe(batch)
+    for snr in (0.0, 15.0, 30.0):
+        sel = batch.snr_db == snr
+        nmse = {}
+        for est in (f"pretrained:{name}", "ls-linear"):
+            h_hat = build_estimator(est, ctx).estimate(obs).h_hat
+            nmse[est] = float(((h_hat - batch.h)[sel].abs() ** 2).sum()
+                              / (batch.h[sel].abs() ** 2).sum())
+        assert nmse[f"pretrained:{name}"] < nmse["ls-linear"], (snr, nmse)
+
+
+def test_unknown_pretrained_name_lists_the_shipped_ones():
+    sim = Simulator(parse_config({"chunk_size": 8}))
+    with pytest.raises(ConfigError, match="unknown pretrained model 'nope'; shipped: cenet"):
+        build_estimator("pretrained:nope", context_for(sim))
+
+
+def test_pretrained_model_on_another_pilot_layout_is_refused_in_one_line():
+    sim = Simulator(parse_config({"chunk_size": 8, "pilots": {"pattern": "channelnet-16"}}))
+    with pytest.raises(ConfigError, match=r"^pretrained:cenet-lte-mixture: trained for "
+                                          r"another pilot layout \(48 pilots"):
+        build_estimator("pretrained:cenet-lte-mixture", context_for(sim))
+
+
+def test_info_lists_every_shipped_model_with_its_budget():
+    from click.testing import CliRunner
+
+    from chanest.cli import main
+
+    res = CliRunner().invoke(main, ["info"])
+    assert res.exit_code == 0
+    for name in SHIPPED:
+        assert f"  {name}:" in res.output
+    assert "validation NMSE" in res.output and "trained with" in res.output
+
+
+def test_no_model_weights_are_unpickled():
+    """Shipped weights are safetensors + JSON only."""
+    suffixes = {p.suffix for p in PRETRAINED_DIR.iterdir() if p.is_file()}
+    assert suffixes <= {".safetensors", ".json", ".py"}

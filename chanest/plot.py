@@ -77,10 +77,14 @@ def _title(csv_path: Path) -> str:
 
 
 def _save(fig, stem: Path, fmt: str) -> Path:
+    import matplotlib
+
     path = stem.with_name(f"{stem.name}.{fmt}")
     tmp = stem.with_name(f".{stem.name}.{os.getpid()}.{fmt}.tmp")
     try:
-        fig.savefig(tmp, format=fmt, bbox_inches="tight")
+        with matplotlib.rc_context({"pdf.fonttype": 42, "ps.fonttype": 42,
+                                    "svg.fonttype": "none"}):  # TrueType, editable text
+            fig.savefig(tmp, format=fmt, bbox_inches="tight", dpi=300)
         os.replace(tmp, path)
     finally:
         if tmp.exists():
@@ -90,16 +94,17 @@ def _save(fig, stem: Path, fmt: str) -> Path:
 
 def plot_results(csv_path: str | Path, out: str | Path, metric: str = "nmse",
                  model: str | None = None) -> list[Path]:
-    """Draw ``out.pdf`` and ``out.png`` from a results table.
+    """Draw ``out.pdf`` and ``out.png`` (or exactly ``out`` for a .pdf/.png/.svg name, or
+    ``out/<metric>.pdf`` and ``.png`` for an existing folder) from a results table.
 
     Args:
         csv_path: ``results.csv`` written by :func:`chanest.evaluate.write_results`.
-        out: figure path without extension (a ``.pdf``/``.png`` suffix is dropped).
+        out: figure path without extension, a file name with a format suffix, or a folder.
         metric: one of :data:`METRICS`.
         model: draw only this model group (default: every group, one panel each).
 
     Returns:
-        [pdf path, png path].
+        the paths written.
     """
     import matplotlib
 
@@ -120,7 +125,11 @@ def plot_results(csv_path: str | Path, out: str | Path, metric: str = "nmse",
                               f"{', '.join(models)}")
         models = [model]
     stem = Path(out)
-    if stem.suffix.lower() in (".pdf", ".png"):
+    formats = ["pdf", "png"]
+    if stem.is_dir():  # a folder: <folder>/<metric>.pdf and .png
+        stem = stem / metric
+    elif stem.suffix.lower() in (".pdf", ".png", ".svg"):  # exactly that file
+        formats = [stem.suffix.lower()[1:]]
         stem = stem.with_suffix("")
     if stem.parent.exists() and not stem.parent.is_dir():
         raise ConfigError(f"--out: {stem.parent} is not a directory")
@@ -141,7 +150,9 @@ def plot_results(csv_path: str | Path, out: str | Path, metric: str = "nmse",
             style = dict(color="black", linestyle="--") if bound else \
                 dict(color=f"C{i % 10}", linestyle="-", marker="o", markersize=3)
             label = display_name(name)
-            ax.plot(x, y, label=f"{label} (bound)" if bound else label, **style)
+            # the genie bounds nmse and mse, not the mean of per-grid ratios (nmse-ps)
+            tag = " (genie)" if metric == "nmse-ps" else " (bound)"
+            ax.plot(x, y, label=label + tag if bound else label, **style)
             lo, hi = column + "_lo", column + "_hi"
             if lo in pts[0]:
                 ax.fill_between(x, [r[lo] for r in pts], [r[hi] for r in pts],
@@ -154,6 +165,6 @@ def plot_results(csv_path: str | Path, out: str | Path, metric: str = "nmse",
                        frameon=False)
     fig.tight_layout()
     try:
-        return [_save(fig, stem, "pdf"), _save(fig, stem, "png")]
+        return [_save(fig, stem, fmt) for fmt in formats]
     finally:
         plt.close(fig)

@@ -46,7 +46,7 @@ def _labels_and_styles(monkeypatch):
 
 def test_writes_pdf_and_png_with_the_bound_dashed(tmp_path, monkeypatch):
     drawn = _labels_and_styles(monkeypatch)
-    paths = plot_results(_table(tmp_path / "results.csv"), tmp_path / "fig" / "nmse.pdf")
+    paths = plot_results(_table(tmp_path / "results.csv"), tmp_path / "fig" / "nmse")
     assert [p.name for p in paths] == ["nmse.pdf", "nmse.png"]
     assert paths[0].read_bytes()[:5] == b"%PDF-"
     assert paths[1].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

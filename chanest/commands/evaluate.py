@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from chanest.commands.options import device_option, quiet_option
@@ -29,9 +31,10 @@ DEFAULT_ESTIMATORS = "ls-linear,dft,lmmse,lmmse-separable,genie-lmmse"
               help="Bin SNRs to this step [dB] (default: exact values; 1 dB bins for "
                    "continuous SNR ranges).")
 @click.option("--list-estimators", is_flag=True, help="List the registered estimators and exit.")
+@click.option("--overwrite", is_flag=True, help="Replace results already in --out.")
 @quiet_option
 def evaluate_command(data, estimators, out, device, batch_size, fit_data, snr_bin,
-                     list_estimators, quiet):
+                     list_estimators, overwrite, quiet):
     """Evaluate channel estimators on the same test grids (NMSE vs SNR with 95% CIs)."""
     from chanest.estimators.registry import (
         available_estimators,
@@ -42,7 +45,8 @@ def evaluate_command(data, estimators, out, device, batch_size, fit_data, snr_bi
     if list_estimators:
         for name, desc in available_estimators().items():
             click.echo(f"  {name:<20} {desc}")
-        click.echo(f"  {'ckpt:PATH':<20} {describe('ckpt:PATH')}")
+        for prefix in ("ckpt:PATH", "pretrained:NAME"):
+            click.echo(f"  {prefix:<20} {describe(prefix)}")
         return
     from chanest.device import resolve_device
     from chanest.evaluate import evaluate_to_dir
@@ -50,6 +54,11 @@ def evaluate_command(data, estimators, out, device, batch_size, fit_data, snr_bi
     if not data:
         raise ConfigError("--data: give at least one dataset file or glob")
     names = parse_estimator_names(estimators)
+    existing = [p for p in (Path(out) / n for n in ("results.csv", "paired.csv", "results.json"))
+                if p.exists()]
+    if existing and not overwrite:
+        raise ConfigError(f"--out: {out} already holds results ({existing[0].name}); pass "
+                          "--overwrite to replace them or choose another folder")
     result, paths = evaluate_to_dir(list(data), names, out, resolve_device(device), batch_size,
                                     progress=not quiet, fit_data=list(fit_data) or None,
                                     snr_bin_db=snr_bin)

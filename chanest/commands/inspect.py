@@ -32,6 +32,8 @@ def inspect_command(files, plot_path, sample, power_samples):
     with open_dataset(list(files)) as ds:
         a, sc = ds.attrs, ds.scenario
         n = len(ds)
+        if sample >= n:
+            raise ConfigError(f"--sample: must be < {n} (grids in the dataset), got {sample}")
         head = ds.read(0, 1)
         click.echo(f"files: {', '.join(str(p) for p in ds.paths)}")
         click.echo(f"schema {a['schema']} v{a['schema_version']}, chanest "
@@ -67,8 +69,6 @@ def inspect_command(files, plot_path, sample, power_samples):
         click.echo(f"measured E|h|^2 over {m} grids: {power:.4f} "
                    f"({10 * np.log10(power):+.3f} dB)")
         if plot_path:
-            if sample >= n:
-                raise ConfigError(f"--sample: must be < {n} (grids in the dataset), got {sample}")
             from chanest.gridplot import plot_grid
 
             b = ds.read(sample, sample + 1)

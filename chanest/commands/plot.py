@@ -10,7 +10,9 @@ __all__ = ["plot_command"]
 @click.command("plot")
 @click.argument("results_csv", metavar="RESULTS_CSV")
 @click.option("--out", "-o", required=True, metavar="FIG",
-              help="Figure path without extension; FIG.pdf and FIG.png are written.")
+              help="Figure path: without extension FIG.pdf and FIG.png are written; "
+                   "FIG.pdf, FIG.png or FIG.svg writes exactly that file; an existing "
+                   "folder gets <metric>.pdf and .png.")
 @click.option("--metric", type=click.Choice(["nmse", "nmse-ps", "mse"]), default="nmse",
               show_default=True, help="nmse: E|e|^2/E|h|^2 (the bound applies); nmse-ps: "
                                       "mean per-grid NMSE; mse: per-RE MSE.")

@@ -46,6 +46,8 @@ def simulate_command(config_path, num_samples, out, device, batch_size, shard, o
         suffix = f"-shard{shard_spec.index}of{shard_spec.count}" if shard else ""
         out = Path("data") / f"{stem}{suffix}.h5"
     out = Path(out)
+    if out.suffix.lower() not in (".h5", ".hdf5"):
+        raise ConfigError(f"--out: a dataset file name ends in .h5 or .hdf5, got {str(out)!r}")
     if out.parent.exists() and not out.parent.is_dir():
         raise ConfigError(f"--out: {out.parent} is not a directory")
     batch_size = batch_size or 16 * scenario.chunk_size

@@ -1,0 +1,123 @@
+"""Mistakes from a new-user trial: each fails in one line (or does what was meant),
+and nothing is clobbered."""
+
+import json
+
+import pytest
+
+from tests.test_cli import SMALL, assert_clean_failure, run, write_cfg
+
+
+@pytest.fixture
+def dataset(runner, tmp_path):
+    path = tmp_path / "d.h5"
+    assert run(runner, "simulate", "-n", 20, "--out", path, "-q",
+               "--config", write_cfg(tmp_path, SMALL)).exit_code == 0
+    return path
+
+
+def test_simulate_out_without_a_dataset_suffix_is_refused(runner, tmp_path):
+    out = tmp_path / "data" / "x"
+    res = run(runner, "simulate", "-n", 8, "--out", out, "-q")
+    assert_clean_failure(res, "--out: a dataset file name ends in .h5 or .hdf5", out)
+    assert not out.parent.exists()
+
+
+def test_inspect_out_of_range_sample_fails_before_printing_a_summary(runner, dataset):
+    res = run(runner, "inspect", dataset, "--sample", 99999)
+    assert res.exit_code == 2
+    assert "files:" not in res.stdout
+    assert res.stderr.strip() == "Error: --sample: must be < 20 (grids in the dataset), got 99999"
+
+
+def test_evaluate_refuses_to_overwrite_results_without_overwrite(runner, dataset, tmp_path):
+    out = tmp_path / "res"
+    args = ["evaluate", "--data", dataset, "--out", out, "--estimators", "ls-linear", "-q"]
+    assert run(runner, *args).exit_code == 0
+    before = (out / "results.json").read_text()
+    res = run(runner, *args)
+    assert res.exit_code == 2 and len(res.stderr.strip().splitlines()) == 1
+    assert "already holds results" in res.stderr and "--overwrite" in res.stderr
+    assert (out / "results.json").read_text() == before
+    assert run(runner, *args, "--overwrite").exit_code == 0
+    assert json.loads((out / "results.json").read_text()) != json.loads(before)  # new run time
+
+
+def test_plot_out_with_a_suffix_writes_exactly_that_file(runner, dataset, tmp_path):
+    out = tmp_path / "res"
+    run(runner, "evaluate", "--data", dataset, "--out", out, "--estimators",
+        "ls-linear,genie-lmmse", "-q")
+    for name in ("fig.svg", "fig.pdf", "fig.png"):
+        res = run(runner, "plot", out / "results.csv", "--out", tmp_path / name)
+        assert res.exit_code == 0, res.output
+        assert (tmp_path / name).stat().st_size > 0
+    assert not list(tmp_path.glob("fig.svg.*"))
+    assert b"<svg" in (tmp_path / "fig.svg").read_bytes()[:400]
+    pdf = (tmp_path / "fig.pdf").read_bytes()
+    assert b"/FontType 3" not in pdf and b"/Subtype /Type3" not in pdf  # TrueType fonts
+
+
+def test_plot_out_a_folder_writes_inside_it(runner, dataset, tmp_path):
+    out = tmp_path / "res"
+    run(runner, "evaluate", "--data", dataset, "--out", out, "--estimators", "ls-linear", "-q")
+    res = run(runner, "plot", out / "results.csv", "--out", out)
+    assert res.exit_code == 0
+    assert (out / "nmse.pdf").exists() and (out / "nmse.png").exists()
+
+
+def test_plot_labels_the_genie_a_bound_only_for_metrics_it_bounds(runner, dataset, tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = tmp_path / "res"
+    run(runner, "evaluate", "--data", dataset, "--out", out, "--estimators",
+        "ls-linear,genie-lmmse", "-q")
+    labels = {}
+    real_legend = plt.Axes.legend
+
+    def spy(ax, *a, **k):
+        labels[metric] = [t.get_text() for t in real_legend(ax, *a, **k).get_texts()]
+
+    for metric in ("nmse", "nmse-ps"):
+        plt.Axes.legend = spy
+        try:
+            assert run(runner, "plot", out / "results.csv", "--out", tmp_path / metric,
+                       "--metric", metric).exit_code == 0
+        finally:
+            plt.Axes.legend = real_legend
+    assert any(t.endswith("(bound)") for t in labels["nmse"])
+    assert not any("bound" in t for t in labels["nmse-ps"])
+
+
+def test_checkpoint_run_folder_is_accepted_and_a_folder_without_one_is_explained(
+        runner, dataset, tmp_path):
+    empty = tmp_path / "run"
+    empty.mkdir()
+    res = run(runner, "evaluate", "--data", dataset, "--out", tmp_path / "r", "--estimators",
+              f"ckpt:{empty}", "-q")
+    assert res.exit_code == 2
+    assert f"give a checkpoint stem such as ckpt:{empty}/best" in res.stderr
+
+
+def test_train_name_and_out_dir_from_the_command_line(runner, tmp_path):
+    import yaml
+
+    cfg = tmp_path / "exp.yaml"
+    cfg.write_text(yaml.safe_dump({
+        "name": "yaml-name", "out_dir": str(tmp_path / "yaml-runs"),
+        "model": {"name": "cenet", "kwargs": {"channels": 4, "blocks": 1}},
+        "data": {"simulate": str(write_cfg(tmp_path, SMALL)), "samples_per_epoch": 32,
+                 "val_samples": 16},
+        "train": {"epochs": 1, "batch_size": 16}}))
+    res = run(runner, "train", "--config", cfg, "--name", "cli-name", "--out-dir",
+              tmp_path / "cli-runs", "-q", "--device", "cpu")
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "cli-runs" / "cli-name" / "best.json").exists()
+    assert not (tmp_path / "yaml-runs").exists()
+    again = run(runner, "train", "--config", cfg, "--name", "cli-name", "--out-dir",
+                tmp_path / "cli-runs", "-q", "--device", "cpu", "--resume")
+    assert again.exit_code == 0 and "nothing left to train" in again.output
+    bad = run(runner, "train", "--config", cfg, "--name", "no/slashes", "-q")
+    assert bad.exit_code == 2 and "name" in bad.stderr

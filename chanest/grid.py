@@ -14,7 +14,7 @@ pattern        symbols          first sc      spacing
 channelnet-48  0, 4, 7, 11      1, 4, 1, 4    6
 channelnet-36  0, 4, 7, 11      1, 5, 1, 5    8
 channelnet-24  0, 4, 7, 11      1, 7, 1, 7    12
-channelnet-16  4, 9             1, 5          9
+channelnet-16  4, 9             1, 4          9
 channelnet-8   4, 9             1, 10         18
 =============  ===============  ============  =======
 
@@ -46,7 +46,7 @@ CHANNELNET_LATTICES: dict[str, tuple[list[int], list[int], int]] = {
     "channelnet-48": ([0, 4, 7, 11], [1, 4, 1, 4], 6),
     "channelnet-36": ([0, 4, 7, 11], [1, 5, 1, 5], 8),
     "channelnet-24": ([0, 4, 7, 11], [1, 7, 1, 7], 12),
-    "channelnet-16": ([4, 9], [1, 5], 9),
+    "channelnet-16": ([4, 9], [1, 4], 9),
     "channelnet-8": ([4, 9], [1, 10], 18),
 }
 

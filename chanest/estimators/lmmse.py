@@ -128,6 +128,33 @@ class LMMSEEstimator(PilotEstimator):
     def _set_prior(self, blocks: PriorBlocks) -> None:
         self.statistics = blocks.description
         self._filter = spectral_filter(_grouped(blocks), self.device)
+        self._shrinkage = blocks.shrinkage
+        if self._shrinkage is not None:
+            _, q = eigh(blocks.r_pp)
+            self._q_abs2 = q.abs().square().to(self.device)  # [P, P] |Q[p, k]|²
+
+    def _unshrunk_error(self, no: torch.Tensor) -> torch.Tensor:
+        """[b, N] error of the filter under the *sample* moments R̂, not the shrunk prior.
+
+        With R_s = (1−α)R̂ + αμI the filter W = R_s,hp (R_s,pp + no I)^{-1} has, per RE i,
+        E_i = (R_s,ii − c_i − αμ(1 − 2d_i + g_i) − no·g_i) / (1−α) + no·g_i, where
+        c_i = Σ_k |A_ik|²/(λ_k+no), g_i = ‖W_i‖² = Σ_k |A_ik|²/(λ_k+no)² and d_i = Re W[i, p]
+        at the pilot p on RE i (0 elsewhere) = Σ_k |Q_pk|² λ_k/(λ_k+no). Reporting the error
+        under R_s instead counts the shrinkage term αμ as unpredictable channel power.
+        """
+        alpha, mu = self._shrinkage
+        f = self._filter
+        no64 = no.to(torch.float64)
+        uniq, inv_idx = torch.unique(no64, return_inverse=True)
+        inv = 1.0 / (f.lam[0][None] + uniq[:, None])  # [u, P]
+        c = inv @ f.a_abs2[0]  # [u, N]
+        g = inv.square() @ f.a_abs2[0]
+        d = torch.zeros_like(c)
+        d[:, torch.as_tensor(self.ctx.pilot_idx, device=c.device)] = \
+            (f.lam[0][None] * inv) @ self._q_abs2.T
+        err = (f.r_diag[0][None] - c - alpha * mu * (1 - 2 * d + g) - uniq[:, None] * g) \
+            / (1 - alpha) + uniq[:, None] * g
+        return err.clamp_min(0.0).to(torch.float32)[inv_idx]
 
     def fit(self, dataset) -> "LMMSEEstimator":
         """Use second moments of the training channels (with shrinkage) instead."""
@@ -136,11 +163,16 @@ class LMMSEEstimator(PilotEstimator):
 
     def provenance(self) -> dict:
         return {"statistics": self.statistics,
-                "err_var": "predicted LMMSE error under these statistics"}
+                "err_var": "predicted LMMSE error under these statistics" +
+                           (" (sample moments, without the shrinkage term)"
+                            if self._shrinkage else "")}
 
     def estimate(self, obs: Observation) -> Estimate:
         z, no = self._front(obs)
-        return self._grid(*self._filter.apply(0, z, no))
+        h, err = self._filter.apply(0, z, no)
+        if self._shrinkage is not None and self._shrinkage[0] < 1:
+            err = self._unshrunk_error(no)
+        return self._grid(h, err)
 
 
 class RobustLMMSEEstimator(LinearFilterEstimator):

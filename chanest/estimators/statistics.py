@@ -41,6 +41,8 @@ class PriorBlocks:
     r_pp: torch.Tensor
     r_diag: torch.Tensor
     description: str = ""
+    #: (α, μ) when these blocks are a shrinkage (1−α)·R̂ + αμ·I of sample moments R̂
+    shrinkage: tuple[float, float] | None = None
 
 
 def kron_blocks(t_lags: torch.Tensor, f_lags: torch.Tensor, pilot_idx,
@@ -150,4 +152,4 @@ def fit_prior(dataset, pilot_idx, device: str = "cpu", batch_size: int = 512) ->
                        (1 - alpha) * s_pp + alpha * mu * eye, (1 - alpha) * s_diag + alpha * mu,
                        description=f"fitted on {n} training links (dataset "
                                    f"{str(fp)[:12] or 'in memory'}), Ledoit-Wolf shrinkage "
-                                   f"alpha={alpha:.3g}")
+                                   f"alpha={alpha:.3g}", shrinkage=(alpha, mu))

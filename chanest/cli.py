@@ -8,6 +8,7 @@ stderr and exit code 2, without a traceback.
 from __future__ import annotations
 
 import sys
+import warnings
 
 import click
 
@@ -20,6 +21,7 @@ from chanest.commands.sweep import sweep_command
 from chanest.commands.train import train_command
 from chanest.config import ConfigError
 from chanest.versions import __version__
+from chanest.warn import ChanestWarning
 
 __all__ = ["main"]
 
@@ -30,7 +32,11 @@ class _Group(click.Group):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
              **extra):
         try:
-            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            with warnings.catch_warnings():
+                warnings.simplefilter("once", ChanestWarning)
+                warnings.showwarning = _show_warning
+                code = super().main(args, prog_name, complete_var, standalone_mode=False,
+                                    **extra)
         except ConfigError as err:
             click.echo(f"Error: {err}", err=True)
             sys.exit(2)
@@ -41,6 +47,13 @@ class _Group(click.Group):
             click.echo("Aborted!", err=True)
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    if issubclass(category, ChanestWarning):
+        click.echo(f"Warning: {message}", err=True)
+    else:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -121,3 +121,21 @@ def test_train_name_and_out_dir_from_the_command_line(runner, tmp_path):
     assert again.exit_code == 0 and "nothing left to train" in again.output
     bad = run(runner, "train", "--config", cfg, "--name", "no/slashes", "-q")
     assert bad.exit_code == 2 and "name" in bad.stderr
+
+
+def test_estimator_warnings_reach_the_user_as_one_line_each(runner, tmp_path):
+    import numpy as np
+
+    mask = np.zeros((14, 72), dtype=int)
+    mask[2, 10:22] = 1
+    mask[9, 40:64:2] = 1
+    np.save(tmp_path / "mask.npy", mask)
+    cfg = write_cfg(tmp_path, {**SMALL, "pilots": {"pattern": "file",
+                                                     "path": str(tmp_path / "mask.npy")}})
+    data = tmp_path / "d.h5"
+    assert run(runner, "simulate", "--config", cfg, "-n", 32, "--out", data, "-q").exit_code == 0
+    res = run(runner, "evaluate", "--data", data, "--out", tmp_path / "r", "-q",
+              "--estimators", "dft,ls-linear", "--batch-size", 16)
+    assert res.exit_code == 0
+    warned = [line for line in res.stderr.splitlines() if line.startswith("Warning: dft:")]
+    assert len(warned) == 1 and "Traceback" not in res.stderr

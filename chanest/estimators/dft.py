@@ -30,6 +30,7 @@ from chanest.estimators.base import GridContext
 from chanest.estimators.covmodels import cp_duration, max_scenario_delay
 from chanest.estimators.linear import LinearFilterEstimator
 from chanest.estimators.ls import interp_1d_matrix
+from chanest.warn import warn
 
 __all__ = ["delay_taps", "dft_matrix", "DFTEstimator"]
 
@@ -93,7 +94,20 @@ class DFTEstimator(LinearFilterEstimator):
                                     - 1e-9)) + 1
         self.guard = int(guard)
         self._w = torch.as_tensor(dft_matrix(ctx.mask, self.num_bins, self.guard))
+        self._check_conditioning()
 
+    def _check_conditioning(self) -> None:
+        """Warn when the delay-domain fit amplifies the pilot noise (irregular pilots)."""
+        S, F = self.ctx.mask.shape
+        w = self._w.reshape(S, F, -1)
+        syms = np.flatnonzero(self.ctx.mask.any(1))
+        gain = (w[syms].abs() ** 2).sum(-1).mean(-1)  # [S_p] per-RE noise gain ‖W_i‖²
+        worst = int(torch.argmax(gain))
+        if float(gain[worst]) > 2.0:
+            warn(f"dft: the pilots on symbol {int(syms[worst])} are too irregular or sparse "
+                 f"for a {len(delay_taps(self.num_bins, self.guard, F))}-tap delay-domain fit: "
+                 f"it amplifies the pilot noise {10 * np.log10(float(gain[worst])):.1f} dB "
+                 "(assumes a regular comb); prefer ls-linear or lmmse-adaptive")
     def weights(self, no: float) -> torch.Tensor:  # noqa: ARG002 - W is noise-independent
         return self._w
 

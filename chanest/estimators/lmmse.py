@@ -36,7 +36,13 @@ import torch
 from chanest.config import ConfigError
 from chanest.estimators._linalg import eigh
 from chanest.estimators.base import Estimate, GridContext, Observation
-from chanest.estimators.covmodels import nominal_covariance, robust_covariance, sample_lags
+from chanest.estimators.covmodels import (
+    cp_duration,
+    max_scenario_delay,
+    nominal_covariance,
+    robust_covariance,
+    sample_lags,
+)
 from chanest.estimators.linear import LinearFilterEstimator, PilotEstimator
 from chanest.estimators.statistics import (
     PriorBlocks,
@@ -44,6 +50,7 @@ from chanest.estimators.statistics import (
     kron_blocks,
     lagcov_blocks,
 )
+from chanest.warn import warn
 
 __all__ = ["SpectralFilter", "spectral_filter", "LMMSEEstimator", "RobustLMMSEEstimator",
            "GenieLMMSEEstimator"]
@@ -184,6 +191,11 @@ class RobustLMMSEEstimator(LinearFilterEstimator):
                  max_doppler: float | None = None, doppler_spectrum: str = "uniform",
                  cache_mb: float = 256.0):
         super().__init__(ctx, device, cache_mb)
+        if max_delay is None and ctx.profiles and max_scenario_delay(ctx) > cp_duration(ctx.grid):
+            warn(f"lmmse-robust: the scenario's channels reach "
+                 f"{max_scenario_delay(ctx) * 1e6:.3g} us, beyond the design's uniform PDP up to "
+                 f"the cyclic prefix ({cp_duration(ctx.grid) * 1e6:.3g} us); pass "
+                 "max_delay or use lmmse-adaptive")
         try:
             cov = robust_covariance(ctx, max_delay, max_doppler, doppler_spectrum)
         except ValueError as err:

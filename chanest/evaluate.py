@@ -31,7 +31,7 @@ import torch
 from tqdm import tqdm
 
 from chanest.config import ConfigError
-from chanest.estimators.base import observe
+from chanest.estimators.base import estimate_bounded, observe
 from chanest.estimators.registry import build_estimator, describe
 from chanest.metrics import mean_db, ratio_db, sample_errors, to_db
 from chanest.versions import versions
@@ -130,7 +130,7 @@ def _dataset_info(data) -> dict:
             "fingerprint": getattr(data, "fingerprint", None), "num_samples": len(data)}
 
 
-def _run(dataset, names, estimators, device, batch_size, progress):
+def _run(dataset, names, estimators, device, batch_size, progress, memory_bytes):
     """One pass over the dataset, every estimator on every batch.
 
     Returns:
@@ -147,7 +147,7 @@ def _run(dataset, names, estimators, device, batch_size, progress):
             obs = observe(batch)
             for name, est in zip(names, estimators):
                 start = time.perf_counter()
-                out = est.estimate(obs)
+                out = estimate_bounded(est, obs, memory_bytes)
                 seconds[name] += time.perf_counter() - start
                 errs = sample_errors(batch.h, out.h_hat, out.err_var)
                 for key in keys:
@@ -218,7 +218,8 @@ def _provenance(dataset, fit_dataset, names, estimators, options, seconds, devic
 
 def evaluate(dataset, names: list[str], device: str = "cpu", batch_size: int = 256,
              progress: bool = True, fit_dataset=None, options: dict[str, dict] | None = None,
-             snr_bin_db: float | None = None, level: float = 0.95) -> EvaluationResult:
+             snr_bin_db: float | None = None, level: float = 0.95,
+             memory_gb: float = 4.0) -> EvaluationResult:
     """Evaluate estimators on every grid of a dataset.
 
     Args:
@@ -230,12 +231,16 @@ def evaluate(dataset, names: list[str], device: str = "cpu", batch_size: int = 2
         options: optional {name: {option: value}} for :func:`build_estimator`.
         snr_bin_db: bin SNRs to this step [dB] (default: exact values, 1 dB bins
             if there are more than 64 distinct values).
+        memory_gb: working-memory budget per estimator call; a batch is split into
+            sub-batches by each estimator's ``bytes_per_grid`` (results are unchanged).
 
     Returns:
         :class:`EvaluationResult`.
     """
     if batch_size < 1:
         raise ConfigError(f"--batch-size: must be >= 1, got {batch_size}")
+    if not memory_gb > 0:
+        raise ConfigError(f"--memory-gb: must be > 0, got {memory_gb}")
     if len(dataset) == 0:
         raise ConfigError("--data: the dataset holds no grids")
     if not names:
@@ -248,7 +253,7 @@ def evaluate(dataset, names: list[str], device: str = "cpu", batch_size: int = 2
         for est in estimators:
             est.fit(fit_dataset)
     per_sample, snr, model, seconds = _run(dataset, names, estimators, device, batch_size,
-                                           progress)
+                                           progress, memory_gb * 2**30)
     snr_g = _snr_groups(snr, snr_bin_db)
     model_g = np.array(list(dataset.labels), dtype=object)[model]
     reference = next((n for n in names if n.startswith("genie-")), names[0])
@@ -296,7 +301,8 @@ def write_results(result: EvaluationResult, out_dir: str | Path) -> dict[str, Pa
 
 def evaluate_to_dir(data, names, out_dir: str | Path, device: str = "cpu",
                     batch_size: int = 256, progress: bool = True, fit_data=None,
-                    snr_bin_db: float | None = None) -> tuple[EvaluationResult, dict[str, Path]]:
+                    snr_bin_db: float | None = None,
+                    memory_gb: float = 4.0) -> tuple[EvaluationResult, dict[str, Path]]:
     """Open dataset file(s), evaluate, write the tables into ``out_dir``.
 
     Args:
@@ -318,7 +324,7 @@ def evaluate_to_dir(data, names, out_dir: str | Path, device: str = "cpu",
         fit = open_dataset(fit_data) if fit_data else None
         try:
             result = evaluate(dataset, list(names), device, batch_size, progress=progress,
-                              fit_dataset=fit, snr_bin_db=snr_bin_db)
+                              fit_dataset=fit, snr_bin_db=snr_bin_db, memory_gb=memory_gb)
         finally:
             if fit is not None:
                 fit.close()

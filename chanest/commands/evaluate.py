@@ -31,10 +31,13 @@ DEFAULT_ESTIMATORS = "ls-linear,dft,lmmse,lmmse-separable,genie-lmmse"
               help="Bin SNRs to this step [dB] (default: exact values; 1 dB bins for "
                    "continuous SNR ranges).")
 @click.option("--list-estimators", is_flag=True, help="List the registered estimators and exit.")
+@click.option("--memory-gb", type=float, default=4.0, show_default=True,
+              help="Working-memory budget per estimator call: batches are split per "
+                   "estimator to stay under it (results do not change).")
 @click.option("--overwrite", is_flag=True, help="Replace results already in --out.")
 @quiet_option
 def evaluate_command(data, estimators, out, device, batch_size, fit_data, snr_bin,
-                     list_estimators, overwrite, quiet):
+                     list_estimators, memory_gb, overwrite, quiet):
     """Evaluate channel estimators on the same test grids (NMSE vs SNR with 95% CIs)."""
     from chanest.estimators.registry import (
         available_estimators,
@@ -61,6 +64,6 @@ def evaluate_command(data, estimators, out, device, batch_size, fit_data, snr_bi
                           "--overwrite to replace them or choose another folder")
     result, paths = evaluate_to_dir(list(data), names, out, resolve_device(device), batch_size,
                                     progress=not quiet, fit_data=list(fit_data) or None,
-                                    snr_bin_db=snr_bin)
+                                    snr_bin_db=snr_bin, memory_gb=memory_gb)
     click.echo(result.table(), nl=False)
     click.echo(f"wrote {paths['csv']}, {paths['paired']}, {paths['json']}")

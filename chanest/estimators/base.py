@@ -26,7 +26,8 @@ from chanest.config import GridConfig
 from chanest.grid import subcarrier_frequencies, symbol_times
 from chanest.profiles import TapProfile
 
-__all__ = ["GridContext", "Observation", "SideInfo", "Estimate", "Estimator", "observe"]
+__all__ = ["GridContext", "Observation", "SideInfo", "Estimate", "Estimator", "observe",
+           "estimate_bounded"]
 
 
 @dataclass(frozen=True)
@@ -137,3 +138,26 @@ class Estimator(ABC):
     @abstractmethod
     def estimate(self, obs: Observation) -> Estimate:
         """Estimate the full grid from pilot observations."""
+
+    def bytes_per_grid(self) -> int:
+        """Working memory of :meth:`estimate` per grid and link (an upper estimate, bytes);
+        :func:`estimate_bounded` splits batches by it. Default: 32 complex64 grids."""
+        return 32 * 8 * self.ctx.mask.size
+
+
+def _slice(obs: Observation, lo: int, hi: int) -> Observation:
+    side = None if obs.side is None else SideInfo(obs.side.model[lo:hi],
+                                                  obs.side.delay_spread[lo:hi],
+                                                  obs.side.doppler[lo:hi])
+    return Observation(obs.y[lo:hi], obs.no[lo:hi], side)
+
+
+def estimate_bounded(est: Estimator, obs: Observation, budget_bytes: float) -> Estimate:
+    """``est.estimate(obs)`` in sub-batches whose working memory stays under the budget
+    (at least one grid at a time). Shapes as :meth:`Estimator.estimate`."""
+    B, L = obs.y.shape[:2]
+    per = max(1, int(budget_bytes // max(1, est.bytes_per_grid() * L)))
+    if per >= B:
+        return est.estimate(obs)
+    parts = [est.estimate(_slice(obs, lo, lo + per)) for lo in range(0, B, per)]
+    return Estimate(torch.cat([p.h_hat for p in parts]), torch.cat([p.err_var for p in parts]))

@@ -155,6 +155,13 @@ class NeuralEstimator(Estimator):
             self.err_map = (torch.as_tensor(snrs, dtype=torch.float32, device=device),
                             torch.as_tensor(mse, dtype=torch.float32, device=device))
 
+    def bytes_per_grid(self) -> int:
+        """Activations of the widest layers (float32), a few alive at once, plus the base."""
+        width = max((m.out_channels for m in self.model.modules()
+                     if isinstance(m, nn.Conv2d)), default=64)
+        base = self.front.base.bytes_per_grid() if self.front.base is not None else 0
+        return 6 * width * 4 * self.ctx.mask.size + base + super().bytes_per_grid()
+
     @torch.no_grad()
     def estimate(self, obs: Observation) -> Estimate:
         x, scale = self.front.inputs(obs.y.to(self.device), obs.no.to(self.device))

@@ -16,6 +16,7 @@ from chanest.commands.evaluate import evaluate_command
 from chanest.commands.info import info_command
 from chanest.commands.inspect import inspect_command
 from chanest.commands.plot import plot_command
+from chanest.commands.quickstart import quickstart_command
 from chanest.commands.simulate import simulate_command
 from chanest.commands.sweep import sweep_command
 from chanest.commands.train import train_command
@@ -62,6 +63,6 @@ def main() -> None:
     """chanest: simulate OFDM pilot grids, evaluate channel estimators, plot NMSE vs SNR."""
 
 
-for command in (info_command, simulate_command, inspect_command, evaluate_command,
-                plot_command, train_command, sweep_command):
+for command in (quickstart_command, info_command, simulate_command, inspect_command,
+                evaluate_command, plot_command, train_command, sweep_command):
     main.add_command(command)

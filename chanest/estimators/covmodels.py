@@ -16,7 +16,7 @@ A prior is stored as *lags* (``t_lags [G, 2S−1]``, ``f_lags [G, 2F−1]``, ind
 ``k + S − 1``), cheap to build for many parameter sets (the genie bound builds
 one per sample). :class:`LagCov` is a mixture ``Σ_c w_c r_t,c ⊗ r_f,c`` (the
 scenario's nominal model). Lag layout is checked against
-:mod:`chanest.covariance` by the tests.
+the dense reference in ``tests/reference_covariance.py``.
 
 Assumptions: LoS specular components and CDL angular spectra are treated as
 diffuse taps with the Jakes spectrum, so for LoS/CDL models these are

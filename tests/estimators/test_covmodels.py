@@ -1,11 +1,11 @@
-"""Covariance models against chanest.covariance (an independent dense implementation)."""
+"""Covariance models against tests/reference_covariance.py (an independent dense implementation)."""
 
 import numpy as np
 import pytest
 import torch
 from scipy.integrate import quad
 
-from chanest.covariance import freq_correlation, grid_covariance, time_correlation
+from tests.reference_covariance import freq_correlation, grid_covariance, time_correlation
 from chanest.estimators.covmodels import (
     nominal_covariance,
     robust_covariance,

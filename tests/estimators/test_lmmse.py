@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from chanest.covariance import (
+from tests.reference_covariance import (
     freq_correlation,
     grid_covariance,
     lmmse_error_covariance,
@@ -27,7 +27,7 @@ FAMILY = ["lmmse", "lmmse-robust", "lmmse-separable", "lmmse-separable-tf", "gen
 
 
 def _closed_form_db(ctx, batch, snr):
-    """tr(R − R_hp (R_pp + no I)^-1 R_ph)/N from chanest.covariance (one parameter set)."""
+    """tr(R − R_hp (R_pp + no I)^-1 R_ph)/N from the dense reference (one parameter set)."""
     p = ctx.profiles[0]
     r = grid_covariance(time_correlation(ctx.times, float(batch.doppler[0])),
                         freq_correlation(ctx.freqs, p.delays_for(float(batch.delay_spread[0])),

@@ -23,9 +23,11 @@ def test_configs_default_yaml_matches_embedded_default():
     assert on_disk == Scenario()
 
 
-@pytest.mark.parametrize("path", sorted((REPO / "configs").glob("*.yaml")))
-def test_shipped_configs_load(path):
-    load_config(path)
+@pytest.mark.parametrize("path", sorted([*(REPO / "configs").glob("*.yaml"),
+                                          *(REPO / "configs" / "families").glob("*.yaml")]))
+def test_shipped_scenarios_validate_and_round_trip(path):
+    sc = load_config(path)
+    assert parse_config(sc.to_dict()) == sc
 
 
 @pytest.mark.parametrize("preset,F,scs", [("lte-72x14", 72, 15e3), ("nr-612x14", 612, 30e3),

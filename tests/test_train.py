@@ -82,23 +82,31 @@ def test_resume_is_exact(tmp_path, scenario_file):
     assert strip(logs[0]) == strip(logs[1])
 
 
-def test_resume_across_a_stage_boundary(tmp_path, scenario_file):
-    """ChannelNet's two stages (SRCNN, then DnCNN) resumed between them."""
+def test_first_stage_trains_srcnn_only_and_resume_across_the_boundary_is_exact(
+        tmp_path, scenario_file):
+    """ChannelNet's SRCNN stage changes SRCNN weights only; resumed between the stages,
+    the run ends with the weights of an uninterrupted one."""
     overrides = dict(model={"name": "channelnet", "kwargs": {"dncnn_depth": 3}},
                      train={"stages": [{"stage": "srcnn", "epochs": 1},
                                        {"stage": "dncnn", "epochs": 2}]})
     straight = Trainer(experiment(tmp_path, scenario_file, name="a", **overrides), "cpu",
                        progress=False)
     straight.fit()
-    Trainer(experiment(tmp_path, scenario_file, name="b", **overrides), "cpu",
-            progress=False).fit(max_epochs=1)
+    first = Trainer(experiment(tmp_path, scenario_file, name="b", **overrides), "cpu",
+                    progress=False)
+    initial = weights(first)
+    first.fit(max_epochs=1)
+    after_srcnn = weights(first)
+    srcnn = {k for k in initial if k.startswith("srcnn.")}
+    assert srcnn and any(not torch.equal(initial[k], after_srcnn[k]) for k in srcnn)
+    assert all(torch.equal(initial[k], after_srcnn[k]) for k in initial if k not in srcnn
+               and not k.endswith(("running_mean", "running_var", "num_batches_tracked")))
     resumed = Trainer(experiment(tmp_path, scenario_file, name="b", **overrides), "cpu",
                       resume=True, progress=False)
     assert resumed.state.stage_index == 1 and resumed.state.epoch == 0
     resumed.fit()
     a, b = weights(straight), weights(resumed)
     assert all(torch.equal(a[k], b[k]) for k in a)
-    # the first stage trained SRCNN only
     log = (tmp_path / "runs" / "a" / "log.csv").read_text().splitlines()[1:]
     assert [r.split(",")[1] for r in log] == ["srcnn", "dncnn", "dncnn"]
 
@@ -231,8 +239,10 @@ def test_sweep_end_to_end(tmp_path, scenario_file, runner):
     rows = (root / "results" / "results.csv").read_text()
     for name in ("ls-linear", "genie-lmmse", f"ckpt:{root}/snr*/best", f"ckpt:{root}/agnostic/best"):
         assert name in rows
-    # a second call trains nothing new and reproduces the table
+    # a second call trains nothing new (checkpoints untouched) and reproduces the table
+    stamps = {p: p.stat().st_mtime_ns for p in root.rglob("*.safetensors")}
     again = runner.invoke(main, ["sweep", "--config", str(cfg), "-q", "--device", "cpu"])
     assert again.exit_code == 0
+    assert stamps and {p: p.stat().st_mtime_ns for p in root.rglob("*.safetensors")} == stamps
     assert (root / "results" / "results.csv").read_text().splitlines()[1:] == \
         rows.splitlines()[1:]

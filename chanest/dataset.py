@@ -10,13 +10,12 @@ Schema ``chanest-dataset`` version 1, one file per shard::
     /pilots        [P] complex64
     /profiles/<i>  group: delays [C], powers [C]; attrs label, scale_delays,
                    los_power, delay_spread_range, doppler_range
-    /chunks_done   [K_shard] bool   (resume bookkeeping)
     attrs: schema, schema_version, chanest/torch/sionna versions, config (YAML),
            config_fingerprint, seed, chunk_size, num_samples_total, shard_index,
            num_shards, first_sample, num_samples, first_chunk, device_type, complete
 
-A file is written as ``NAME.partial`` and renamed to ``NAME`` when complete.
-Samples ``first_sample … first_sample+num_samples-1`` of the scenario's
+Files are written by :class:`chanest.writer.DatasetWriter` (journaled, resumable
+after any interruption, a hard kill included). Samples ``first_sample … first_sample+num_samples-1`` of the scenario's
 infinite chunk sequence are in the file, so shards concatenate into the
 unsharded dataset. Reading never executes code from the file.
 """
@@ -40,7 +39,15 @@ import yaml
 from chanest.batch import Batch
 from chanest.config import ConfigError, Scenario, parse_config
 from chanest.profiles import TapProfile
-from chanest.versions import versions
+from chanest.writer import (
+    _PER_SAMPLE,
+    SCHEMA,
+    SCHEMA_VERSION,
+    DatasetWriter,
+    ShardSpec,
+    _attr,
+    parse_shard,
+)
 
 __all__ = [
     "SCHEMA",
@@ -53,183 +60,6 @@ __all__ = [
     "expand_paths",
 ]
 
-SCHEMA = "chanest-dataset"
-SCHEMA_VERSION = 1
-_PER_SAMPLE = ("no", "snr_db", "delay_spread", "doppler", "speed")
-_TARGET_CHUNK_BYTES = 1 << 20
-
-
-@dataclass(frozen=True)
-class ShardSpec:
-    """Shard ``index`` of ``count``: a contiguous range of whole seed chunks."""
-
-    index: int = 0
-    count: int = 1
-
-    def chunk_range(self, num_chunks: int) -> tuple[int, int]:
-        return (self.index * num_chunks // self.count,
-                (self.index + 1) * num_chunks // self.count)
-
-
-def parse_shard(text: str | None) -> ShardSpec:
-    """Parse ``i/n`` (0 <= i < n) into a :class:`ShardSpec`."""
-    if text is None:
-        return ShardSpec()
-    try:
-        i, n = (int(v) for v in text.split("/"))
-    except ValueError:
-        raise ConfigError(f"--shard: expected i/n with integers 0 <= i < n, got {text!r}") from None
-    if not (n >= 1 and 0 <= i < n):
-        raise ConfigError(f"--shard: expected i/n with integers 0 <= i < n, got {text!r}")
-    return ShardSpec(i, n)
-
-
-# ---------------------------------------------------------------------------
-# Writer
-# ---------------------------------------------------------------------------
-
-
-class DatasetWriter:
-    """Writes one shard of a dataset from a simulator, resumably.
-
-    Usage::
-
-        writer = DatasetWriter(path, simulator, num_samples, shard, batch_size)
-        for done, total in writer.run(): ...   # progress
-        writer.path  # final file
-
-    ``batch_size`` (grids per write, a multiple of the chunk size; default one
-    chunk) changes memory use and write granularity, never the data.
-    """
-
-    def __init__(self, path: str | Path, simulator, num_samples: int,
-                 shard: ShardSpec = ShardSpec(), batch_size: int | None = None,
-                 overwrite: bool = False):
-        if num_samples < 1:
-            raise ConfigError(f"--num-samples: must be >= 1, got {num_samples}")
-        c = simulator.chunk_size
-        batch_size = c if batch_size is None else batch_size
-        if batch_size < 1 or batch_size % c:
-            raise ConfigError(f"--batch-size: must be a positive multiple of the chunk size "
-                              f"({c}), got {batch_size}")
-        self.chunks_per_write = batch_size // c
-        self.path = Path(path)
-        self.partial = self.path.with_name(self.path.name + ".partial")
-        self.sim = simulator
-        self.num_samples_total = num_samples
-        self.shard = shard
-        num_chunks = simulator.num_chunks(num_samples)
-        if shard.count > num_chunks:
-            raise ConfigError(f"--shard: {shard.count} shards but the dataset has only "
-                              f"{num_chunks} chunks of {simulator.chunk_size} grids")
-        self.first_chunk, self.last_chunk = shard.chunk_range(num_chunks)
-        self.first_sample = self.first_chunk * c
-        self.num_samples = min(self.last_chunk * c, num_samples) - self.first_sample
-        if self.path.suffix == ".partial":
-            raise ConfigError("--out: the name must not end in .partial")
-        if self.path.exists() and not overwrite:
-            raise ConfigError(f"--out: {self.path} exists; pass --overwrite to replace it")
-
-    # -- file creation ------------------------------------------------------
-    def _attrs(self) -> dict:
-        sc: Scenario = self.sim.scenario
-        return dict(
-            schema=SCHEMA, schema_version=SCHEMA_VERSION, config=sc.to_yaml(),
-            config_fingerprint=sc.fingerprint(), seed=sc.seed, chunk_size=sc.chunk_size,
-            num_samples_total=self.num_samples_total, shard_index=self.shard.index,
-            num_shards=self.shard.count, first_sample=self.first_sample,
-            num_samples=self.num_samples, first_chunk=self.first_chunk,
-            device_type=torch.device(self.sim.device).type,
-        )
-
-    def _create(self) -> h5py.File:
-        sim, sc = self.sim, self.sim.scenario
-        n, L = self.num_samples, sc.channel.num_rx_antennas
-        S, F, P = sc.grid.num_symbols, sc.grid.num_subcarriers, len(sim.pilot_idx)
-        f = h5py.File(self.partial, "w")
-        attrs = self._attrs()
-        f.attrs.update(attrs)
-        f.attrs.update({f"{k}_version": v for k, v in versions().items()})
-        f.attrs["created"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        f.attrs["complete"] = False
-        rows = max(1, min(sim.chunk_size, _TARGET_CHUNK_BYTES // (L * S * F * 8)))
-        f.create_dataset("h", (n, L, S, F), np.complex64, chunks=(min(rows, n), L, S, F))
-        f.create_dataset("y", (n, L, P), np.complex64,
-                         chunks=(min(sim.chunk_size, n), L, P))
-        for name in _PER_SAMPLE:
-            f.create_dataset(name, (n,), np.float32)
-        f.create_dataset("model", (n,), np.int16)
-        f.create_dataset("pilot_mask", data=sim.mask.astype(np.uint8))
-        f.create_dataset("pilots", data=sim.pilots)
-        group = f.create_group("profiles")
-        weights = [m.weight for m in sc.channel.models]
-        for i, s in enumerate(sim.samplers):
-            g = group.create_group(str(i))
-            g.create_dataset("delays", data=s.profile.delays)
-            g.create_dataset("powers", data=s.profile.powers)
-            g.attrs.update(label=s.label, scale_delays=s.profile.scale_delays,
-                           los_power=s.profile.los_power,
-                           delay_spread_range=s.delay_spread_range,
-                           doppler_range=s.doppler_range, weight=weights[i] / sum(weights))
-        f.create_dataset("chunks_done", (self.last_chunk - self.first_chunk,), bool)
-        return f
-
-    def _open(self) -> h5py.File:
-        """Open the partial file to resume, or create it."""
-        if not self.partial.exists():
-            return self._create()
-        try:
-            f = h5py.File(self.partial, "r+")
-        except OSError:
-            raise ConfigError(f"--out: {self.partial} is unreadable (interrupted while "
-                              "writing metadata?); delete it to start over") from None
-        expected = self._attrs()
-        mismatch = [k for k, v in expected.items() if _attr(f, k) != v]
-        if mismatch:
-            f.close()
-            raise ConfigError(f"--out: {self.partial} is from a different run ({mismatch[0]} "
-                              "differs); delete it or choose another --out")
-        return f
-
-    # -- main loop ----------------------------------------------------------
-    def run(self) -> Iterator[tuple[int, int]]:
-        """Generate missing chunks; yields (grids done, grids total) first and after each write."""
-        per_batch = self.chunks_per_write
-        with self._open() as f:
-            done = f["chunks_done"][:]
-            todo = [self.first_chunk + j for j in np.flatnonzero(~done)]
-            yield self._grids_in(np.flatnonzero(done)), self.num_samples
-            for start in range(0, len(todo), per_batch):
-                chunks = todo[start:start + per_batch]
-                for k in chunks:
-                    self._write_chunk(f, k, self.sim.chunk(k).to("cpu"))
-                f.flush()
-                done[[k - self.first_chunk for k in chunks]] = True
-                f["chunks_done"][:] = done
-                f.flush()
-                yield self._grids_in(np.flatnonzero(done)), self.num_samples
-            f.attrs["complete"] = True
-        os.replace(self.partial, self.path)
-
-    def _grids_in(self, local_chunks: np.ndarray) -> int:
-        c = self.sim.chunk_size
-        ends = np.minimum((local_chunks + 1) * c, self.num_samples)
-        return int(np.sum(ends - local_chunks * c))
-
-    def _write_chunk(self, f: h5py.File, k: int, batch: Batch) -> None:
-        lo = k * self.sim.chunk_size - self.first_sample
-        hi = min(lo + self.sim.chunk_size, self.num_samples)
-        b = batch[: hi - lo]
-        f["h"][lo:hi] = b.h.numpy()
-        f["y"][lo:hi] = b.y.numpy()
-        for name in _PER_SAMPLE:
-            f[name][lo:hi] = getattr(b, name).numpy()
-        f["model"][lo:hi] = b.model.numpy().astype(np.int16)
-
-
-def _attr(f: h5py.File, key: str):
-    value = f.attrs.get(key)
-    return value.item() if isinstance(value, np.generic) else value
 
 
 # ---------------------------------------------------------------------------

@@ -33,8 +33,8 @@ def simulate_command(config_path, num_samples, out, device, batch_size, shard, o
                      quiet):
     """Simulate channel grids and pilot observations into an HDF5 dataset.
 
-    An interrupted run leaves OUT.partial; running the same command again
-    resumes from its completed chunks.
+    Completed chunks are journaled in OUT.partial/ and survive any interruption
+    (a hard kill included); running the same command again resumes from them.
     """
     from chanest.simulate import Simulator  # heavy import (sionna) only when needed
 

@@ -1,0 +1,234 @@
+"""Dataset writer: streams simulator chunks into a journal, then assembles the HDF5 file.
+
+``DatasetWriter(OUT, simulator, n).run()`` writes every seed chunk of the shard as
+its own small HDF5 file in the journal folder ``OUT.partial/`` (written under a
+temporary name, synced and renamed, so a chunk file is either whole or absent),
+and when all are there assembles ``OUT`` (again through a temporary name) and
+removes the journal. An interruption of any kind (Ctrl-C, SIGKILL, out of memory,
+power loss) loses at most the chunks being written: the same command resumes from
+the completed ones, and the result is bit-identical to an uninterrupted run. The
+journal records the run's identity (``run.json``); a journal of another run is
+refused. The file layout is in :mod:`chanest.dataset`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+import h5py
+import numpy as np
+import torch
+
+from chanest.batch import Batch
+from chanest.config import ConfigError, Scenario
+from chanest.versions import versions
+
+__all__ = ["SCHEMA", "SCHEMA_VERSION", "ShardSpec", "parse_shard", "DatasetWriter"]
+
+SCHEMA = "chanest-dataset"
+SCHEMA_VERSION = 1
+_PER_SAMPLE = ("no", "snr_db", "delay_spread", "doppler", "speed")
+_TARGET_CHUNK_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class ShardSpec:
+    """Shard ``index`` of ``count``: a contiguous range of whole seed chunks."""
+
+    index: int = 0
+    count: int = 1
+
+    def chunk_range(self, num_chunks: int) -> tuple[int, int]:
+        return (self.index * num_chunks // self.count,
+                (self.index + 1) * num_chunks // self.count)
+
+
+def parse_shard(text: str | None) -> ShardSpec:
+    """Parse ``i/n`` (0 <= i < n) into a :class:`ShardSpec`."""
+    if text is None:
+        return ShardSpec()
+    try:
+        i, n = (int(v) for v in text.split("/"))
+    except ValueError:
+        raise ConfigError(f"--shard: expected i/n with integers 0 <= i < n, got {text!r}") from None
+    if not (n >= 1 and 0 <= i < n):
+        raise ConfigError(f"--shard: expected i/n with integers 0 <= i < n, got {text!r}")
+    return ShardSpec(i, n)
+
+
+def _attr(f: h5py.File, key: str):
+    value = f.attrs.get(key)
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _sync_rename(tmp: Path, final: Path) -> None:
+    """Flush ``tmp`` to disk and rename it to ``final`` (atomic on POSIX)."""
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, final)
+
+
+class DatasetWriter:
+    """Writes one shard of a dataset from a simulator, resumably (module docstring).
+
+    Usage::
+
+        writer = DatasetWriter(path, simulator, num_samples, shard, batch_size)
+        for done, total in writer.run(): ...   # progress
+        writer.path  # final file
+
+    ``batch_size`` (grids per progress step, a multiple of the chunk size; default one
+    chunk) changes memory use and progress granularity, never the data.
+    """
+
+    def __init__(self, path: str | Path, simulator, num_samples: int,
+                 shard: ShardSpec = ShardSpec(), batch_size: int | None = None,
+                 overwrite: bool = False):
+        if num_samples < 1:
+            raise ConfigError(f"--num-samples: must be >= 1, got {num_samples}")
+        c = simulator.chunk_size
+        batch_size = c if batch_size is None else batch_size
+        if batch_size < 1 or batch_size % c:
+            raise ConfigError(f"--batch-size: must be a positive multiple of the chunk size "
+                              f"({c}), got {batch_size}")
+        self.chunks_per_write = batch_size // c
+        self.path = Path(path)
+        self.partial = self.path.with_name(self.path.name + ".partial")  # journal folder
+        self.sim = simulator
+        self.num_samples_total = num_samples
+        self.shard = shard
+        num_chunks = simulator.num_chunks(num_samples)
+        if shard.count > num_chunks:
+            raise ConfigError(f"--shard: {shard.count} shards but the dataset has only "
+                              f"{num_chunks} chunks of {simulator.chunk_size} grids")
+        self.first_chunk, self.last_chunk = shard.chunk_range(num_chunks)
+        self.first_sample = self.first_chunk * c
+        self.num_samples = min(self.last_chunk * c, num_samples) - self.first_sample
+        if self.path.suffix == ".partial":
+            raise ConfigError("--out: the name must not end in .partial")
+        if self.path.exists() and not overwrite:
+            raise ConfigError(f"--out: {self.path} exists; pass --overwrite to replace it")
+
+    # -- identity and layout -------------------------------------------------
+    def _attrs(self) -> dict:
+        sc: Scenario = self.sim.scenario
+        return dict(
+            schema=SCHEMA, schema_version=SCHEMA_VERSION, config=sc.to_yaml(),
+            config_fingerprint=sc.fingerprint(), seed=sc.seed, chunk_size=sc.chunk_size,
+            num_samples_total=self.num_samples_total, shard_index=self.shard.index,
+            num_shards=self.shard.count, first_sample=self.first_sample,
+            num_samples=self.num_samples, first_chunk=self.first_chunk,
+            device_type=torch.device(self.sim.device).type,
+        )
+
+    def _create(self, path: Path) -> h5py.File:
+        """The final file's layout (datasets sized, metadata written), open for writing."""
+        sim, sc = self.sim, self.sim.scenario
+        n, L = self.num_samples, sc.channel.num_rx_antennas
+        S, F, P = sc.grid.num_symbols, sc.grid.num_subcarriers, len(sim.pilot_idx)
+        f = h5py.File(path, "w")
+        f.attrs.update(self._attrs())
+        f.attrs.update({f"{k}_version": v for k, v in versions().items()})
+        f.attrs["created"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        f.attrs["complete"] = False
+        rows = max(1, min(sim.chunk_size, _TARGET_CHUNK_BYTES // (L * S * F * 8)))
+        f.create_dataset("h", (n, L, S, F), np.complex64, chunks=(min(rows, n), L, S, F))
+        f.create_dataset("y", (n, L, P), np.complex64, chunks=(min(sim.chunk_size, n), L, P))
+        for name in _PER_SAMPLE:
+            f.create_dataset(name, (n,), np.float32)
+        f.create_dataset("model", (n,), np.int16)
+        f.create_dataset("pilot_mask", data=sim.mask.astype(np.uint8))
+        f.create_dataset("pilots", data=sim.pilots)
+        group = f.create_group("profiles")
+        weights = [m.weight for m in sc.channel.models]
+        for i, s in enumerate(sim.samplers):
+            g = group.create_group(str(i))
+            g.create_dataset("delays", data=s.profile.delays)
+            g.create_dataset("powers", data=s.profile.powers)
+            g.attrs.update(label=s.label, scale_delays=s.profile.scale_delays,
+                           los_power=s.profile.los_power,
+                           delay_spread_range=s.delay_spread_range,
+                           doppler_range=s.doppler_range, weight=weights[i] / sum(weights))
+        return f
+
+    # -- journal ---------------------------------------------------------------
+    def _chunk_path(self, k: int) -> Path:
+        return self.partial / f"chunk-{k:09d}.h5"
+
+    def _open_journal(self) -> set[int]:
+        """Create or check the journal; returns the chunks already written."""
+        ident = json.loads(json.dumps(self._attrs()))
+        run_json = self.partial / "run.json"
+        if self.partial.exists() and not self.partial.is_dir():
+            raise ConfigError(f"--out: {self.partial} is not a chanest journal (a file); "
+                              "delete it to start over")
+        if self.partial.is_dir() and run_json.is_file():
+            try:
+                stored = json.loads(run_json.read_text())
+            except json.JSONDecodeError:
+                stored = None
+            mismatch = [k for k, v in ident.items() if not stored or stored.get(k) != v]
+            if mismatch:
+                raise ConfigError(f"--out: {self.partial} is from a different run "
+                                  f"({mismatch[0]} differs); delete it or choose another --out")
+        else:
+            self.partial.mkdir(parents=True, exist_ok=True)
+            tmp = run_json.with_name("run.json.tmp")
+            tmp.write_text(json.dumps(ident))
+            _sync_rename(tmp, run_json)
+        for stale in self.partial.glob("*.tmp"):
+            stale.unlink()
+        return {k for k in range(self.first_chunk, self.last_chunk)
+                if self._chunk_path(k).is_file()}
+
+    def _write_chunk(self, k: int, batch: Batch) -> None:
+        lo = k * self.sim.chunk_size - self.first_sample
+        hi = min(lo + self.sim.chunk_size, self.num_samples)
+        b = batch[: hi - lo]
+        final = self._chunk_path(k)
+        tmp = final.with_name(final.name + ".tmp")
+        with h5py.File(tmp, "w") as f:
+            f["h"], f["y"] = b.h.numpy(), b.y.numpy()
+            for name in _PER_SAMPLE:
+                f[name] = getattr(b, name).numpy()
+            f["model"] = b.model.numpy().astype(np.int16)
+        _sync_rename(tmp, final)
+
+    def _assemble(self) -> None:
+        """Journal → ``OUT`` (through ``OUT.tmp``), then remove the journal."""
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        with self._create(tmp) as out:
+            for k in range(self.first_chunk, self.last_chunk):
+                lo = k * self.sim.chunk_size - self.first_sample
+                with h5py.File(self._chunk_path(k), "r") as f:
+                    hi = lo + len(f["h"])
+                    for name in ("h", "y", "model", *_PER_SAMPLE):
+                        out[name][lo:hi] = f[name][:]
+            out.attrs["complete"] = True
+        _sync_rename(tmp, self.path)
+        shutil.rmtree(self.partial)
+
+    # -- main loop ----------------------------------------------------------
+    def run(self) -> Iterator[tuple[int, int]]:
+        """Generate missing chunks; yields (grids done, grids total) first and after each
+        progress step, then assembles the file."""
+        done = self._open_journal()
+        todo = [k for k in range(self.first_chunk, self.last_chunk) if k not in done]
+        yield self._grids_in(done), self.num_samples
+        for start in range(0, len(todo), self.chunks_per_write):
+            for k in todo[start:start + self.chunks_per_write]:
+                self._write_chunk(k, self.sim.chunk(k).to("cpu"))
+                done.add(k)
+            yield self._grids_in(done), self.num_samples
+        self._assemble()
+
+    def _grids_in(self, chunks: set[int]) -> int:
+        c = self.sim.chunk_size
+        return int(sum(min((k + 1) * c - self.first_sample, self.num_samples)
+                       - (k * c - self.first_sample) for k in chunks))

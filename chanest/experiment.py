@@ -112,6 +112,33 @@ def parse_experiment(data: Any, source: str = "experiment") -> Experiment:
         raise ConfigError(f"{source}: {format_validation_error(err)}") from None
 
 
+def _resolve(value: str, base: Path, field: str) -> str:
+    """A data path as given if it exists (relative to the working folder), else relative
+    to the experiment YAML's folder; globs are kept as given."""
+    if any(ch in value for ch in "*?[") or Path(value).exists():
+        return value
+    beside = base / value
+    if not Path(value).is_absolute() and beside.exists():
+        return str(beside)
+    raise ConfigError(f"{field}: file not found: {value} (relative paths are tried from the "
+                      f"working folder, then from the experiment's folder {base})")
+
+
 def load_experiment(path: str | Path) -> Experiment:
-    """Load an experiment YAML (``yaml.safe_load``); relative data paths are kept as given."""
-    return parse_experiment(read_yaml_mapping(path), source=Path(path).name)
+    """Load an experiment YAML (``yaml.safe_load``).
+
+    Relative data paths (``data.simulate``, ``data.train``, ``data.val``) are taken from
+    the working folder when they exist there, otherwise from the YAML's own folder; a
+    path found in neither is an error naming the field.
+    """
+    exp = parse_experiment(read_yaml_mapping(path), source=Path(path).name)
+    base = Path(path).resolve().parent
+    d = exp.data
+    updates = {}
+    for field in ("simulate", "train", "val"):
+        value = getattr(d, field)
+        if isinstance(value, str):
+            updates[field] = _resolve(value, base, f"data.{field}")
+        elif isinstance(value, list):
+            updates[field] = [_resolve(v, base, f"data.{field}") for v in value]
+    return exp.model_copy(update={"data": d.model_copy(update=updates)})

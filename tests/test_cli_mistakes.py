@@ -139,3 +139,27 @@ def test_estimator_warnings_reach_the_user_as_one_line_each(runner, tmp_path):
     assert res.exit_code == 0
     warned = [line for line in res.stderr.splitlines() if line.startswith("Warning: dft:")]
     assert len(warned) == 1 and "Traceback" not in res.stderr
+
+
+def test_train_names_the_missing_data_field_and_finds_paths_beside_the_yaml(runner, tmp_path,
+                                                                          monkeypatch):
+    import yaml
+
+    exp_dir = tmp_path / "exp"
+    exp_dir.mkdir()
+    write_cfg(exp_dir, SMALL, name="scenario.yaml")
+    cfg = exp_dir / "exp.yaml"
+    body = {"name": "r", "out_dir": str(tmp_path / "runs"),
+            "model": {"name": "cenet", "kwargs": {"channels": 4, "blocks": 1}},
+            "data": {"simulate": "scenario.yaml", "samples_per_epoch": 16, "val_samples": 16},
+            "train": {"epochs": 1, "batch_size": 16}}
+    cfg.write_text(yaml.safe_dump(body))
+    monkeypatch.chdir(tmp_path)  # run from another folder: found beside the YAML
+    res = run(runner, "train", "--config", cfg, "-q", "--device", "cpu")
+    assert res.exit_code == 0, res.output
+    body["data"]["simulate"] = "configs/missing.yaml"
+    cfg.write_text(yaml.safe_dump(body))
+    res = run(runner, "train", "--config", cfg, "-q", "--name", "r2")
+    assert res.exit_code == 2
+    assert res.stderr.strip().startswith("Error: data.simulate: file not found: "
+                                         "configs/missing.yaml")

@@ -24,7 +24,9 @@ from chanest.batch import Batch
 from chanest.channels import SPEED_OF_LIGHT, ChannelSampler, make_sampler
 from chanest.config import Scenario
 from chanest.grid import pilot_indices, pilot_mask, pilot_values
+from chanest.pilotcheck import pilot_layout_problems
 from chanest.seeding import chunk_seeds
+from chanest.warn import warn
 
 __all__ = ["Simulator", "chunk_seeds"]
 
@@ -64,6 +66,9 @@ class Simulator:
             make_sampler(m, grid, chan.num_rx_antennas, device) for m in chan.models]
         self.labels = [s.label for s in self.samplers]
         self._build_tables()
+        max_fd = max((s.doppler_range[1] for s in self.samplers), default=0.0)
+        for problem in pilot_layout_problems(self.mask, grid, max_fd):
+            warn(problem)
 
     def _build_tables(self) -> None:
         dev = self.device

@@ -14,7 +14,7 @@ from tests.reference_covariance import (
     time_correlation,
 )
 from chanest.estimators import Observation, observe
-from chanest.estimators.registry import build_estimator
+from chanest.estimators.registry import REGISTRY, build_estimator
 from chanest.metrics import ratio_db, sample_errors
 
 SNRS = [0.0, 10.0, 20.0]
@@ -107,16 +107,32 @@ def ranged_results():
     return ctx, batch, {n: build_estimator(n, ctx).estimate(obs) for n in FAMILY}
 
 
-@pytest.mark.parametrize("name", FAMILY)
-def test_err_var_is_calibrated(name, ranged_results):
-    """Mean reported err_var within 1 dB of the measured MSE, per SNR."""
-    _, batch, outs = ranged_results
+CALIBRATED = [n for n in REGISTRY if n != "lmmse-sionna"]  # Sionna reports its own guess
+
+
+@pytest.fixture(scope="module")
+def calibration_results():
+    from tests.estimators.conftest import simulate  # noqa: PLC0415 - shared cache
+
+    snrs = [0.0, 10.0, 20.0, 30.0]
+    ctx, batch = simulate(4 * 384, channel=RANGED, noise={"snr_db": snrs})
+    obs = observe(batch)
+    return snrs, batch, {n: build_estimator(n, ctx).estimate(obs) for n in CALIBRATED}
+
+
+@pytest.mark.parametrize("name", CALIBRATED)
+def test_err_var_within_half_a_db_of_the_measured_mse_at_0_10_20_30_db(name,
+                                                                       calibration_results):
+    """Every estimator that computes its error (all but lmmse-sionna, which passes Sionna's
+    own, measured 1 dB optimistic at 0-10 dB) on TDL-C 50-300 ns, 0-30 m/s, a scenario all
+    are meant for: 10·log10(mean err_var / measured MSE) within ±0.5 dB per SNR."""
+    snrs, batch, outs = calibration_results
     out = outs[name]
-    for snr in SNRS:
+    for snr in snrs:
         sel = batch.snr_db == snr
         measured = float(((out.h_hat - batch.h).abs() ** 2)[sel].mean())
         reported = float(out.err_var[sel].mean())
-        assert abs(10 * math.log10(reported / measured)) < 1.0, (snr, measured, reported)
+        assert abs(10 * math.log10(reported / measured)) < 0.5, (snr, measured, reported)
 
 
 @pytest.mark.parametrize("separable", ["lmmse-separable", "lmmse-separable-tf"])

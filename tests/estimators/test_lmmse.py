@@ -115,7 +115,7 @@ def calibration_results():
     from tests.estimators.conftest import simulate  # noqa: PLC0415 - shared cache
 
     snrs = [0.0, 10.0, 20.0, 30.0]
-    ctx, batch = simulate(4 * 384, channel=RANGED, noise={"snr_db": snrs})
+    ctx, batch = simulate(4 * 512, channel=RANGED, noise={"snr_db": snrs})
     obs = observe(batch)
     return snrs, batch, {n: build_estimator(n, ctx).estimate(obs) for n in CALIBRATED}
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -46,17 +47,21 @@ class ConfigError(ValueError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _as_range(value: Any) -> Any:
     """Accept ``x`` or ``[lo, hi]`` and return ``(lo, hi)`` with lo <= hi."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise ValueError(f"must be a finite number, got {value!r}")
         return (float(value), float(value))
     if isinstance(value, (list, tuple)) and len(value) == 2:
         lo, hi = value
         if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
             raise ValueError(f"must be a number or [low, high], got {value!r}")
+        if not all(math.isfinite(v) for v in value):
+            raise ValueError(f"must be finite numbers, got {list(value)!r}")
         if lo > hi:
             raise ValueError(f"low must not exceed high, got [{lo}, {hi}]")
         return (float(lo), float(hi))

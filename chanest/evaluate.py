@@ -142,8 +142,16 @@ def _run(dataset, names, estimators, device, batch_size, progress, memory_bytes)
     seconds = dict.fromkeys(names, 0.0)
     bar = tqdm(total=len(dataset), unit="grid", disable=not progress, desc="evaluate",
                dynamic_ncols=True)
+    done = 0
     with torch.no_grad():
         for batch in dataset.iter_batches(batch_size, device):
+            bad = ~(torch.isfinite(batch.y).flatten(1).all(1) & torch.isfinite(batch.no)
+                    & (batch.no > 0))
+            if bad.any():
+                raise ConfigError(f"--data: grid {done + int(torch.nonzero(bad)[0])} holds a "
+                                  "non-finite pilot observation or noise variance (y, no must "
+                                  "be finite, no > 0)")
+            done += len(batch)
             obs = observe(batch)
             for name, est in zip(names, estimators):
                 start = time.perf_counter()

@@ -75,6 +75,12 @@ def test_info_lists_everything(runner):
 
 
 BAD_CONFIGS = [
+    ("speed_mps: must be a finite number, got inf",
+     {"channel": {"model": "pdp", "profile": "EPA", "speed_mps": float("inf")}}),
+    ("delay_spread_ns: must be finite numbers", {"channel": {
+        "model": "tdl", "profile": "A", "delay_spread_ns": [10, float("nan")]}}),
+    ("noise.snr_db_range", {"noise": {"snr_db_range": [0, float("inf")]}}),
+    ("grid.carrier_frequency", {"grid": {"carrier_frequency": float("nan")}}),
     ("grid.num_subcarriers", {"grid": {"num_subcarriers": -5}}),
     ("grid.preset", {"grid": {"preset": "lte-100x7"}}),
     ("grid.cyclic_prefix", {"grid": {"cyclic_prefix": "long"}}),

@@ -163,3 +163,20 @@ def test_train_names_the_missing_data_field_and_finds_paths_beside_the_yaml(runn
     assert res.exit_code == 2
     assert res.stderr.strip().startswith("Error: data.simulate: file not found: "
                                          "configs/missing.yaml")
+
+
+def test_dataset_with_nan_pilots_is_refused_and_nothing_is_written(runner, dataset, tmp_path):
+    import h5py
+    import numpy as np
+
+    with h5py.File(dataset, "r+") as f:
+        y = f["y"][:]
+        y[7, 0, 3] = np.nan
+        f["y"][:] = y
+    out = tmp_path / "res"
+    res = run(runner, "evaluate", "--data", dataset, "--out", out, "-q",
+              "--estimators", "ls-linear")
+    assert res.exit_code == 2
+    assert res.stderr.strip() == ("Error: --data: grid 7 holds a non-finite pilot observation "
+                                  "or noise variance (y, no must be finite, no > 0)")
+    assert not (out / "results.csv").exists()

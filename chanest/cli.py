@@ -28,7 +28,8 @@ __all__ = ["main"]
 
 
 class _Group(click.Group):
-    """Reports every input error as one line ``Error: ...`` on stderr, exit code 2."""
+    """Reports every input error as one line ``Error: ...`` on stderr, exit code 2
+    (file-system errors too: an unwritable output folder, a full disk)."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
              **extra):
@@ -40,6 +41,10 @@ class _Group(click.Group):
                                     **extra)
         except ConfigError as err:
             click.echo(f"Error: {err}", err=True)
+            sys.exit(2)
+        except OSError as err:  # unwritable or vanished paths, full disks: one line too
+            where = f": {err.filename}" if err.filename else ""
+            click.echo(f"Error: {err.strerror or err}{where}", err=True)
             sys.exit(2)
         except click.ClickException as err:
             click.echo(f"Error: {err.format_message()}", err=True)

@@ -40,26 +40,31 @@ def read_results(path: str | Path) -> list[dict]:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"RESULTS_CSV: file not found: {path}")
-    with path.open(newline="") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in _NEEDED if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ConfigError(f"RESULTS_CSV: {path.name} is not a chanest results table "
-                              f"(missing column {missing[0]!r})")
-        rows = []
-        for row in reader:
-            parsed = {}
-            for key, value in row.items():
-                if key in ("estimator", "model"):
-                    parsed[key] = value
-                elif key == "is_bound":
-                    parsed[key] = value.strip().lower() == "true"
-                else:
-                    try:
-                        parsed[key] = float(value)
-                    except ValueError:
-                        parsed[key] = float("nan")
-            rows.append(parsed)
+    try:
+        with path.open(newline="") as fh:
+            text = fh.read()
+    except UnicodeDecodeError:
+        raise ConfigError(f"RESULTS_CSV: {path.name} is not a text file (give the results.csv "
+                          "written by evaluate)") from None
+    reader = csv.DictReader(text.splitlines())
+    missing = [c for c in _NEEDED if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ConfigError(f"RESULTS_CSV: {path.name} is not a chanest results table "
+                          f"(missing column {missing[0]!r})")
+    rows = []
+    for row in reader:
+        parsed = {}
+        for key, value in row.items():
+            if key in ("estimator", "model"):
+                parsed[key] = value
+            elif key == "is_bound":
+                parsed[key] = value.strip().lower() == "true"
+            else:
+                try:
+                    parsed[key] = float(value)
+                except ValueError:
+                    parsed[key] = float("nan")
+        rows.append(parsed)
     if not rows:
         raise ConfigError(f"RESULTS_CSV: {path.name} has no rows")
     return rows

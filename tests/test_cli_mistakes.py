@@ -180,3 +180,17 @@ def test_dataset_with_nan_pilots_is_refused_and_nothing_is_written(runner, datas
     assert res.stderr.strip() == ("Error: --data: grid 7 holds a non-finite pilot observation "
                                   "or noise variance (y, no must be finite, no > 0)")
     assert not (out / "results.csv").exists()
+
+
+@pytest.mark.parametrize("args", [
+    ["simulate", "-n", 8, "--out", "/proc/chanest-test/x.h5", "-q"],
+    ["evaluate", "--data", "{data}", "--out", "/proc/chanest-test", "-q",
+     "--estimators", "ls-linear"],
+    ["plot", "{data}", "--out", "{tmp}/fig"],
+])
+def test_unwritable_outputs_and_wrong_files_fail_in_one_line(runner, dataset, tmp_path, args):
+    res = run(runner, *[str(a).format(data=dataset, tmp=tmp_path) for a in args])
+    assert res.exit_code == 2
+    lines = [line for line in res.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and "Traceback" not in res.output
+    assert not list(tmp_path.glob("fig*"))

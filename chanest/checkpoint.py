@@ -53,14 +53,58 @@ def save_checkpoint(stem: str | Path, tensors: dict[str, torch.Tensor], meta: di
             "tensors_sha256": _sha256(tmp_w), "versions": versions(), **meta}
     tmp_m = meta_path.with_name(meta_path.name + ".tmp")
     tmp_m.write_text(json.dumps(full, indent=1, allow_nan=True))
-    os.replace(tmp_w, weights)
-    os.replace(tmp_m, meta_path)
+    for tmp in (tmp_w, tmp_m):
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+    _keep_previous(weights, meta_path)
+    os.replace(tmp_w, weights)  # a kill between these two renames leaves the pair
+    os.replace(tmp_m, meta_path)  # inconsistent; load_checkpoint then uses STEM.prev
     return weights.with_suffix("")
 
 
+def _prev_paths(weights: Path, meta_path: Path) -> tuple[Path, Path]:
+    return (weights.with_name(weights.stem + ".prev" + weights.suffix),
+            meta_path.with_name(meta_path.stem + ".prev" + meta_path.suffix))
+
+
+def _keep_previous(weights: Path, meta_path: Path) -> None:
+    """Hard-link the current complete pair as STEM.prev.* before it is replaced."""
+    if not (weights.is_file() and meta_path.is_file()):
+        return
+    try:
+        _verified(weights, meta_path, str(weights.with_suffix("")))
+    except ConfigError:
+        return  # never overwrite a good .prev with a broken pair
+    for src, dst in zip((weights, meta_path), _prev_paths(weights, meta_path)):
+        tmp = dst.with_name(dst.name + ".tmp")
+        if tmp.exists():
+            tmp.unlink()
+        os.link(src, tmp)
+        os.replace(tmp, dst)
+
+
 def load_checkpoint(stem: str | Path, device: str = "cpu") -> tuple[dict[str, torch.Tensor], dict]:
-    """Read and verify a checkpoint: (tensors, metadata). ConfigError if anything is off."""
+    """Read and verify a checkpoint: (tensors, metadata). ConfigError if anything is off.
+
+    If the pair is inconsistent *because a save was killed between its two renames* (the
+    metadata is still the previous save's, the very file kept as ``STEM.prev.json``), the
+    previous complete pair is read instead; any other mismatch is an error.
+    """
     weights, meta_path = checkpoint_paths(stem)
+    try:
+        _verified(weights, meta_path, stem)
+    except ConfigError:
+        prev = _prev_paths(weights, meta_path)
+        interrupted = meta_path.is_file() and prev[1].is_file() and prev[0].is_file() and \
+            os.path.samefile(meta_path, prev[1])
+        if not interrupted:
+            raise
+        weights, meta_path = _verified(*prev, stem)[0], prev[1]
+    return _read(weights, meta_path, stem, device)
+
+
+def _verified(weights: Path, meta_path: Path, stem) -> tuple[Path, dict]:
+    """Check presence, format and hash of a pair; returns (weights, metadata)."""
     for p in (weights, meta_path):
         if not p.is_file():
             raise ConfigError(f"checkpoint {stem}: file not found: {p}")
@@ -77,6 +121,11 @@ def load_checkpoint(stem: str | Path, device: str = "cpu") -> tuple[dict[str, to
     if _sha256(weights) != meta.get("tensors_sha256"):
         raise ConfigError(f"checkpoint {stem}: {weights.name} does not match the hash in "
                           f"{meta_path.name} (modified or corrupted)")
+    return weights, meta
+
+
+def _read(weights: Path, meta_path: Path, stem, device: str):
+    meta = json.loads(meta_path.read_text())
     try:
         tensors = load_file(str(weights), device=device)
     except (SafetensorError, OSError, RuntimeError) as err:

@@ -246,3 +246,35 @@ def test_sweep_end_to_end(tmp_path, scenario_file, runner):
     assert stamps and {p: p.stat().st_mtime_ns for p in root.rglob("*.safetensors")} == stamps
     assert (root / "results" / "results.csv").read_text().splitlines()[1:] == \
         rows.splitlines()[1:]
+
+
+def test_checkpoint_killed_between_its_two_renames_falls_back_to_the_previous_save(tmp_path):
+    """save_checkpoint keeps the previous pair; a save interrupted after replacing the
+    weights but not the metadata loads the previous pair, while a corrupted file whose
+    metadata is not the previous save's is still refused."""
+    import os
+
+    stem = tmp_path / "last"
+    save_checkpoint(stem, {"w": torch.zeros(3)}, {"epoch": 1})
+    save_checkpoint(stem, {"w": torch.ones(3)}, {"epoch": 2})
+    tensors, meta = load_checkpoint(stem)
+    assert meta["epoch"] == 2 and torch.equal(tensors["w"], torch.ones(3))
+    # a third save dies between the renames: new weights, metadata of save 2
+    save_checkpoint(tmp_path / "scratch", {"w": torch.full((3,), 3.0)}, {"epoch": 3})
+    os.replace(tmp_path / "last.safetensors", tmp_path / "keep.safetensors")
+    os.link(tmp_path / "keep.safetensors", tmp_path / "last.prev.safetensors.tmp")
+    os.replace(tmp_path / "last.prev.safetensors.tmp", tmp_path / "last.prev.safetensors")
+    os.link(tmp_path / "last.json", tmp_path / "last.prev.json.tmp")
+    os.replace(tmp_path / "last.prev.json.tmp", tmp_path / "last.prev.json")
+    os.replace(tmp_path / "scratch.safetensors", tmp_path / "last.safetensors")
+    tensors, meta = load_checkpoint(stem)
+    assert meta["epoch"] == 2 and torch.equal(tensors["w"], torch.ones(3))
+    # a corrupted pair that is not an interrupted save is refused
+    other = tmp_path / "best"
+    save_checkpoint(other, {"w": torch.zeros(3)}, {"epoch": 1})
+    save_checkpoint(other, {"w": torch.ones(3)}, {"epoch": 2})
+    data = bytearray((tmp_path / "best.safetensors").read_bytes())
+    data[-1] ^= 0xFF
+    (tmp_path / "best.safetensors").write_bytes(bytes(data))
+    with pytest.raises(ConfigError, match="does not match the hash"):
+        load_checkpoint(other)

@@ -48,6 +48,8 @@ class DataSpec(_Strict):
     val_samples: int = Field(default=2_000, ge=1)
     snr_db: list[float] | None = Field(
         default=None, description="train only on these SNRs (one model per SNR)")
+    memory_gb: float = Field(default=8.0, gt=0, description="largest training dataset held "
+                             "in memory; larger ones must be streamed (simulate)")
 
     @model_validator(mode="after")
     def _one_source(self) -> "DataSpec":

@@ -103,7 +103,8 @@ class Trainer:
             raise ConfigError(f"--resume: no checkpoint to resume in {self.run_dir}")
         if not resume and last_json.exists():
             raise ConfigError(f"--config: {self.run_dir} already holds a run; pass --resume "
-                              "to continue it or choose another name")
+                              "to continue it, --overwrite to start afresh, or choose "
+                              "another --name")
         self.train_src, self.val_src = make_sources(exp, self.device)
         self.ctx = self.train_src.ctx
         self.model_kwargs = model_kwargs_for(exp.model.name, exp.model.kwargs, self.ctx.mask)

@@ -20,7 +20,6 @@ from chanest.seeding import derive_seed
 
 __all__ = ["DatasetSource", "SimulatorSource", "make_sources"]
 
-_MAX_IN_MEMORY_BYTES = 16 << 30
 
 
 def _snr_filter(batch: Batch, snrs: list[float] | None) -> Batch:
@@ -37,13 +36,16 @@ def _snr_filter(batch: Batch, snrs: list[float] | None) -> Batch:
 class DatasetSource:
     """A dataset held in host memory, reshuffled every epoch."""
 
-    def __init__(self, paths, device: str, snrs: list[float] | None = None, seed: int = 0):
+    def __init__(self, paths, device: str, snrs: list[float] | None = None, seed: int = 0,
+                 memory_gb: float = 8.0):
         self.seed = seed
         with open_dataset(paths) as ds:
             L, S, F = ds.read(0, 1).h.shape[1:]
-            if len(ds) * L * S * F * 8 > _MAX_IN_MEMORY_BYTES:
-                raise ConfigError(f"data.train: {len(ds)} grids do not fit in memory; "
-                                  "stream from the simulator instead (data.simulate)")
+            need = len(ds) * L * S * F * 8
+            if need > memory_gb * 2**30:
+                raise ConfigError(f"data.train: {len(ds)} grids need {need / 2**30:.1f} GB, "
+                                  f"over data.memory_gb = {memory_gb:g}; raise it or stream "
+                                  "fresh grids from the simulator (data.simulate)")
             self.ctx, self.scenario = ds.context(), ds.scenario
             self.data = _snr_filter(ds.read(), snrs)
         self.device = device
@@ -122,13 +124,13 @@ def make_sources(exp, device: str):
     """(train source, validation source) for an :class:`~chanest.experiment.Experiment`."""
     d = exp.data
     if d.train is not None:
-        train = DatasetSource(d.train, device, d.snr_db, seed=exp.seed)
-        val = DatasetSource(d.val, device, d.snr_db)
+        train = DatasetSource(d.train, device, d.snr_db, seed=exp.seed, memory_gb=d.memory_gb)
+        val = DatasetSource(d.val, device, d.snr_db, memory_gb=d.memory_gb)
     else:
         train = SimulatorSource(d.simulate, exp.seed, "train", d.samples_per_epoch, device,
                                 d.snr_db)
         if d.val is not None:
-            val = DatasetSource(d.val, device, d.snr_db)
+            val = DatasetSource(d.val, device, d.snr_db, memory_gb=d.memory_gb)
         else:
             val = SimulatorSource(d.simulate, exp.seed, "val", d.val_samples, device, d.snr_db)
     if train.ctx.mask.shape != val.ctx.mask.shape or not (train.ctx.mask == val.ctx.mask).all() \

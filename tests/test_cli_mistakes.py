@@ -194,3 +194,27 @@ def test_unwritable_outputs_and_wrong_files_fail_in_one_line(runner, dataset, tm
     lines = [line for line in res.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("Error: ") and "Traceback" not in res.output
     assert not list(tmp_path.glob("fig*"))
+
+
+def test_train_overwrite_starts_afresh_and_refuses_foreign_folders(runner, tmp_path):
+    import yaml
+
+    cfg = tmp_path / "exp.yaml"
+    cfg.write_text(yaml.safe_dump({
+        "name": "r", "out_dir": str(tmp_path / "runs"),
+        "model": {"name": "cenet", "kwargs": {"channels": 4, "blocks": 1}},
+        "data": {"simulate": str(write_cfg(tmp_path, SMALL)), "samples_per_epoch": 16,
+                 "val_samples": 16},
+        "train": {"epochs": 1, "batch_size": 16}}))
+    args = ["train", "--config", cfg, "-q", "--device", "cpu"]
+    assert run(runner, *args).exit_code == 0
+    again = run(runner, *args)
+    assert again.exit_code == 2 and "already holds a run" in again.stderr
+    assert run(runner, *args, "--overwrite").exit_code == 0
+    assert len((tmp_path / "runs" / "r" / "log.csv").read_text().splitlines()) == 2
+    foreign = tmp_path / "runs" / "x"
+    foreign.mkdir()
+    (foreign / "precious.txt").write_text("keep")
+    res = run(runner, *args, "--name", "x", "--overwrite")
+    assert res.exit_code == 2 and "not a chanest run folder" in res.stderr
+    assert (foreign / "precious.txt").read_text() == "keep"

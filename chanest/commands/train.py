@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
+
 import click
 
 from chanest.commands.options import config_option, device_option, quiet_option
+from chanest.config import ConfigError
 from chanest.experiment import load_experiment, parse_experiment
 
 
@@ -14,9 +17,11 @@ from chanest.experiment import load_experiment, parse_experiment
 @click.option("--name", default=None, help="Run name (overrides the YAML's name).")
 @click.option("--out-dir", default=None, type=click.Path(file_okay=False),
               help="Folder of runs (overrides the YAML's out_dir).")
+@click.option("--overwrite", is_flag=True,
+              help="Start afresh, deleting an earlier run of the same name.")
 @device_option
 @quiet_option
-def train_command(config_path, resume, name, out_dir, device, quiet):
+def train_command(config_path, resume, name, out_dir, overwrite, device, quiet):
     """Train a model; checkpoints, log.csv and the best weights go to <out_dir>/<name>/.
 
     Ctrl-C stops after saving nothing new; the same command with --resume continues
@@ -29,6 +34,13 @@ def train_command(config_path, resume, name, out_dir, device, quiet):
     overrides = {k: v for k, v in (("name", name), ("out_dir", out_dir)) if v is not None}
     if overrides:
         exp = parse_experiment({**exp.to_dict(), **overrides}, source="command line")
+    if overwrite and resume:
+        raise ConfigError("--overwrite: cannot be combined with --resume")
+    if overwrite and exp.run_dir.is_dir():
+        if not (exp.run_dir / "experiment.yaml").is_file():
+            raise ConfigError(f"--overwrite: {exp.run_dir} is not a chanest run folder "
+                              "(no experiment.yaml); remove it yourself")
+        shutil.rmtree(exp.run_dir)
     trainer = Trainer(exp, device=device, resume=resume, progress=not quiet)
     try:
         summary = trainer.fit()

@@ -61,7 +61,9 @@ class SionnaLMMSEEstimator(Estimator):
 
     def provenance(self) -> dict:
         return {"design": self.design, "order": self.order,
-                "err_var": "Sionna's predicted error variance"}
+                "err_var": "Sionna's own predicted error variance, passed through unchanged "
+                           "(measured 1-3 dB below the actual MSE at 0-10 dB; lmmse-separable "
+                           "reports a calibrated one for the same design)"}
 
     def bytes_per_grid(self) -> int:
         """Sionna builds per-example [F, F] and [S, S] filters: measured about 0.21 GB per

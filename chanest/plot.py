@@ -21,6 +21,7 @@ METRICS = {
     "nmse": ("nmse_db", "NMSE [dB]"),
     "nmse-ps": ("nmse_ps_db", "mean per-grid NMSE [dB]"),
     "mse": ("mse_db", "MSE [dB]"),
+    "calibration": ("calibration_db", "reported err_var − measured MSE [dB]"),
 }
 _NEEDED = ("estimator", "is_bound", "snr_db", "model")
 
@@ -64,6 +65,8 @@ def read_results(path: str | Path) -> list[dict]:
                     parsed[key] = float(value)
                 except ValueError:
                     parsed[key] = float("nan")
+        if "err_var_db" in parsed and "mse_db" in parsed:
+            parsed["calibration_db"] = parsed["err_var_db"] - parsed["mse_db"]
         rows.append(parsed)
     if not rows:
         raise ConfigError(f"RESULTS_CSV: {path.name} has no rows")
@@ -155,8 +158,8 @@ def plot_results(csv_path: str | Path, out: str | Path, metric: str = "nmse",
             style = dict(color="black", linestyle="--") if bound else \
                 dict(color=f"C{i % 10}", linestyle="-", marker="o", markersize=3)
             label = display_name(name)
-            # the genie bounds nmse and mse, not the mean of per-grid ratios (nmse-ps)
-            tag = " (genie)" if metric == "nmse-ps" else " (bound)"
+            # the genie bounds nmse and mse, not per-grid ratios (nmse-ps) or calibration
+            tag = " (bound)" if metric in ("nmse", "mse") else " (genie)"
             ax.plot(x, y, label=label + tag if bound else label, **style)
             lo, hi = column + "_lo", column + "_hi"
             if lo in pts[0]:

@@ -218,3 +218,17 @@ def test_train_overwrite_starts_afresh_and_refuses_foreign_folders(runner, tmp_p
     res = run(runner, *args, "--name", "x", "--overwrite")
     assert res.exit_code == 2 and "not a chanest run folder" in res.stderr
     assert (foreign / "precious.txt").read_text() == "keep"
+
+
+def test_plot_shows_calibration_as_reported_minus_measured_error(runner, dataset, tmp_path):
+    from chanest.plot import read_results
+
+    out = tmp_path / "res"
+    run(runner, "evaluate", "--data", dataset, "--out", out, "--estimators",
+        "ls-linear,lmmse", "-q")
+    rows = read_results(out / "results.csv")
+    for r in rows:
+        assert r["calibration_db"] == pytest.approx(r["err_var_db"] - r["mse_db"])
+    res = run(runner, "plot", out / "results.csv", "--out", tmp_path / "cal.png",
+              "--metric", "calibration")
+    assert res.exit_code == 0 and (tmp_path / "cal.png").stat().st_size > 0

@@ -101,16 +101,22 @@ def test_checkpoint_run_folder_is_accepted_and_a_folder_without_one_is_explained
     assert f"give a checkpoint stem such as ckpt:{empty}/best" in res.stderr
 
 
-def test_train_name_and_out_dir_from_the_command_line(runner, tmp_path):
+def tiny_experiment(tmp_path, name: str, out_dir):
+    """A one-epoch, 4-channel CENet experiment YAML on the SMALL scenario."""
     import yaml
 
     cfg = tmp_path / "exp.yaml"
     cfg.write_text(yaml.safe_dump({
-        "name": "yaml-name", "out_dir": str(tmp_path / "yaml-runs"),
+        "name": name, "out_dir": str(out_dir),
         "model": {"name": "cenet", "kwargs": {"channels": 4, "blocks": 1}},
-        "data": {"simulate": str(write_cfg(tmp_path, SMALL)), "samples_per_epoch": 32,
+        "data": {"simulate": str(write_cfg(tmp_path, SMALL)), "samples_per_epoch": 16,
                  "val_samples": 16},
         "train": {"epochs": 1, "batch_size": 16}}))
+    return cfg
+
+
+def test_train_name_and_out_dir_from_the_command_line(runner, tmp_path):
+    cfg = tiny_experiment(tmp_path, "yaml-name", tmp_path / "yaml-runs")
     res = run(runner, "train", "--config", cfg, "--name", "cli-name", "--out-dir",
               tmp_path / "cli-runs", "-q", "--device", "cpu")
     assert res.exit_code == 0, res.output
@@ -197,15 +203,7 @@ def test_unwritable_outputs_and_wrong_files_fail_in_one_line(runner, dataset, tm
 
 
 def test_train_overwrite_starts_afresh_and_refuses_foreign_folders(runner, tmp_path):
-    import yaml
-
-    cfg = tmp_path / "exp.yaml"
-    cfg.write_text(yaml.safe_dump({
-        "name": "r", "out_dir": str(tmp_path / "runs"),
-        "model": {"name": "cenet", "kwargs": {"channels": 4, "blocks": 1}},
-        "data": {"simulate": str(write_cfg(tmp_path, SMALL)), "samples_per_epoch": 16,
-                 "val_samples": 16},
-        "train": {"epochs": 1, "batch_size": 16}}))
+    cfg = tiny_experiment(tmp_path, "r", tmp_path / "runs")
     args = ["train", "--config", cfg, "-q", "--device", "cpu"]
     assert run(runner, *args).exit_code == 0
     again = run(runner, *args)

@@ -1,8 +1,9 @@
 """NMSE-vs-SNR figures from results tables (reads only the files ``evaluate`` wrote).
 
-One line per estimator with its 95 % confidence band; bounds (``is_bound``) are
-drawn dashed and labelled "(bound)". One panel per model group (``all`` first).
-If ``results.json`` sits next to the CSV, the panel title names the grid and pilots.
+One line per estimator with its 95 % confidence band, in a fixed style per estimator
+(:mod:`chanest.plotstyle`); bounds (``is_bound``) are black, dashed, drawn beneath and
+labelled "(bound)". One panel per model group (``all`` first), sharing the axes. If
+``results.json`` sits next to the CSV, the title names the grid and pilots.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 from pathlib import Path
 
 from chanest.config import ConfigError
+from chanest.plotstyle import RC, SIZES, style_for
 
 __all__ = ["display_name", "METRICS", "read_results", "plot_results"]
 
@@ -101,7 +103,9 @@ def _save(fig, stem: Path, fmt: str) -> Path:
 
 
 def plot_results(csv_path: str | Path, out: str | Path, metric: str = "nmse",
-                 model: str | None = None) -> list[Path]:
+                 model: str | None = None, estimators: list[str] | None = None,
+                 labels: dict[str, str] | None = None, title: str | None = None,
+                 size: str = "single") -> list[Path]:
     """Draw ``out.pdf`` and ``out.png`` (or exactly ``out`` for a .pdf/.png/.svg name, or
     ``out/<metric>.pdf`` and ``.png`` for an existing folder) from a results table.
 
@@ -109,7 +113,12 @@ def plot_results(csv_path: str | Path, out: str | Path, metric: str = "nmse",
         csv_path: ``results.csv`` written by :func:`chanest.evaluate.write_results`.
         out: figure path without extension, a file name with a format suffix, or a folder.
         metric: one of :data:`METRICS`.
-        model: draw only this model group (default: every group, one panel each).
+        model: draw only this model group (default: every group, one panel each,
+            sharing the axes).
+        estimators: draw only these, in this order (default: all, table order).
+        labels: legend labels {estimator: label} (default: the estimator's name).
+        title: the figure title; ``""`` for none (default: grid and pilots).
+        size: ``single`` (3.5 in, IEEE column), ``double`` (7.16 in) or ``screen``.
 
     Returns:
         the paths written.
@@ -144,34 +153,55 @@ def plot_results(csv_path: str | Path, out: str | Path, metric: str = "nmse",
     stem.parent.mkdir(parents=True, exist_ok=True)
 
     names = list(dict.fromkeys(r["estimator"] for r in rows))
-    fig, axes = plt.subplots(1, len(models), figsize=(5.2 * len(models), 4.0), squeeze=False)
-    title = _title(csv_path)
-    for ax, grp in zip(axes[0], models):
-        for i, name in enumerate(names):
-            pts = sorted((r for r in rows if r["estimator"] == name and r["model"] == grp),
-                         key=lambda r: r["snr_db"])
-            if not pts:
-                continue
-            bound = pts[0]["is_bound"]
-            x = [r["snr_db"] for r in pts]
-            y = [r[column] for r in pts]
-            style = dict(color="black", linestyle="--") if bound else \
-                dict(color=f"C{i % 10}", linestyle="-", marker="o", markersize=3)
-            label = display_name(name)
-            # the genie bounds nmse and mse, not per-grid ratios (nmse-ps) or calibration
-            tag = " (bound)" if metric in ("nmse", "mse") else " (genie)"
-            ax.plot(x, y, label=label + tag if bound else label, **style)
-            lo, hi = column + "_lo", column + "_hi"
-            if lo in pts[0]:
-                ax.fill_between(x, [r[lo] for r in pts], [r[hi] for r in pts],
-                                color=style["color"], alpha=0.15, linewidth=0)
-        ax.set_xlabel("SNR [dB]")
-        ax.set_ylabel(ylabel)
-        ax.set_title(", ".join(t for t in (f"model {grp}", title) if t), fontsize=9)
-        ax.grid(True, alpha=0.3)
-    axes[0][-1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0),
-                       frameon=False)
-    fig.tight_layout()
+    if estimators:
+        missing = [e for e in estimators if e not in names]
+        if missing:
+            raise ConfigError(f"--estimators: {missing[0]!r} is not in the table; it has "
+                              f"{', '.join(names)}")
+        names = list(estimators)
+    if size not in SIZES:
+        raise ConfigError(f"--size: expected one of {', '.join(SIZES)}, got {size!r}")
+    labels = labels or {}
+    cols = min(len(models), 2 if size == "single" else 3)
+    rows_n = -(-len(models) // cols)
+    w, h = SIZES[size]
+    with plt.rc_context(RC):
+        fig, axes = plt.subplots(rows_n, cols, figsize=(w, h * rows_n / (1 if cols == 1 else
+                                 1.3)), squeeze=False, sharex=True, sharey=True)
+        heading = _title(csv_path) if title is None else title
+        neural = [n for n in names if n.startswith(("ckpt:", "pretrained:"))]
+        for ax, grp in zip(axes.flat, models):
+            for name in names:
+                pts = sorted((r for r in rows if r["estimator"] == name and r["model"] == grp),
+                             key=lambda r: r["snr_db"])
+                if not pts:
+                    continue
+                bound = pts[0]["is_bound"]
+                style = style_for(name, bound, neural.index(name) if name in neural else 0)
+                x = [r["snr_db"] for r in pts]
+                # the genie bounds nmse and mse, not per-grid ratios (nmse-ps) or calibration
+                tag = (" (bound)" if metric in ("nmse", "mse") else " (genie)") if bound else ""
+                ax.plot(x, [r[column] for r in pts],
+                        label=labels.get(name, display_name(name)) + tag, **style)
+                lo, hi = column + "_lo", column + "_hi"
+                if lo in pts[0]:
+                    ax.fill_between(x, [r[lo] for r in pts], [r[hi] for r in pts],
+                                    color=style["color"], alpha=0.25, linewidth=0,
+                                    zorder=style["zorder"] - 0.5)
+            if len(models) > 1:
+                ax.set_title(f"{grp}")
+        for ax in list(axes.flat)[len(models):]:
+            ax.set_visible(False)
+        for c in range(cols):  # x labels on the lowest visible panel of each column
+            lowest = [axes[r, c] for r in range(rows_n) if axes[r, c].get_visible()][-1]
+            lowest.xaxis.set_tick_params(labelbottom=True)
+            lowest.set_xlabel("SNR [dB]")
+        for ax in axes[:, 0]:
+            ax.set_ylabel(ylabel)
+        axes.flat[0].legend(loc="best", frameon=True, framealpha=0.85)
+        if heading:
+            fig.suptitle(heading)
+        fig.tight_layout()
     try:
         return [_save(fig, stem, fmt) for fmt in formats]
     finally:

@@ -51,7 +51,7 @@ def test_writes_pdf_and_png_with_the_bound_dashed(tmp_path, monkeypatch):
     assert paths[0].read_bytes()[:5] == b"%PDF-"
     assert paths[1].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert ("genie-lmmse (bound)", "--") in drawn
-    assert ("lmmse", "-") in drawn and ("ls-linear", "-") in drawn
+    assert ("lmmse", "-") in drawn and ("ls-linear", ":") in drawn
     assert not list((tmp_path / "fig").glob("*.tmp"))
 
 
@@ -92,3 +92,46 @@ def test_checkpoint_legend_names():
     assert display_name("ckpt:runs/cenet-veha/best") == "cenet-veha"
     assert display_name("ckpt:runs/veha/snr*/best") == "veha (per SNR)"
     assert display_name("lmmse") == "lmmse"
+
+
+def test_each_estimator_keeps_its_style_whatever_the_table_order(tmp_path, monkeypatch):
+    """lmmse is the same colour and marker whether it comes first or last, no two
+    estimators share colour+marker+line, and the bound is drawn beneath the rest."""
+    import matplotlib
+
+    seen = []
+    original = matplotlib.axes.Axes.plot
+
+    def spy(self, *args, **kwargs):
+        seen.append((kwargs.get("label"), kwargs.get("color"), kwargs.get("marker"),
+                     str(kwargs.get("linestyle")), kwargs.get("zorder")))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "plot", spy)
+    table = _table(tmp_path / "results.csv")
+    plot_results(table, tmp_path / "a", estimators=["lmmse", "ls-linear", "genie-lmmse"])
+    first = {label: rest for label, *rest in seen}
+    seen.clear()
+    plot_results(table, tmp_path / "b", estimators=["genie-lmmse", "ls-linear", "lmmse"])
+    second = {label: rest for label, *rest in seen}
+    assert first == second
+    assert len({tuple(v[:3]) for v in first.values()}) == len(first)
+    bound = first["genie-lmmse (bound)"]
+    others = [v[3] for k, v in first.items() if k != "genie-lmmse (bound)"]
+    assert bound[0] == "black" and bound[3] < min(others)
+
+
+def test_subset_relabel_title_and_size_options(tmp_path, runner):
+    table = _table(tmp_path / "results.csv")
+    res = runner.invoke(plot_command, [str(table), "--out", str(tmp_path / "fig.png"),
+                                       "--estimators", "lmmse,genie-lmmse", "--label",
+                                       "lmmse=LMMSE (nominal)", "--no-title", "--size",
+                                       "double"])
+    assert res.exit_code == 0, res.output
+    bad = runner.invoke(plot_command, [str(table), "--out", str(tmp_path / "f.png"),
+                                       "--estimators", "nope"])
+    assert bad.exit_code != 0 and "--estimators: 'nope' is not in the table" in str(
+        bad.exception)
+    bad = runner.invoke(plot_command, [str(table), "--out", str(tmp_path / "f.png"),
+                                       "--label", "oops"])
+    assert bad.exit_code != 0 and "expected NAME=LABEL" in str(bad.exception)

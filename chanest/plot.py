@@ -198,10 +198,12 @@ def plot_results(csv_path: str | Path, out: str | Path, metric: str = "nmse",
             lowest.set_xlabel("SNR [dB]")
         for ax in axes[:, 0]:
             ax.set_ylabel(ylabel)
-        axes.flat[0].legend(loc="best", frameon=True, framealpha=0.85)
         if heading:
             fig.suptitle(heading)
         fig.tight_layout()
+        handles, texts = axes.flat[0].get_legend_handles_labels()
+        fig.legend(handles, texts, loc="upper center", bbox_to_anchor=(0.5, 0.0),
+                   ncol=2 if size == "single" else 3, frameon=False)  # below, off the data
     try:
         return [_save(fig, stem, fmt) for fmt in formats]
     finally:

@@ -75,18 +75,18 @@ def test_plot_labels_the_genie_a_bound_only_for_metrics_it_bounds(runner, datase
     run(runner, "evaluate", "--data", dataset, "--out", out, "--estimators",
         "ls-linear,genie-lmmse", "-q")
     labels = {}
-    real_legend = plt.Axes.legend
+    real_legend = plt.Figure.legend
 
-    def spy(ax, *a, **k):
-        labels[metric] = [t.get_text() for t in real_legend(ax, *a, **k).get_texts()]
+    def spy(fig, *a, **k):
+        labels[metric] = [t.get_text() for t in real_legend(fig, *a, **k).get_texts()]
 
     for metric in ("nmse", "nmse-ps"):
-        plt.Axes.legend = spy
+        plt.Figure.legend = spy
         try:
             assert run(runner, "plot", out / "results.csv", "--out", tmp_path / metric,
                        "--metric", metric).exit_code == 0
         finally:
-            plt.Axes.legend = real_legend
+            plt.Figure.legend = real_legend
     assert any(t.endswith("(bound)") for t in labels["nmse"])
     assert not any("bound" in t for t in labels["nmse-ps"])
 

@@ -62,7 +62,7 @@ def main(argv=None) -> int:
                     "lmmse-separable,lmmse-separable-tf,lmmse-sionna,genie-lmmse")
     args = ap.parse_args(argv)
     names = args.estimators.split(",")
-    print(f"| estimator | grid | peak RSS [MiB] | wall [s] |\n|---|---|---:|---:|")
+    print("| estimator | grid | peak RSS [MiB] | wall [s] |\n|---|---|---:|---:|")
     with tempfile.TemporaryDirectory() as tmp:
         for size in (int(s) for s in args.sizes.split(",")):
             cfg = Path(tmp) / f"s{size}.yaml"

@@ -92,19 +92,24 @@ def load_checkpoint(stem: str | Path, device: str = "cpu") -> tuple[dict[str, to
     """
     weights, meta_path = checkpoint_paths(stem)
     try:
-        _verified(weights, meta_path, stem)
+        meta = _verified(weights, meta_path, stem)
     except ConfigError:
         prev = _prev_paths(weights, meta_path)
         interrupted = meta_path.is_file() and prev[1].is_file() and prev[0].is_file() and \
             os.path.samefile(meta_path, prev[1])
         if not interrupted:
             raise
-        weights, meta_path = _verified(*prev, stem)[0], prev[1]
-    return _read(weights, meta_path, stem, device)
+        weights = prev[0]
+        meta = _verified(weights, prev[1], stem)
+    try:
+        tensors = load_file(str(weights), device=device)
+    except (SafetensorError, OSError, RuntimeError) as err:
+        raise ConfigError(f"checkpoint {stem}: cannot read {weights.name} ({err})") from None
+    return tensors, meta
 
 
-def _verified(weights: Path, meta_path: Path, stem) -> tuple[Path, dict]:
-    """Check presence, format and hash of a pair; returns (weights, metadata)."""
+def _verified(weights: Path, meta_path: Path, stem) -> dict:
+    """Check presence, format and hash of a pair; returns its metadata."""
     for p in (weights, meta_path):
         if not p.is_file():
             raise ConfigError(f"checkpoint {stem}: file not found: {p}")
@@ -121,13 +126,4 @@ def _verified(weights: Path, meta_path: Path, stem) -> tuple[Path, dict]:
     if _sha256(weights) != meta.get("tensors_sha256"):
         raise ConfigError(f"checkpoint {stem}: {weights.name} does not match the hash in "
                           f"{meta_path.name} (modified or corrupted)")
-    return weights, meta
-
-
-def _read(weights: Path, meta_path: Path, stem, device: str):
-    meta = json.loads(meta_path.read_text())
-    try:
-        tensors = load_file(str(weights), device=device)
-    except (SafetensorError, OSError, RuntimeError) as err:
-        raise ConfigError(f"checkpoint {stem}: cannot read {weights.name} ({err})") from None
-    return tensors, meta
+    return meta

@@ -108,6 +108,11 @@ class GridConfig(_Strict):
         return data
 
     @property
+    def cp_duration(self) -> float:
+        """Cyclic-prefix duration [s]."""
+        return CP_RATIOS[self.cyclic_prefix] / self.subcarrier_spacing
+
+    @property
     def symbol_duration(self) -> float:
         """OFDM symbol duration including the cyclic prefix [s]."""
         return (1.0 + CP_RATIOS[self.cyclic_prefix]) / self.subcarrier_spacing

@@ -15,9 +15,10 @@ Schema ``chanest-dataset`` version 1, one file per shard::
            num_shards, first_sample, num_samples, first_chunk, device_type, complete
 
 Files are written by :class:`chanest.writer.DatasetWriter` (journaled, resumable
-after any interruption, a hard kill included). Samples ``first_sample … first_sample+num_samples-1`` of the scenario's
-infinite chunk sequence are in the file, so shards concatenate into the
-unsharded dataset. Reading never executes code from the file.
+after any interruption, a hard kill included). Samples ``first_sample …
+first_sample+num_samples-1`` of the scenario's infinite chunk sequence are in the
+file, so shards concatenate into the unsharded dataset. Reading never executes code
+from the file.
 """
 
 from __future__ import annotations
@@ -25,9 +26,6 @@ from __future__ import annotations
 import glob
 import hashlib
 import json
-import os
-from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -37,15 +35,14 @@ import torch
 import yaml
 
 from chanest.batch import Batch
-from chanest.config import ConfigError, Scenario, parse_config
+from chanest.config import ConfigError, parse_config
 from chanest.profiles import TapProfile
-from chanest.writer import (
+from chanest.writer import (  # re-exported: the writer's public names live here too
     _PER_SAMPLE,
     SCHEMA,
     SCHEMA_VERSION,
     DatasetWriter,
     ShardSpec,
-    _attr,
     parse_shard,
 )
 
@@ -60,6 +57,11 @@ __all__ = [
     "expand_paths",
 ]
 
+
+
+def _attr(f: h5py.File, key: str):
+    value = f.attrs.get(key)
+    return value.item() if isinstance(value, np.generic) else value
 
 
 # ---------------------------------------------------------------------------

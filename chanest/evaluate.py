@@ -291,6 +291,17 @@ def _csv_text(rows: list[dict], columns: list[str]) -> str:
     return buf.getvalue()
 
 
+RESULT_FILES = ("results.csv", "paired.csv", "results.json")
+
+
+def refuse_existing_results(out_dir: str | Path, overwrite: bool) -> None:
+    """ConfigError if ``out_dir`` already holds results and ``overwrite`` is not set."""
+    existing = [n for n in RESULT_FILES if (Path(out_dir) / n).exists()]
+    if existing and not overwrite:
+        raise ConfigError(f"--out: {out_dir} already holds results ({existing[0]}); pass "
+                          "--overwrite to replace them or choose another folder")
+
+
 def write_results(result: EvaluationResult, out_dir: str | Path) -> dict[str, Path]:
     """Write ``results.csv``, ``paired.csv`` and ``results.json`` into ``out_dir``."""
     out = Path(out_dir)

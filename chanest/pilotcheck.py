@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from chanest.config import CP_RATIOS
-
 __all__ = ["pilot_layout_problems"]
 
 
@@ -23,7 +21,7 @@ def pilot_layout_problems(mask: np.ndarray, grid, max_doppler: float) -> list[st
     rows = np.flatnonzero(mask.any(axis=1))
     if len(rows) == 0:
         return ["pilots: the layout has no pilots"]
-    cp = CP_RATIOS[grid.cyclic_prefix] / grid.subcarrier_spacing
+    cp = grid.cp_duration
     counts = mask[rows].sum(axis=1)
     if counts.min() < 2:
         problems.append(f"pilots: symbol {int(rows[np.argmin(counts)])} carries a single pilot, "

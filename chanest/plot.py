@@ -92,8 +92,7 @@ def _save(fig, stem: Path, fmt: str) -> Path:
     path = stem.with_name(f"{stem.name}.{fmt}")
     tmp = stem.with_name(f".{stem.name}.{os.getpid()}.{fmt}.tmp")
     try:
-        with matplotlib.rc_context({"pdf.fonttype": 42, "ps.fonttype": 42,
-                                    "svg.fonttype": "none"}):  # TrueType, editable text
+        with matplotlib.rc_context({k: v for k, v in RC.items() if k.endswith("fonttype")}):
             fig.savefig(tmp, format=fmt, bbox_inches="tight", dpi=300)
         os.replace(tmp, path)
     finally:

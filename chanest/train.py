@@ -13,9 +13,10 @@
 Loss (``train.loss``), on the per-sample normalised grids of
 :class:`~chanest.estimators.neural.NeuralFrontEnd`:
 
-* ``base``: |ĥ − h|² / ε per RE, ε the base estimator's own predicted error
-  variance (models with a classical base, e.g. CENet on ``lmmse-adaptive``);
-  1 means "as good as the base", and every SNR weighs alike;
+* ``base``: |ĥ − h|² / ε per RE and real component, ε the base estimator's own
+  predicted error variance (models with a classical base, e.g. CENet on
+  ``lmmse-adaptive``); about 1/2 for the untrained model if ε is calibrated, and
+  every SNR weighs alike;
 * ``log-nmse``: mean over grids of ln(‖ĥ − h‖² / ‖h‖²): relative improvements count
   the same at every SNR;
 * ``nmse``: mean over grids of ‖ĥ − h‖² / ‖h‖² (low SNRs still dominate);

@@ -21,7 +21,6 @@ from chanest.seeding import derive_seed
 __all__ = ["DatasetSource", "SimulatorSource", "make_sources"]
 
 
-
 def _snr_filter(batch: Batch, snrs: list[float] | None) -> Batch:
     if snrs is None:
         return batch

@@ -62,11 +62,6 @@ def parse_shard(text: str | None) -> ShardSpec:
     return ShardSpec(i, n)
 
 
-def _attr(f: h5py.File, key: str):
-    value = f.attrs.get(key)
-    return value.item() if isinstance(value, np.generic) else value
-
-
 def _sync_rename(tmp: Path, final: Path) -> None:
     """Flush ``tmp`` to disk and rename it to ``final`` (atomic on POSIX)."""
     with open(tmp, "rb") as fh:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from chanest.commands.options import device_option, quiet_option
@@ -40,6 +38,7 @@ def evaluate_command(data, estimators, out, device, batch_size, fit_data, snr_bi
                      list_estimators, memory_gb, overwrite, quiet):
     """Evaluate channel estimators on the same test grids (NMSE vs SNR with 95% CIs)."""
     from chanest.estimators.registry import (
+        PREFIX_FORMS,
         available_estimators,
         describe,
         parse_estimator_names,
@@ -48,20 +47,16 @@ def evaluate_command(data, estimators, out, device, batch_size, fit_data, snr_bi
     if list_estimators:
         for name, desc in available_estimators().items():
             click.echo(f"  {name:<20} {desc}")
-        for prefix in ("ckpt:PATH", "pretrained:NAME"):
-            click.echo(f"  {prefix:<20} {describe(prefix)}")
+        for form in PREFIX_FORMS.values():
+            click.echo(f"  {form:<20} {describe(form)}")
         return
     from chanest.device import resolve_device
-    from chanest.evaluate import evaluate_to_dir
+    from chanest.evaluate import evaluate_to_dir, refuse_existing_results
 
     if not data:
         raise ConfigError("--data: give at least one dataset file or glob")
     names = parse_estimator_names(estimators)
-    existing = [p for p in (Path(out) / n for n in ("results.csv", "paired.csv", "results.json"))
-                if p.exists()]
-    if existing and not overwrite:
-        raise ConfigError(f"--out: {out} already holds results ({existing[0].name}); pass "
-                          "--overwrite to replace them or choose another folder")
+    refuse_existing_results(out, overwrite)
     result, paths = evaluate_to_dir(list(data), names, out, resolve_device(device), batch_size,
                                     progress=not quiet, fit_data=list(fit_data) or None,
                                     snr_bin_db=snr_bin, memory_gb=memory_gb)

@@ -31,20 +31,18 @@ QUICKSTART_ESTIMATORS = ("ls-linear,lmmse-robust,lmmse-adaptive,lmmse,"
 @device_option
 @quiet_option
 def quickstart_command(out, num_samples, overwrite, device, quiet):
-    """Simulate, evaluate and plot on the embedded default scenario (about a minute)."""
+    """Simulate, evaluate and plot on the embedded default scenario (about 30 s)."""
     from chanest.config import Scenario
     from chanest.dataset import DatasetWriter
     from chanest.device import resolve_device
-    from chanest.evaluate import evaluate_to_dir
+    from chanest.evaluate import evaluate_to_dir, refuse_existing_results
     from chanest.plot import plot_results
     from chanest.simulate import Simulator
 
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out: {out} exists and is not a directory")
-    if (out / "results.csv").exists() and not overwrite:
-        raise ConfigError(f"--out: {out} already holds quickstart results; pass --overwrite "
-                          "to replace them or choose another folder")
+    refuse_existing_results(out, overwrite)
     dev = resolve_device(device)
     data = out / "test.h5"
     sim = Simulator(Scenario(), device=dev)

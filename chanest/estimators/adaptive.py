@@ -29,6 +29,7 @@ on first use and cached under ``cache_mb``, otherwise.
 from __future__ import annotations
 
 import math
+
 import numpy as np
 import torch
 
@@ -170,6 +171,7 @@ class AdaptiveLMMSEEstimator(PilotEstimator):
         h2 = torch.zeros(B, L, N, dtype=torch.float32, device=self.device)
         e = torch.zeros(B, N, dtype=torch.float32, device=self.device)
         used = set(torch.unique(idx).tolist())
+        self.bank.trim(keep=used)  # make room before this batch's filters are built
         for g in used:
             rows, slots = torch.nonzero(idx == g, as_tuple=True)
             hg, eg = self.bank.apply(g, z[rows], no[rows])  # [n, L, N], [n, N]
@@ -177,7 +179,6 @@ class AdaptiveLMMSEEstimator(PilotEstimator):
             h.index_add_(0, rows, hg * wg[:, None, None])
             h2.index_add_(0, rows, hg.abs().square() * wg[:, None, None])
             e.index_add_(0, rows, eg * wg[:, None])
-            self.bank.trim(keep=used)
         spread = (h2 - h.abs().square()).clamp_min(0.0)  # [B, L, N]
         err = e[:, None, :] + spread
         S, F = self.ctx.mask.shape

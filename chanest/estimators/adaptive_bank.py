@@ -153,12 +153,12 @@ class DenseBank:
 
     def trim(self, keep: set[int]) -> None:
         """Evict least-recently-used filters beyond the budget, except ``keep``."""
-        for g in list(self._cache):
-            used = sum(a.numel() * 8 + b.numel() * 4 for a, b in self._cache.values())
+        used = sum(a.numel() * 8 + b.numel() * 4 for a, b in self._cache.values())
+        for g in [g for g in self._cache if g not in keep]:  # least recently used first
             if used <= self._cache_bytes:
                 break
-            if g not in keep:
-                del self._cache[g]
+            a, b = self._cache.pop(g)
+            used -= a.numel() * 8 + b.numel() * 4
 
 
 def make_bank(t_lags, f_lags, t_idx, f_idx, mask: np.ndarray, device: str = "cpu",

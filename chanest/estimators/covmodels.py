@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from chanest.config import CP_RATIOS, ConfigError
+from chanest.config import ConfigError
 
 __all__ = [
     "LagCov",
@@ -252,8 +252,8 @@ def model_weights(ctx) -> torch.Tensor:
 
 
 def cp_duration(grid) -> float:
-    """Cyclic-prefix duration [s]."""
-    return CP_RATIOS[grid.cyclic_prefix] / grid.subcarrier_spacing
+    """Cyclic-prefix duration [s] (``GridConfig.cp_duration``)."""
+    return grid.cp_duration
 
 
 def max_scenario_delay(ctx) -> float:

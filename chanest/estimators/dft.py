@@ -108,6 +108,7 @@ class DFTEstimator(LinearFilterEstimator):
                  f"for a {len(delay_taps(self.num_bins, self.guard, F))}-tap delay-domain fit: "
                  f"it amplifies the pilot noise {10 * np.log10(float(gain[worst])):.1f} dB "
                  "(assumes a regular comb); prefer ls-linear or lmmse-adaptive")
+
     def weights(self, no: float) -> torch.Tensor:  # noqa: ARG002 - W is noise-independent
         return self._w
 

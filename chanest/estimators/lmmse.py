@@ -136,9 +136,6 @@ class LMMSEEstimator(PilotEstimator):
         self.statistics = blocks.description
         self._filter = spectral_filter(_grouped(blocks), self.device)
         self._shrinkage = blocks.shrinkage
-        if self._shrinkage is not None:
-            _, q = eigh(blocks.r_pp)
-            self._q_abs2 = q.abs().square().to(self.device)  # [P, P] |Q[p, k]|²
 
     def _unshrunk_error(self, no: torch.Tensor) -> torch.Tensor:
         """[b, N] error of the filter under the *sample* moments R̂, not the shrunk prior.
@@ -158,7 +155,7 @@ class LMMSEEstimator(PilotEstimator):
         g = inv.square() @ f.a_abs2[0]
         d = torch.zeros_like(c)
         d[:, torch.as_tensor(self.ctx.pilot_idx, device=c.device)] = \
-            (f.lam[0][None] * inv) @ self._q_abs2.T
+            (f.lam[0][None] * inv) @ f.q_conj[0].abs().square().double().T  # |Q[p, k]|²
         err = (f.r_diag[0][None] - c - alpha * mu * (1 - 2 * d + g) - uniq[:, None] * g) \
             / (1 - alpha) + uniq[:, None] * g
         return err.clamp_min(0.0).to(torch.float32)[inv_idx]

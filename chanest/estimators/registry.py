@@ -83,8 +83,7 @@ def _pretrained_hook(arg: str, ctx: GridContext, device: str, **opts) -> Estimat
 
     if opts:
         raise ConfigError(f"estimator pretrained:{arg}: takes no options, got {sorted(opts)}")
-    est = load_neural_estimator(str(stem(arg)), ctx, device, label=f"pretrained:{arg}")
-    return est
+    return load_neural_estimator(str(stem(arg)), ctx, device, label=f"pretrained:{arg}")
 
 
 #: name prefixes handled by hooks: ``PREFIX:ARG`` → hook(ARG, ctx, device, **opts)
@@ -93,6 +92,8 @@ PREFIX_HOOKS: dict[str, Callable[..., Estimator]] = {"ckpt": _checkpoint_hook,
 PREFIX_DESCRIPTIONS: dict[str, str] = {
     "ckpt": "trained network from checkpoint PATH (a glob selects a per-SNR family)",
     "pretrained": "a model shipped with chanest (python cli.py info lists them)"}
+#: how each prefix is written in help and error messages
+PREFIX_FORMS: dict[str, str] = {"ckpt": "ckpt:PATH", "pretrained": "pretrained:NAME"}
 
 
 def available_estimators() -> dict[str, str]:
@@ -108,7 +109,7 @@ def describe(name: str) -> str:
 
 
 def _unknown(name: str) -> ConfigError:
-    known = ", ".join(REGISTRY) + ", ckpt:PATH, pretrained:NAME"
+    known = ", ".join([*REGISTRY, *PREFIX_FORMS.values()])
     return ConfigError(f"--estimators: unknown estimator {name!r}; known: {known}")
 
 

@@ -18,6 +18,7 @@ Files are written to a temporary name and renamed.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import os
@@ -69,6 +70,8 @@ class EvaluationResult:
     #: [n] SNR group [dB] and model label of every grid
     snr_group: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
     model_group: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+    #: columns of results.csv (link metrics add theirs)
+    columns: list[str] = field(default_factory=lambda: list(RESULT_COLUMNS), repr=False)
 
     def _pivot(self):
         """Per model group: (model, column heads, [(snr, cells)]) of NMSE ± CI half-width."""
@@ -312,7 +315,7 @@ def write_results(result: EvaluationResult, out_dir: str | Path) -> dict[str, Pa
              "json": out / "results.json"}
     provenance = {**result.provenance,
                   "files": {k: p.name for k, p in paths.items() if k != "json"}}
-    _atomic_write(paths["csv"], _csv_text(result.rows, RESULT_COLUMNS))
+    _atomic_write(paths["csv"], _csv_text(result.rows, result.columns))
     _atomic_write(paths["paired"], _csv_text(result.paired, PAIRED_COLUMNS))
     _atomic_write(paths["json"], json.dumps(provenance, indent=2, default=str) + "\n")
     return paths
@@ -320,13 +323,15 @@ def write_results(result: EvaluationResult, out_dir: str | Path) -> dict[str, Pa
 
 def evaluate_to_dir(data, names, out_dir: str | Path, device: str = "cpu",
                     batch_size: int = 256, progress: bool = True, fit_data=None,
-                    snr_bin_db: float | None = None,
-                    memory_gb: float = 4.0) -> tuple[EvaluationResult, dict[str, Path]]:
+                    snr_bin_db: float | None = None, memory_gb: float = 4.0,
+                    link: dict | None = None) -> tuple[EvaluationResult, dict[str, Path]]:
     """Open dataset file(s), evaluate, write the tables into ``out_dir``.
 
     Args:
         data: dataset path, glob or list of them.  names: list of names or ``"a,b,c"``.
         fit_data: optional training dataset path(s) for ``fit``.
+        link: options of :func:`chanest.link.evaluate.evaluate_link` (BER/BLER instead of
+            NMSE only), or None.
 
     Returns:
         (result, written paths).
@@ -342,8 +347,14 @@ def evaluate_to_dir(data, names, out_dir: str | Path, device: str = "cpu",
     with open_dataset(data) as dataset:
         fit = open_dataset(fit_data) if fit_data else None
         try:
-            result = evaluate(dataset, list(names), device, batch_size, progress=progress,
-                              fit_dataset=fit, snr_bin_db=snr_bin_db, memory_gb=memory_gb)
+            run = evaluate
+            if link is not None:
+                from chanest.link.evaluate import evaluate_link
+
+                run = functools.partial(evaluate_link, **link)
+            result = run(dataset, list(names), device=device, batch_size=batch_size,
+                         progress=progress, fit_dataset=fit, snr_bin_db=snr_bin_db,
+                         memory_gb=memory_gb)
         finally:
             if fit is not None:
                 fit.close()

@@ -13,6 +13,7 @@ import warnings
 import click
 
 from chanest.commands.evaluate import evaluate_command
+from chanest.commands.export import export_command
 from chanest.commands.info import info_command
 from chanest.commands.inspect import inspect_command
 from chanest.commands.plot import plot_command
@@ -69,5 +70,5 @@ def main() -> None:
 
 
 for command in (quickstart_command, info_command, simulate_command, inspect_command,
-                evaluate_command, plot_command, train_command, sweep_command):
+                evaluate_command, plot_command, train_command, sweep_command, export_command):
     main.add_command(command)

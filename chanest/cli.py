@@ -12,6 +12,7 @@ import warnings
 
 import click
 
+from chanest.commands.complexity import complexity_command
 from chanest.commands.evaluate import evaluate_command
 from chanest.commands.export import export_command
 from chanest.commands.info import info_command
@@ -70,5 +71,6 @@ def main() -> None:
 
 
 for command in (quickstart_command, info_command, simulate_command, inspect_command,
-                evaluate_command, plot_command, train_command, sweep_command, export_command):
+                evaluate_command, plot_command, train_command, sweep_command, export_command,
+                complexity_command):
     main.add_command(command)

@@ -22,6 +22,7 @@ from chanest.commands.quickstart import quickstart_command
 from chanest.commands.simulate import simulate_command
 from chanest.commands.sweep import sweep_command
 from chanest.commands.train import train_command
+from chanest.commands.uplink import uplink_command
 from chanest.config import ConfigError
 from chanest.versions import __version__
 from chanest.warn import ChanestWarning
@@ -72,5 +73,5 @@ def main() -> None:
 
 for command in (quickstart_command, info_command, simulate_command, inspect_command,
                 evaluate_command, plot_command, train_command, sweep_command, export_command,
-                complexity_command):
+                complexity_command, uplink_command):
     main.add_command(command)

@@ -85,5 +85,5 @@ def parse_estimator_names(text: str) -> list[str]:
             if name not in names:
                 names.append(name)
     if not names:
-        raise ConfigError("--estimators: give at least one name, e.g. ls-linear,lmmse")
+        raise ConfigError.about("names", "give at least one name, e.g. ls-linear,lmmse")
     return names

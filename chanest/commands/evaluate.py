@@ -74,11 +74,17 @@ def evaluate_command(data, estimators, out, device, batch_size, fit_data, snr_bi
         raise ConfigError("--data: give at least one dataset file or glob")
     names = parse_estimator_names(estimators)
     refuse_existing_results(out, overwrite)
-    link = None if metric == "nmse" else dict(
-        metric=metric, modulation=modulation, code_rate=code_rate, min_errors=min_errors,
-        max_grids=max_grids, seed=seed)
+    runner = None
+    if metric != "nmse":
+        import functools
+
+        from chanest.link.evaluate import evaluate_link
+
+        runner = functools.partial(evaluate_link, metric=metric, modulation=modulation,
+                                   code_rate=code_rate, min_errors=min_errors,
+                                   max_grids=max_grids, seed=seed)
     result, paths = evaluate_to_dir(list(data), names, out, resolve_device(device), batch_size,
                                     progress=not quiet, fit_data=list(fit_data) or None,
-                                    snr_bin_db=snr_bin, memory_gb=memory_gb, link=link)
+                                    snr_bin_db=snr_bin, memory_gb=memory_gb, runner=runner)
     click.echo(result.table(), nl=False)
     click.echo(f"wrote {paths['csv']}, {paths['paired']}, {paths['json']}")

@@ -33,6 +33,7 @@ from chanest.estimators.statistics import (
     lagcov_blocks,
     linear_map_error,
 )
+from chanest.metrics import snr_db
 
 __all__ = ["LinearFilter", "PilotEstimator", "LinearFilterEstimator", "ls_at_pilots", "no_keys",
            "key_to_no", "nominal_prior", "check_unit_pilots"]
@@ -56,7 +57,7 @@ def ls_at_pilots(y: torch.Tensor, inv_pilots: torch.Tensor) -> torch.Tensor:
 
 def no_keys(no: torch.Tensor) -> torch.Tensor:
     """[B] int64 noise-level keys: 10·log10(no) in steps of :data:`NO_STEP_DB`."""
-    no_db = 10.0 * torch.log10(no.double().clamp_min(1e-12))  # noiseless -> 120 dB SNR
+    no_db = -snr_db(no.double())  # noiseless -> 120 dB SNR
     return torch.round(no_db / NO_STEP_DB).long()
 
 

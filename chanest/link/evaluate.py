@@ -19,13 +19,13 @@ import torch
 from tqdm import tqdm
 
 from chanest.config import ConfigError
+from chanest.context import check_compatible
 from chanest.estimators.base import estimate_bounded, observe
 from chanest.estimators.registry import build_estimator
 from chanest.evaluate import (
     METRIC_DEFINITIONS,
     RESULT_COLUMNS,
     EvaluationResult,
-    _check_compatible,
     _provenance,
     _snr_groups,
     _summarise,
@@ -189,7 +189,8 @@ def evaluate_link(dataset, names: list[str], metric: str = "ber", modulation: st
     ctx = dataset.context()
     estimators = [build_estimator(n, ctx, device) for n in names]
     if fit_dataset is not None:
-        _check_compatible(dataset, fit_dataset)
+        check_compatible(fit_dataset.context(), ctx, ("the training data", "the test data"),
+                         arg="fit_dataset")
         for est in estimators:
             est.fit(fit_dataset)
     num_rx_ant = dataset.read(0, 1).h.shape[1]

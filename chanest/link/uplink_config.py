@@ -16,29 +16,21 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, model_validator
 
-from chanest.config import ConfigError, _as_range, _Strict, format_validation_error
+from chanest.schema import ConfigError, Range, Strict, format_validation_error
 
 __all__ = ["UplinkConfig", "parse_uplink"]
 
-Range = Annotated[tuple[float, float], Field()]
-
-
-class UplinkChannel(_Strict):
+class UplinkChannel(Strict):
     """TDL profile, RMS delay spread [ns] and user speed range [m/s] (drawn per batch)."""
 
     profile: Literal["A", "B", "C", "D", "E"] = "C"
     delay_spread_ns: float = Field(default=100.0, gt=0, le=5000)
     speed_mps: Range = (0.0, 3.0)
 
-    @field_validator("speed_mps", mode="before")
-    @classmethod
-    def _range(cls, v):
-        return _as_range(v)
 
-
-class UplinkConfig(_Strict):
+class UplinkConfig(Strict):
     seed: int = Field(default=0, ge=0, lt=2**63)
     users: int = Field(default=2, ge=1, le=16)
     rx_antennas: int = Field(default=4, ge=1, le=64)

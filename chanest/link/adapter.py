@@ -15,8 +15,9 @@ Each (receiver, transmitter, stream) is estimated from that stream's own pilots,
 all receive antennas of one receiver together (the L axis of chanest); see
 :mod:`chanest.link.layout` for guard carriers, the DC null and multi-stream pilots.
 The noise variance is averaged over a receiver's antennas. Pilots must have
-constant modulus per stream; Sionna's power-boosted pilots are scaled to unit
-modulus together with ``y`` and ``no``.
+constant modulus per stream; chanest estimators see the LS values at the pilots
+(despread for code-division pilots) as observations of unit pilots, with the noise
+variance scaled accordingly.
 
 Statistics: estimators that need none (``ls-*``, ``dft``, ``lmmse-robust``,
 ``lmmse-adaptive``, ``pretrained:``/``ckpt:`` networks) work from the resource grid
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import torch
 from sionna.phy import Block
 
@@ -49,15 +51,15 @@ def _scenario(scenario) -> Scenario | None:
     return parse_config(scenario, source="scenario")
 
 
-def _context(grid, stream, scenario: Scenario | None, device: str) -> GridContext:
+def _context(grid, mask, pilots, scenario: Scenario | None, device: str) -> GridContext:
     """GridContext of one stream: its pilots, plus the scenario's nominal statistics."""
     if scenario is None:
-        return GridContext(grid=grid, mask=stream.mask, pilots=stream.pilots)
+        return GridContext(grid=grid, mask=mask, pilots=pilots)
     from chanest.channels import make_sampler
 
     samplers = [make_sampler(m, grid, 1, device) for m in scenario.channel.models]
     weights = [m.weight for m in scenario.channel.models]
-    return GridContext(grid=grid, mask=stream.mask, pilots=stream.pilots,
+    return GridContext(grid=grid, mask=mask, pilots=pilots,
                        profiles=tuple(s.profile for s in samplers),
                        labels=tuple(s.label for s in samplers),
                        delay_spread_range=tuple(s.delay_spread_range for s in samplers),
@@ -94,8 +96,9 @@ class SionnaEstimator(Block):
         self.estimators: list[Estimator] = []  # one per stream (shared when pilots match)
         for stream in self.layout.streams:
             if stream.key() not in built:
-                est = build_estimator(estimator, _context(grid, stream, scn, self.device),
-                                      self.device, **options)
+                ones = np.ones(int(stream.mask.sum()), dtype=np.complex64)  # despread LS values
+                est = build_estimator(estimator, _context(grid, stream.mask, ones, scn,
+                                                          self.device), self.device, **options)
                 if est.is_bound:
                     raise ConfigError(f"estimator: {estimator} is a bound (it reads each "
                                       "grid's true channel parameters), not a receiver")
@@ -103,8 +106,9 @@ class SionnaEstimator(Block):
             self.estimators.append(built[stream.key()])
         self.name = estimator
         self._effective = torch.as_tensor(self.layout.effective, device=self.device)
-        self._pilot_idx = [torch.as_tensor(s.flat_idx, device=self.device)
-                           for s in self.layout.streams]
+        self._src = [torch.as_tensor(s.src_idx, device=self.device) for s in self.layout.streams]
+        self._despread = [torch.as_tensor(s.despread.T, device=self.device)  # [Q, P]
+                          for s in self.layout.streams]
 
     def call(self, y: torch.Tensor, no: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         lay = self.layout
@@ -114,9 +118,9 @@ class SionnaEstimator(Block):
         no_t = no_t.reshape(*no_t.shape, *([1] * (3 - no_t.dim()))).expand(b, R, A)
         no_grid = no_t.mean(-1).reshape(b * R).float()  # [b*R]
         h_parts, e_parts = [], []
-        for est, idx, stream in zip(self.estimators, self._pilot_idx, lay.streams):
-            a = stream.amplitude  # y/a = h·(x/a) + n/a with unit-modulus x/a
-            obs = Observation((y_span[..., idx] / a).to(torch.complex64), no_grid / a ** 2)
+        for est, src, d, stream in zip(self.estimators, self._src, self._despread, lay.streams):
+            z = y_span[..., src].to(torch.complex64) @ d  # [b*R, A, P] LS values, unit pilots
+            obs = Observation(z, no_grid * stream.noise_gain)
             out = est.estimate(obs)  # [b*R, A, S, W]
             h_parts.append(out.h_hat.index_select(-1, self._effective))
             e_parts.append(out.err_var.index_select(-1, self._effective))

@@ -8,9 +8,13 @@ effective subcarrier (DC included as a position without a pilot) and the DC colu
 is dropped afterwards. Estimates therefore use the true frequency spacing.
 
 Per transmitter and stream, the pilots are the REs where that stream sends a
-nonzero pilot symbol. Streams must have disjoint pilot REs (frequency- or
-time-division pilots, e.g. Sionna's Kronecker pattern); code-division pilots that
-share REs are refused.
+nonzero pilot symbol. Streams on their own REs (frequency- or time-division pilots,
+e.g. Sionna's Kronecker pattern) are estimated from LS values y/x_p there. Streams
+that share REs with orthogonal cover codes (code division, as NR DM-RS ports of one
+CDM group) are first despread over groups of K adjacent pilot REs of a symbol (K
+streams): one LS value per stream and group, at the group's centre subcarrier, with
+noise variance no/‖x‖², assuming the channel constant over the group. chanest
+estimators then see unit pilots at those positions.
 """
 
 from __future__ import annotations
@@ -31,26 +35,29 @@ DEFAULT_CARRIER_HZ = 3.5e9
 
 @dataclass(frozen=True)
 class StreamPilots:
-    """Pilots of one (transmitter, stream) on the span.
+    """What one (transmitter, stream) is estimated from, on the span.
+
+    chanest sees unit pilots at ``mask`` with observations ``despread @ y[src_idx]`` and
+    noise variance ``noise_gain · no``.
 
     Attributes:
         tx, stream: indices in Sionna's pilot pattern.
-        mask: [S, W] bool, REs with a nonzero pilot of this stream.
-        pilots: [P] complex64 unit-modulus pilot symbols in row-major mask order.
-        flat_idx: [P] row-major indices of those REs in the [S, W] span.
-        amplitude: |x_p| of Sionna's pilots (chanest's are these divided by it).
+        mask: [S, W] bool, the (virtual) pilot positions, P of them.
+        src_idx: [Q] row-major indices of the received REs used, in the [S, W] span.
+        despread: [P, Q] complex64 map from those REs to LS values at the pilots.
+        noise_gain: noise variance of a despread value over ``no``.
     """
 
     tx: int
     stream: int
     mask: np.ndarray
-    pilots: np.ndarray
-    flat_idx: np.ndarray
-    amplitude: float = 1.0
+    src_idx: np.ndarray
+    despread: np.ndarray
+    noise_gain: float
 
     def key(self) -> bytes:
         """Identity of the estimation problem (streams with equal keys share an estimator)."""
-        return self.mask.tobytes() + self.pilots.tobytes()
+        return self.mask.tobytes()
 
 
 @dataclass(frozen=True)
@@ -83,17 +90,12 @@ def _numpy(x) -> np.ndarray:
     return np.asarray(x.detach().cpu()) if hasattr(x, "detach") else np.asarray(x)
 
 
-def span_layout(resource_grid) -> SpanLayout:
-    """The :class:`SpanLayout` of a ``sionna.phy.ofdm.ResourceGrid`` (ConfigError for
-    code-division pilots or a stream without pilots)."""
-    rg = resource_grid
-    guards = np.asarray(rg.num_guard_carriers).reshape(-1)
-    lo, hi = int(guards[0]), int(rg.fft_size - guards[1])
-    effective = np.asarray(rg.effective_subcarrier_ind) - lo  # [F_eff]
-    S, W = rg.num_ofdm_symbols, hi - lo
+def _active(rg, effective) -> dict[tuple[int, int], tuple[np.ndarray, np.ndarray]]:
+    """{(tx, stream): (flat span indices [Q], pilot values [Q])} of nonzero pilots."""
     mask_all = _numpy(rg.pilot_pattern.mask).astype(bool)  # [T, N, S, F_eff]
     pilots_all = _numpy(rg.pilot_pattern.pilots)  # [T, N, P_all]
-    streams, owner = [], np.full((S, W), -1)
+    W = int(rg.fft_size - np.sum(rg.num_guard_carriers))
+    out = {}
     for tx in range(mask_all.shape[0]):
         for st in range(mask_all.shape[1]):
             rows, cols = np.nonzero(mask_all[tx, st])  # row-major, as Sionna orders pilots
@@ -101,23 +103,86 @@ def span_layout(resource_grid) -> SpanLayout:
             if not active.any():
                 raise ConfigError(f"resource_grid.pilot_pattern: stream {st} of transmitter "
                                   f"{tx} has no nonzero pilot")
-            rows, cols = rows[active], effective[cols[active]]
-            shared = owner[rows, cols] >= 0
-            if shared.any():
-                raise ConfigError("resource_grid.pilot_pattern: streams share pilot REs "
-                                  "(code-division pilots); give each stream its own REs "
-                                  "(frequency- or time-division, e.g. pilot_pattern='kronecker')")
-            owner[rows, cols] = len(streams)
-            mask = np.zeros((S, W), dtype=bool)
-            mask[rows, cols] = True
-            values = pilots_all[tx, st][active]
-            amplitude = float(np.abs(values).mean())
-            if not np.allclose(np.abs(values), amplitude, rtol=1e-3):
-                raise ConfigError("resource_grid.pilot_pattern: pilots of one stream must have "
-                                  "constant modulus (e.g. QPSK)")
-            streams.append(StreamPilots(tx, st, mask, (values / amplitude).astype(np.complex64),
-                                        rows * W + cols, amplitude))
-    return SpanLayout(lo, hi, effective, S, tuple(streams), mask_all.shape[0], mask_all.shape[1])
+            out[(tx, st)] = (rows[active] * W + effective[cols[active]],
+                             pilots_all[tx, st][active].astype(np.complex128))
+    return out
+
+
+def _own(flat, values, W, S) -> tuple[np.ndarray, np.ndarray, float]:
+    """A stream alone on its REs: despread = diag(1/x) (constant modulus)."""
+    amp = np.abs(values)
+    if not np.allclose(amp, amp.mean(), rtol=1e-3):
+        raise ConfigError("resource_grid.pilot_pattern: pilots of one stream must have "
+                          "constant modulus (e.g. QPSK)")
+    mask = np.zeros(S * W, dtype=bool)
+    mask[flat] = True
+    return mask.reshape(S, W), np.diag(1.0 / values), float(1.0 / amp.mean() ** 2)
+
+
+def _code_division(flat, values_of, W, S) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    """Streams sharing REs with orthogonal cover codes over K adjacent pilot REs of a
+    symbol: each group of K REs gives one LS value per stream, placed at the group's
+    centre subcarrier (rounded down), assuming the channel constant over the group."""
+    K = len(values_of)
+    rows = flat // W
+    groups = []
+    for sym in np.unique(rows):
+        idx = np.flatnonzero(rows == sym)
+        if len(idx) % K:
+            raise ConfigError(f"resource_grid.pilot_pattern: {K} streams share {len(idx)} pilot "
+                              f"REs of symbol {sym}, not a multiple of {K}")
+        groups += [idx[i:i + K] for i in range(0, len(idx), K)]
+    out = []
+    for values in values_of:
+        despread = np.zeros((len(groups), len(flat)), dtype=np.complex128)
+        mask = np.zeros(S * W, dtype=bool)
+        gains = []
+        for g, idx in enumerate(groups):
+            x = np.stack([v[idx] for v in values_of], 1)  # [K REs, K streams]
+            gram = x.conj().T @ x
+            if not np.allclose(gram, np.diag(np.diag(gram)), atol=1e-4 * np.abs(gram).max()):
+                raise ConfigError("resource_grid.pilot_pattern: code-division pilots must be "
+                                  f"orthogonal over groups of {K} adjacent pilot REs of a symbol")
+            col = values[idx]
+            norm = float(np.sum(np.abs(col) ** 2))
+            despread[g, idx] = col.conj() / norm
+            gains.append(1.0 / norm)
+            mask[int(np.floor(flat[idx].mean()))] = True  # one symbol: the mean subcarrier
+        if not np.allclose(gains, gains[0], rtol=1e-3):
+            raise ConfigError("resource_grid.pilot_pattern: code-division pilots must have "
+                              "constant modulus")
+        out.append((mask.reshape(S, W), despread, gains[0]))
+    return out
+
+
+def span_layout(resource_grid) -> SpanLayout:
+    """The :class:`SpanLayout` of a ``sionna.phy.ofdm.ResourceGrid`` (ConfigError for
+    streams without pilots, partly overlapping or non-orthogonal code-division pilots)."""
+    rg = resource_grid
+    guards = np.asarray(rg.num_guard_carriers).reshape(-1)
+    lo, hi = int(guards[0]), int(rg.fft_size - guards[1])
+    effective = np.asarray(rg.effective_subcarrier_ind) - lo  # [F_eff]
+    S, W = rg.num_ofdm_symbols, hi - lo
+    active = _active(rg, effective)
+    by_res: dict[bytes, list] = {}
+    for key, (flat, _) in active.items():
+        by_res.setdefault(np.sort(flat).tobytes(), []).append(key)
+    owner = np.full(S * W, -1)
+    built = {}
+    for keys in by_res.values():
+        flat = active[keys[0]][0]
+        if (owner[flat] >= 0).any():
+            raise ConfigError("resource_grid.pilot_pattern: streams share only some of their "
+                              "pilot REs; give each stream its own REs or a full code-division "
+                              "group")
+        owner[flat] = 1
+        parts = ([_own(flat, active[keys[0]][1], W, S)] if len(keys) == 1 else
+                 _code_division(flat, [active[k][1] for k in keys], W, S))
+        for key, (mask, despread, gain) in zip(keys, parts):
+            built[key] = StreamPilots(key[0], key[1], mask, flat,
+                                      despread.astype(np.complex64), gain)
+    T, N = max(k[0] for k in active) + 1, max(k[1] for k in active) + 1
+    return SpanLayout(lo, hi, effective, S, tuple(built[k] for k in sorted(built)), T, N)
 
 
 def span_grid(resource_grid, layout: SpanLayout, scenario: Scenario | None) -> GridConfig:

@@ -46,21 +46,28 @@ def _scenario(cfg: UplinkConfig) -> dict:
 
 
 def _pilot_pattern(cfg: UplinkConfig):
-    """Sionna pilot pattern string or object for fdm / tdm pilots."""
+    """Sionna pilot pattern string or object for fdm / tdm / cdm pilots."""
     from sionna.phy.ofdm import PilotPattern
 
     if cfg.pilots == "fdm":
         return "kronecker"
-    U, S, F = cfg.users, cfg.num_symbols, cfg.subcarriers
+    U, S, F, n_sym = cfg.users, cfg.num_symbols, cfg.subcarriers, len(cfg.pilot_symbols)
     mask = torch.zeros(1, U, S, F, dtype=torch.bool)
     mask[0, :, cfg.pilot_symbols] = True  # every stream lists all pilot REs (Sionna style)
     g = torch.Generator().manual_seed(cfg.seed + 0x50)
-    qpsk = torch.exp(1j * (np.pi / 4 + np.pi / 2 * torch.randint(0, 4, (U, len(
-        cfg.pilot_symbols) * F), generator=g))).to(torch.complex64)
-    own = torch.zeros(U, len(cfg.pilot_symbols), F)
-    for i in range(len(cfg.pilot_symbols)):
-        own[i % U, i] = 1.0  # symbol i belongs to user i mod U
-    pilots = (qpsk * own.reshape(U, -1)).reshape(1, U, -1)
+    qpsk = torch.exp(1j * (np.pi / 4 + np.pi / 2 * torch.randint(0, 4, (n_sym, F),
+                                                                   generator=g)))  # [n, F]
+    code = torch.zeros(U, n_sym, F, dtype=torch.complex64)
+    if cfg.pilots == "tdm":
+        for i in range(n_sym):
+            code[i % U, i] = 1.0  # symbol i belongs to user i mod U
+    else:  # cdm: user u on comb u // 2, cover code (+1, (-1)^u) over adjacent comb REs
+        pairs = -(-U // 2)
+        for u in range(U):
+            comb = torch.arange(u // 2, F, pairs)
+            occ = torch.ones(len(comb)) if u % 2 == 0 else (-1.0) ** torch.arange(len(comb))
+            code[u, :, comb] = occ.to(torch.complex64) * np.sqrt(pairs)
+    pilots = (qpsk[None] * code).to(torch.complex64).reshape(1, U, -1)
     return PilotPattern(mask, pilots)
 
 

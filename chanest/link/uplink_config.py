@@ -6,7 +6,10 @@ each user's pilots sit on its own REs of the pilot symbols:
 * ``fdm``: users interleaved on the subcarriers of every pilot symbol (user u on
   subcarriers u, u+U, …; Sionna's Kronecker pattern, pilots boosted by √U);
 * ``tdm``: user u alone on pilot symbols u, u+U, … of ``pilot_symbols`` (all
-  subcarriers).
+  subcarriers);
+* ``cdm``: users in pairs sharing a comb of every pilot symbol with length-2 orthogonal
+  cover codes over adjacent comb REs (+1 +1 / +1 −1), the pairs' combs interleaved
+  (as NR DM-RS type 1 ports 0–3: two CDM groups of two ports).
 
 Channels: 3GPP TDL per user (independent fading, shared profile), normalised to unit
 power per RE. Every field has a default: the small default runs on 2 CPU cores.
@@ -42,7 +45,7 @@ class UplinkConfig(Strict):
     guard_carriers: tuple[int, int] = (0, 0)
     dc_null: bool = False
     pilot_symbols: list[Annotated[int, Field(ge=0)]] = Field(default=[2, 11], min_length=1)
-    pilots: Literal["fdm", "tdm"] = "fdm"
+    pilots: Literal["fdm", "tdm", "cdm"] = "fdm"
     channel: UplinkChannel = Field(default_factory=UplinkChannel)
     snr_db: list[float] = Field(default=[0.0, 10.0, 20.0], min_length=1)
     modulation: Literal["qpsk", "16qam", "64qam"] = "qpsk"
@@ -64,6 +67,10 @@ class UplinkConfig(Strict):
         if self.pilots == "fdm" and self.subcarriers % self.users:
             raise ValueError(f"subcarriers: fdm needs a multiple of users ({self.users}), "
                              f"got {self.subcarriers}")
+        pairs = -(-self.users // 2)
+        if self.pilots == "cdm" and self.subcarriers % (2 * pairs):
+            raise ValueError(f"subcarriers: cdm needs a multiple of {2 * pairs} (two REs per "
+                             f"code on each of {pairs} combs), got {self.subcarriers}")
         return self
 
     @property

@@ -115,17 +115,53 @@ def test_ls_linear_matches_sionnas_ls_ber_and_lmmse_beats_it_in_a_sionna_chain()
     se = errors.std(1, ddof=1) / np.sqrt(errors.shape[1]) / bits  # over batches
     assert ber[-1] < ber[2] < ber[0]  # perfect CSI < lmmse < LS
     assert abs(ber[1] - ber[0]) < 3 * np.hypot(se[0], se[1])
-    assert ber[0] - ber[2] > 3 * np.hypot(se[0], se[2])
+    gain = errors[0] - errors[2]  # paired: the same bits, channels and noise
+    assert gain.mean() > 3 * gain.std(ddof=1) / np.sqrt(gain.size)
 
 
-def test_code_division_pilots_bounds_and_other_objects_are_refused_in_one_line():
+def _dmrs_grid():
+    """One transmitter, 2 layers on DM-RS ports 0 and 1: one CDM group, FD-OCC."""
+    from sionna.phy.nr import PUSCHConfig, PUSCHPilotPattern
+
+    cfg = PUSCHConfig()
+    cfg.carrier.n_size_grid = 6
+    cfg.num_layers, cfg.num_antenna_ports = 2, 2
+    cfg.dmrs.dmrs_port_set, cfg.dmrs.additional_position = [0, 1], 1
+    return ResourceGrid(num_ofdm_symbols=14, fft_size=72, subcarrier_spacing=15e3,
+                        num_streams_per_tx=2, cyclic_prefix_length=5,
+                        pilot_pattern=PUSCHPilotPattern([cfg]))
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_code_division_dmrs_ports_are_despread_like_sionnas_pusch_ls_and_lmmse_beats_it():
+    from sionna.phy.nr import PUSCHLSChannelEstimator
+
+    rg = _dmrs_grid()
+    ests = [PUSCHLSChannelEstimator(rg, 1, 1, 2, interpolation_type="lin"),
+            chanest.SionnaEstimator(rg, "ls-linear"),
+            chanest.SionnaEstimator(rg, "lmmse", scenario=TDL_SCENARIO)]
+    errors, bits = _chain_ber(ests, rg)
+    ber = errors.sum(1) / (bits * errors.shape[1])
+    se = errors.std(1, ddof=1) / np.sqrt(errors.shape[1]) / bits
+    assert ber[-1] < ber[2] < ber[0]
+    assert abs(ber[1] - ber[0]) < 3 * np.hypot(se[0], se[1])
+    gain = errors[0] - errors[2]  # paired: the same bits, channels and noise
+    assert gain.mean() > 3 * gain.std(ddof=1) / np.sqrt(gain.size)
+
+
+def test_non_orthogonal_or_partly_shared_pilots_bounds_and_other_objects_are_refused():
     mask = torch.zeros(1, 2, 14, 72, dtype=torch.bool)
-    mask[:, :, 2] = True  # both streams on all of symbol 2
+    mask[:, :, 2] = True  # both streams on all of symbol 2 with the same symbols
     pilots = torch.ones(1, 2, 72, dtype=torch.complex64)
-    pilots[0, 1, 1::2] = -1  # orthogonal cover codes
     rg = ResourceGrid(num_ofdm_symbols=14, fft_size=72, subcarrier_spacing=15e3,
                       num_streams_per_tx=2, pilot_pattern=PilotPattern(mask, pilots))
-    with pytest.raises(ConfigError, match="code-division"):
+    with pytest.raises(ConfigError, match="orthogonal"):
+        chanest.SionnaEstimator(rg, "ls-linear")
+    pilots[0, 1, :36] = 0  # stream 1 on half of stream 0's REs
+    pilots[0, 1, 37::2] = -1
+    rg = ResourceGrid(num_ofdm_symbols=14, fft_size=72, subcarrier_spacing=15e3,
+                      num_streams_per_tx=2, pilot_pattern=PilotPattern(mask, pilots))
+    with pytest.raises(ConfigError, match="share only some"):
         chanest.SionnaEstimator(rg, "ls-linear")
     with pytest.raises(ConfigError, match="bound"):
         chanest.SionnaEstimator(_grid(), "genie-lmmse", scenario=TDL_SCENARIO)

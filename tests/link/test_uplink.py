@@ -19,7 +19,8 @@ TINY = {"users": 2, "rx_antennas": 2, "subcarriers": 24, "snr_db": [0, 25], "bat
                                                          "delay_spread_ns": 30}}
 
 
-@pytest.mark.parametrize("pilots,symbols", [("fdm", [2, 11]), ("tdm", [2, 3, 10, 11])])
+@pytest.mark.parametrize("pilots,symbols", [("fdm", [2, 11]), ("tdm", [2, 3, 10, 11]),
+                                            ("cdm", [2, 11])])
 def test_each_user_is_estimated_from_its_own_pilots_and_lmmse_beats_ls(pilots, symbols):
     cfg = parse_uplink({**TINY, "pilots": pilots, "pilot_symbols": symbols})
     res = run_uplink(cfg, ["sionna-ls", "ls-linear", "lmmse"])
@@ -27,14 +28,18 @@ def test_each_user_is_estimated_from_its_own_pilots_and_lmmse_beats_ls(pilots, s
     assert row[("ls-linear", 25)]["n"] == 8 * 2  # grids x users
     for snr in (0, 25):
         assert row[("lmmse", snr)]["nmse_db"] < row[("ls-linear", snr)]["nmse_db"] - 1
-        assert abs(row[("ls-linear", snr)]["nmse_db"] - row[("sionna-ls", snr)]["nmse_db"]) < 1.5
+        ls, ref = row[("ls-linear", snr)]["nmse_db"], row[("sionna-ls", snr)]["nmse_db"]
+        if pilots == "cdm":  # Sionna's plain LS does not undo the cover codes; chanest does
+            assert ls < ref - 3
+        else:
+            assert abs(ls - ref) < 1.5
         assert row[(PERFECT_CSI, snr)]["ber"] <= row[("lmmse", snr)]["ber"]
     assert row[("lmmse", 25)]["nmse_db"] < row[("lmmse", 0)]["nmse_db"] - 10
 
 
 def test_uplink_config_errors_name_the_field():
     with pytest.raises(ConfigError, match="pilots"):
-        parse_uplink({"pilots": "cdm"})
+        parse_uplink({"pilots": "ofdma"})
     with pytest.raises(ConfigError, match="pilot_symbols: tdm needs a multiple of users"):
         parse_uplink({"pilots": "tdm", "users": 2, "pilot_symbols": [2, 11, 12]})
 

@@ -34,7 +34,8 @@ from chanest.link.chain import LinkChain
 from chanest.link.intervals import clustered_rate, wilson
 from chanest.metrics import sample_errors
 
-__all__ = ["LINK_METRICS", "LINK_COLUMNS", "PERFECT_CSI", "LinkResult", "evaluate_link"]
+__all__ = ["LINK_METRICS", "LINK_COLUMNS", "PERFECT_CSI", "LinkResult", "evaluate_link",
+           "link_columns"]
 
 LINK_METRICS = ("ber", "bler")
 LINK_COLUMNS = ["ber", "ber_lo", "ber_hi", "bit_errors", "bits", "bler", "bler_lo", "bler_hi",
@@ -160,15 +161,18 @@ def _run(dataset, names, estimators, chain, snr_g, opts, progress):
     return counts.arrays(), seconds
 
 
-def _link_columns(bit, block, sel, chain, metric, level) -> dict:
-    ber = clustered_rate(bit[sel], chain.info_bits, level)
-    row = dict(ber=ber[0], ber_lo=ber[1], ber_hi=ber[2], bit_errors=int(bit[sel].sum()),
-               bits=int(sel.sum()) * chain.info_bits, modulation=chain.modulation,
-               code_rate=chain.code_rate if chain.code_rate is not None else "")
-    if metric == "bler":
-        bler = wilson(float(block[sel].sum()), float(sel.sum()), level)
+def link_columns(bit: np.ndarray, block: np.ndarray, bits_per_block: int, modulation: str,
+                 code_rate: float | None, level: float = 0.95) -> dict:
+    """BER (and, when coded, BLER) columns of a results row from per-block error counts
+    ``bit`` and ``block`` [n] (a block: one grid, or one user of a grid)."""
+    ber = clustered_rate(bit, bits_per_block, level)
+    row = dict(ber=ber[0], ber_lo=ber[1], ber_hi=ber[2], bit_errors=int(bit.sum()),
+               bits=bit.size * bits_per_block, modulation=modulation,
+               code_rate=code_rate if code_rate is not None else "")
+    if code_rate is not None:
+        bler = wilson(float(block.sum()), float(block.size), level)
         row.update(bler=bler[0], bler_lo=bler[1], bler_hi=bler[2],
-                   block_errors=int(block[sel].sum()), blocks=int(sel.sum()))
+                   block_errors=int(block.sum()), blocks=block.size)
     return row
 
 
@@ -196,7 +200,6 @@ def evaluate_link(dataset, names: list[str], metric: str = "ber", modulation: st
     num_rx_ant = dataset.read(0, 1).h.shape[1]
     chain = LinkChain(ctx, num_rx_ant, modulation, code_rate if metric == "bler" else None,
                       device)
-    chain.modulation = modulation
     snr_g = _snr_groups(dataset.column("snr_db"), snr_bin_db)
     opts = dict(metric=metric, min_errors=min_errors, max_grids=max_grids, device=device,
                 batch_size=batch_size, seed=seed, memory_bytes=memory_gb * 2**30)
@@ -209,14 +212,14 @@ def evaluate_link(dataset, names: list[str], metric: str = "ber", modulation: st
                               reference, level)
     for row in rows:
         sel = (snr_used == row["snr_db"]) & ((model_g == row["model"]) | (row["model"] == "all"))
-        row.update(_link_columns(bit[row["estimator"]], block[row["estimator"]], sel, chain,
-                                 metric, level))
+        row.update(link_columns(bit[row["estimator"]][sel], block[row["estimator"]][sel],
+                                chain.info_bits, modulation, chain.code_rate, level))
     for row in [r for r in rows if r["estimator"] == names[0]]:
         sel = (snr_used == row["snr_db"]) & ((model_g == row["model"]) | (row["model"] == "all"))
         rows.append(dict(estimator=PERFECT_CSI, is_bound=True, snr_db=row["snr_db"],
                          model=row["model"], n=row["n"],
-                         **_link_columns(bit[PERFECT_CSI], block[PERFECT_CSI], sel, chain,
-                                         metric, level)))
+                         **link_columns(bit[PERFECT_CSI][sel], block[PERFECT_CSI][sel],
+                                        chain.info_bits, modulation, chain.code_rate, level)))
     prov = _provenance(dataset, fit_dataset, names, estimators, {}, seconds, device, batch_size,
                        level, reference, snr_bin_db)
     prov["evaluation"]["metrics"] = {**METRIC_DEFINITIONS, **LINK_DEFINITIONS}

@@ -23,8 +23,13 @@ import torch
 from chanest.config import ConfigError
 from chanest.evaluate import METRIC_DEFINITIONS, RESULT_COLUMNS, _summary_row
 from chanest.link.chain import MODULATIONS, _codeword_split
-from chanest.link.evaluate import LINK_COLUMNS, LINK_DEFINITIONS, PERFECT_CSI, LinkResult
-from chanest.link.intervals import clustered_rate, wilson
+from chanest.link.evaluate import (
+    LINK_COLUMNS,
+    LINK_DEFINITIONS,
+    PERFECT_CSI,
+    LinkResult,
+    link_columns,
+)
 from chanest.link.uplink_config import UplinkConfig
 from chanest.versions import versions
 
@@ -227,13 +232,7 @@ def _rows(rec, names, snr, system, level) -> list[dict]:
         if name != PERFECT_CSI:
             d = {k: np.concatenate([t[k] for t in rec[name]["nmse"]]) for k in rec[name]["nmse"][0]}
             row.update(_summary_row(name, False, snr, "", d, sel, level))
-        ber = clustered_rate(bit, system.info_bits, level)
-        row.update(ber=ber[0], ber_lo=ber[1], ber_hi=ber[2], bit_errors=int(bit.sum()),
-                   bits=bit.size * system.info_bits, modulation=system.cfg.modulation,
-                   code_rate=system.cfg.code_rate if system.coded else "")
-        if system.coded:
-            bler = wilson(float(block.sum()), float(block.size), level)
-            row.update(bler=bler[0], bler_lo=bler[1], bler_hi=bler[2],
-                       block_errors=int(block.sum()), blocks=block.size)
+        row.update(link_columns(bit, block, system.info_bits, system.cfg.modulation,
+                                system.cfg.code_rate, level))
         out.append(row)
     return out

@@ -2,7 +2,8 @@
 
 One pass over the dataset in order; per SNR group, grids are taken until every
 estimator (perfect CSI included) has counted ``min_errors`` errors of the metric's
-unit (bit errors for ``ber``, block errors for ``bler``) or ``max_grids`` grids, then
+unit (bit errors for ``ber``, counted as effective independent errors, see
+:mod:`chanest.link.intervals`; block errors for ``bler``) or ``max_grids`` grids, then
 the group is skipped. The decision is taken after each batch, so ``batch_size`` moves
 the stopping point by less than one batch. Rows carry the NMSE of the same grids too.
 See :mod:`chanest.link.chain` for the chain and :mod:`chanest.link.intervals` for the
@@ -31,7 +32,7 @@ from chanest.evaluate import (
     _summarise,
 )
 from chanest.link.chain import LinkChain
-from chanest.link.intervals import clustered_rate, wilson
+from chanest.link.intervals import clustered_rate, effective_errors, wilson
 from chanest.metrics import sample_errors
 
 __all__ = ["LINK_METRICS", "LINK_COLUMNS", "PERFECT_CSI", "LinkResult", "evaluate_link",
@@ -150,10 +151,12 @@ def _run(dataset, names, estimators, chain, snr_g, opts, progress):
             link = chain.receive(y, sub.h, torch.zeros_like(sub.h.real), sub.no, info)
             counts.bit[PERFECT_CSI].append(link.bit_errors)
             counts.block[PERFECT_CSI].append(link.block_errors)
-            per_unit = counts.bit if metric == "ber" else counts.block
+            per_unit, size = ((counts.bit, chain.info_bits) if metric == "ber" else
+                              (counts.block, 1))
             for g in np.unique(snr_g[idx[take]]):
                 sel = snr_g[np.concatenate(counts.index)] == g
-                errors[g] = min(int(np.concatenate(v)[sel].sum()) for v in per_unit.values())
+                errors[g] = min(effective_errors(np.concatenate(v)[sel], size)
+                                for v in per_unit.values())
                 done[g] = errors[g] >= min_errors
     bar.close()
     if not counts.index:

@@ -5,7 +5,9 @@ trials: a binomial interval over all bits would be far too narrow. The interval 
 Wilson score interval on the *effective* number of bits, n / deff, where the design
 effect deff is the variance of the per-grid error counts over its binomial value
 (Kish; at least 1). It stays defined with zero errors (upper end > 0). Block errors,
-one per grid, are independent: deff = 1.
+one per grid, are independent: deff = 1. The stopping rules count bit errors the
+same way (:func:`effective_errors`), so "100 errors" means the precision of 100
+independent errors, not 100 errors from one deep fade.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import norm
 
-__all__ = ["RateCI", "wilson", "clustered_rate"]
+__all__ = ["RateCI", "wilson", "clustered_rate", "design_effect", "effective_errors"]
 
 
 class RateCI(tuple):
@@ -39,18 +41,29 @@ def wilson(errors: float, trials: float, level: float = 0.95) -> RateCI:
     return RateCI(float(p), float(lo), float(hi))
 
 
+def design_effect(errors: np.ndarray, bits_per_grid: int) -> float:
+    """Variance of the per-grid error counts over its binomial value (≥ 1; 1 when it
+    cannot be estimated: fewer than 2 grids, or no or only errors)."""
+    errors = np.asarray(errors, dtype=np.float64)
+    p = errors.sum() / max(1, errors.size * bits_per_grid)
+    if errors.size < 2 or not 0 < p < 1:
+        return 1.0
+    return max(1.0, float(errors.var(ddof=1)) / (bits_per_grid * p * (1 - p)))
+
+
+def effective_errors(errors: np.ndarray, bits_per_grid: int) -> float:
+    """Errors worth as much as this many independent ones: sum / design effect."""
+    return float(np.sum(errors)) / design_effect(errors, bits_per_grid)
+
+
 def clustered_rate(errors: np.ndarray, bits_per_grid: int, level: float = 0.95) -> RateCI:
     """Error rate of ``errors`` [n grids] out of ``bits_per_grid`` each, with a Wilson
     interval on the design-effect-corrected number of bits."""
     errors = np.asarray(errors, dtype=np.float64)
-    n_grids = errors.size
-    total = n_grids * bits_per_grid
-    if n_grids == 0:
+    total = errors.size * bits_per_grid
+    if errors.size == 0:
         return wilson(0, 0, level)
     p = errors.sum() / total
-    deff = 1.0
-    if n_grids > 1 and 0 < p < 1:
-        binomial_var = bits_per_grid * p * (1 - p)
-        deff = max(1.0, float(errors.var(ddof=1)) / binomial_var)
+    deff = design_effect(errors, bits_per_grid)
     ci = wilson(p * total / deff, total / deff, level)
     return RateCI(float(p), ci[1], ci[2])

@@ -30,6 +30,7 @@ from chanest.link.evaluate import (
     LinkResult,
     link_columns,
 )
+from chanest.link.intervals import effective_errors
 from chanest.link.uplink_config import UplinkConfig
 from chanest.versions import versions
 
@@ -203,7 +204,9 @@ def run_uplink(cfg: UplinkConfig, names: list[str], device: str = "cpu", progres
                     rec[name]["block"].append(block)
                 if progress:
                     progress(snr, b + 1)
-                if min(int(np.concatenate(r[unit]).sum()) for r in rec.values()) >= cfg.min_errors:
+                size = 1 if system.coded else system.info_bits
+                if min(effective_errors(np.concatenate(r[unit]), size)
+                       for r in rec.values()) >= cfg.min_errors:
                     break
             batches_run[snr] = b + 1
             rows += _rows(rec, names, snr, system, level)

@@ -265,3 +265,40 @@ def test_bler_columns_left_empty_by_an_uncoded_run_are_a_clear_error(tmp_path):
     with pytest.raises(ConfigError, match="--metric: no finite 'bler' values"):
         plot_results(_ber_table(tmp_path / "results.csv"), tmp_path / "x", metric="bler")
     assert not list(tmp_path.glob("x.*"))
+
+
+def _log(run, values, stages=(0,)):
+    run.mkdir(parents=True)
+    fields = ["stage", "stage_name", "epoch", "train_loss", "val_nmse_db", "val_score_db",
+              "lr", "samples_per_s", "seconds"]
+    with (run / "log.csv").open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=fields)
+        w.writeheader()
+        for i, v in enumerate(values):
+            st = stages[min(i * len(stages) // len(values), len(stages) - 1)]
+            w.writerow(dict(stage=st, stage_name=f"s{st}", epoch=i, train_loss=0.1 / (i + 1),
+                            val_nmse_db=v, val_score_db=v, lr=1e-3, samples_per_s=1,
+                            seconds=1))
+    return run
+
+
+def test_training_curves_of_several_runs_on_one_figure(tmp_path, runner):
+    from chanest.commands.plot import plot_training_command
+
+    a = _log(tmp_path / "runs" / "cenet", [-10, -14, -15])
+    b = _log(tmp_path / "runs" / "channelnet", [-5, -8, -9, -11], stages=(0, 1))
+    res = runner.invoke(plot_training_command, [str(a), str(b), "--out",
+                                                str(tmp_path / "curves.pdf")])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "curves.pdf").read_bytes()[:5] == b"%PDF-"
+    rows = _points(tmp_path / "curves.csv")
+    assert [(r["series"], r["x"], r["y"]) for r in rows][:3] == [
+        ("cenet", "1", "-10"), ("cenet", "2", "-14"), ("cenet", "3", "-15")]
+    assert len(rows) == 7 and rows[-1]["estimator"] == "s1"
+    bad = runner.invoke(plot_training_command, [str(tmp_path), "--out", str(tmp_path / "x")])
+    assert bad.exit_code != 0 and "RUN_DIR: no training log at" in str(bad.exception)
+    bad = runner.invoke(plot_training_command, [str(a), "--tag", "x", "--tag", "y", "--out",
+                                                str(tmp_path / "x")])
+    assert "--tag: give one tag per run (1 runs), got 2" in str(bad.exception)
+    bad = runner.invoke(plot_training_command, [str(a), "--out", str(tmp_path / "x.jpg")])
+    assert "--out: the suffix must be one of .pdf, .png, .svg" in str(bad.exception)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-__all__ = ["plot_command", "parse_labels"]
+__all__ = ["plot_command", "plot_training_command", "parse_labels"]
 
 
 def parse_labels(items) -> dict[str, str]:
@@ -67,4 +67,28 @@ def plot_command(results_csv, out, metric, tags, x, ci, model, estimators, label
                              estimators=names, labels=parse_labels(labels),
                              title="" if no_title else title, size=size,
                              tags=list(tags) or None, x=x, ci=ci):
+        click.echo(f"wrote {path}")
+
+
+@click.command("plot-training")
+@click.argument("runs", nargs=-1, required=True, metavar="RUN_DIR...")
+@click.option("--out", "-o", required=True, metavar="FIG",
+              help="Figure path, as for `plot` (an existing folder gets training.pdf and "
+                   ".png); FIG.csv gets the plotted points.")
+@click.option("--metric", type=click.Choice(["val_nmse_db", "val_score_db", "train_loss",
+                                             "lr"]),
+              default="val_nmse_db", show_default=True,
+              help="log.csv column drawn against the epoch (counted over all stages).")
+@click.option("--tag", "tags", multiple=True, metavar="TEXT",
+              help="Legend text of each RUN_DIR, in order (default: the folder names).")
+@click.option("--title", default="", help="Figure title (default: none).")
+@click.option("--size", type=click.Choice(["single", "double", "screen"]), default="single",
+              show_default=True, help="As for `plot`.")
+def plot_training_command(runs, out, metric, tags, title, size):
+    """Plot training curves (validation NMSE, score, loss or learning rate vs epoch) of
+    one or several runs from their log.csv."""
+    from chanest.plot_training import plot_training
+
+    for path in plot_training(list(runs), out, metric=metric, tags=list(tags) or None,
+                              title=title, size=size):
         click.echo(f"wrote {path}")

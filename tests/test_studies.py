@@ -46,3 +46,40 @@ def test_pretrained_evaluation_tables_every_shipped_model(tmp_path):
     md = (tmp_path / "results.md").read_text()
     for name in available():
         assert f"pretrained:{name}" in md
+
+
+def _rows(path):
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_pilot_density_study_tables_nmse_per_pilot_count_and_resumes(tmp_path):
+    out = tmp_path / "pd"
+    _run("pilot_density.py", "--tiny", "--out", str(out))
+    rows = _rows(out / "results.csv")
+    assert {r["num_pilots"] for r in rows} == {"16", "48"}
+    assert {r["estimator"] for r in rows} == {"ls-linear", "lmmse", "genie-lmmse"}
+    nmse = {(r["estimator"], r["num_pilots"]): float(r["nmse_db"]) for r in rows}
+    assert nmse[("lmmse", "48")] < nmse[("lmmse", "16")]  # more pilots, lower error
+    points = _rows(out / "nmse_vs_pilots.csv")
+    assert {p["x"] for p in points} == {"16", "48"} and len(points) == 6
+    assert (out / "nmse_vs_pilots.pdf").stat().st_size > 0
+    again = _run("pilot_density.py", "--tiny", "--out", str(out))
+    assert again.count("finished, skipped") == 4
+
+
+def test_robustness_study_sweeps_delay_spread_and_doppler(tmp_path):
+    out = tmp_path / "rb"
+    _run("robustness.py", "--tiny", "--out", str(out), "--delay-spreads", "30,300",
+         "--dopplers", "10,400")
+    spread = _rows(out / "delay_spread.csv")
+    assert {r["delay_spread_ns"] for r in spread} == {"30.0", "300.0"}
+    assert {r["doppler_hz"] for r in spread} == {"100.0"}
+    doppler = _rows(out / "doppler.csv")
+    assert {r["doppler_hz"] for r in doppler} == {"10.0", "400.0"}
+    ls = {r["doppler_hz"]: float(r["nmse_db"]) for r in doppler if r["estimator"] == "ls-linear"}
+    assert ls["400.0"] > ls["10.0"]  # faster fading, worse interpolation
+    for fig in ("nmse_vs_delay_spread", "nmse_vs_doppler"):
+        assert (out / f"{fig}.png").stat().st_size > 0
+        assert {p["estimator"] for p in _rows(out / f"{fig}.csv")} == {
+            "ls-linear", "lmmse-robust", "lmmse", "genie-lmmse"}

@@ -223,8 +223,8 @@ def _legend_handles(entries: list[tuple[str, dict]], tags: list[str]):
     file's line style and fill)."""
     from matplotlib.lines import Line2D
 
-    handles = [Line2D([], [], **{k: v for k, v in st.items() if k != "zorder"} | dict(
-                   linestyle="-"), label=lab) for lab, st in entries]
+    handles = [Line2D([], [], **{k: v for k, v in _file_style(st, 0, True).items()
+                                 if k != "zorder"}, label=lab) for lab, st in entries]
     for i, tag in enumerate(tags):
         line, filled = FILE_STYLES[i % len(FILE_STYLES)]
         handles.append(Line2D([], [], color="0.35", linestyle=line, marker="o",
@@ -281,7 +281,10 @@ def plot_results(csv_path, out: str | Path, metric: str = "nmse",
     cols = min(len(models), 2 if size == "single" else 3)
     rows_n = -(-len(models) // cols)
     w, h = SIZES[size]
-    neural = [n for n in names if n.startswith(("ckpt:", "pretrained:"))]
+    label_of = {n: labels.get(n, display_name(n)) for n in names}
+    # networks are styled by their legend label, so one model in several files keeps its look
+    neural = list(dict.fromkeys(label_of[n] for n in names
+                                if n.startswith(("ckpt:", "pretrained:"))))
     points, entries = [], {}
     with plt.rc_context(RC):
         fig, axes = plt.subplots(rows_n, cols, figsize=(w, h * rows_n / (1 if cols == 1 else
@@ -298,9 +301,10 @@ def plot_results(csv_path, out: str | Path, metric: str = "nmse",
                     if not pts:
                         continue
                     bound = sel[0]["is_bound"]
-                    base = style_for(name, bound, neural.index(name) if name in neural else 0)
+                    base = style_for(name, bound, neural.index(label_of[name])
+                                     if label_of[name] in neural else 0)
                     tag = (" (bound)" if m.bounded else " (genie)") if bound else ""
-                    label = labels.get(name, display_name(name)) + tag
+                    label = label_of[name] + tag
                     entries.setdefault(label, base)
                     _draw(ax, pts, _file_style(base, f, several), label, ci, m.log)
                     points += [dict(panel=grp, series=label + (f" [{tags[f]}]" if several
@@ -318,6 +322,9 @@ def plot_results(csv_path, out: str | Path, metric: str = "nmse",
             lowest = [axes[r, c] for r in range(rows_n) if axes[r, c].get_visible()][-1]
             lowest.xaxis.set_tick_params(labelbottom=True)
             lowest.set_xlabel(X_LABELS.get(x, x))
+        xs = sorted({p["x"] for p in points})
+        if x != "snr_db" and len(xs) <= 8:  # a few study values: tick exactly those
+            axes.flat[0].set_xticks(xs, [f"{v:g}" for v in xs])
         for ax in axes[:, 0]:
             ax.set_ylabel(m.label)
         if heading:

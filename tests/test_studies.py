@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -83,3 +85,23 @@ def test_robustness_study_sweeps_delay_spread_and_doppler(tmp_path):
         assert (out / f"{fig}.png").stat().st_size > 0
         assert {p["estimator"] for p in _rows(out / f"{fig}.csv")} == {
             "ls-linear", "lmmse-robust", "lmmse", "genie-lmmse"}
+
+
+@pytest.mark.slow
+def test_channelnet_reproduction_trains_three_networks_per_density_and_resumes(tmp_path):
+    out = tmp_path / "cn"
+    _run("channelnet_repro.py", "--tiny", "--out", str(out))
+    rows = _rows(out / "results.csv")
+    assert {r["num_pilots"] for r in rows} == {"48", "16"}
+    names = {r["estimator"] for r in rows}
+    for model in ("channelnet", "reesnet", "cenet"):
+        for d in (48, 16):
+            assert any(n.endswith(f"{model}-p{d}/best") for n in names)
+    assert {"ls-linear", "ls-rbf", "lmmse-separable", "lmmse", "genie-lmmse"} <= names
+    points = _rows(out / "nmse.csv")
+    assert {p["file"] for p in points} == {"48 pilots", "16 pilots"}
+    assert {p["series"] for p in points} >= {"cenet [48 pilots]", "cenet [16 pilots]"}
+    assert {p["series"] for p in _rows(out / "training.csv")} == {
+        f"{m}-p{d}" for m in ("channelnet", "reesnet", "cenet") for d in (48, 16)}
+    again = _run("channelnet_repro.py", "--tiny", "--out", str(out))
+    assert again.count("finished, skipped") == 10

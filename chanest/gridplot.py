@@ -22,6 +22,29 @@ def _db(x: np.ndarray) -> np.ndarray:
     return 20 * np.log10(np.abs(x) + 1e-12)
 
 
+#: above this many pilots in one symbol single markers would merge into a bar hiding |H|
+_MAX_MARKED_PER_SYMBOL = 36
+
+
+def _mark_pilots(ax, mask: np.ndarray):
+    """Open red circles on the pilots, or, for dense pilot symbols (DM-RS), a red outline
+    of each pilot symbol; returns (legend handle, legend text)."""
+    per_symbol = mask.sum(axis=1)
+    if per_symbol.max() <= _MAX_MARKED_PER_SYMBOL:
+        sym, sc = np.nonzero(mask)
+        handle = ax.scatter(sym, sc, s=7, facecolors="none", edgecolors="red", linewidths=0.7)
+        return handle, f"pilot ({int(mask.sum())} per grid)"
+    from matplotlib.patches import Rectangle
+
+    F = mask.shape[1]
+    for s in np.flatnonzero(per_symbol):
+        handle = ax.add_patch(Rectangle((s - 0.5, -0.5), 1, F, fill=False, edgecolor="red",
+                                        linewidth=0.8))
+    counts = sorted(set(int(c) for c in per_symbol[per_symbol > 0]))
+    return handle, (f"pilot symbol ({'/'.join(map(str, counts))} pilots each, "
+                    f"{int(mask.sum())} per grid)")
+
+
 def plot_grid(h: np.ndarray, mask: np.ndarray, out: str | Path, title: str = "",
               h_hat: np.ndarray | None = None, estimator: str = "") -> list[Path]:
     """Save the grid picture; returns the paths written.
@@ -63,16 +86,14 @@ def plot_grid(h: np.ndarray, mask: np.ndarray, out: str | Path, title: str = "",
             ax.set_title(name)
             ax.set_xlabel("OFDM symbol")
         axes[0, 0].set_ylabel("subcarrier")
-        sym, sc = np.nonzero(mask)
-        pilots = axes[0, 0].scatter(sym, sc, s=7, facecolors="none", edgecolors="red",
-                                    linewidths=0.7)
+        pilots, label = _mark_pilots(axes[0, 0], mask)
         fig.colorbar(images[0], ax=list(axes.flat[:min(2, len(panels))]),
                      label="|H| [dB]", shrink=0.9)
         if len(panels) > 2:
             fig.colorbar(images[2], ax=axes[0, 2], label="error [dB]", shrink=0.9)
         if title:
             fig.suptitle(title)
-        fig.legend([pilots], [f"pilot ({int(mask.sum())} per grid)"],
+        fig.legend([pilots], [label],
                    loc="outside lower center", frameon=False)
     try:
         return save_figure(fig, stem, formats)

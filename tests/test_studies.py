@@ -105,3 +105,42 @@ def test_channelnet_reproduction_trains_three_networks_per_density_and_resumes(t
         f"{m}-p{d}" for m in ("channelnet", "reesnet", "cenet") for d in (48, 16)}
     again = _run("channelnet_repro.py", "--tiny", "--out", str(out))
     assert again.count("finished, skipped") == 10
+
+
+def test_multiseed_study_summarises_the_network_over_seeds(tmp_path):
+    out = tmp_path / "ms"
+    _run("multiseed.py", "--tiny", "--out", str(out), "--seeds", "3,4")
+    per_seed = _rows(out / "seeds.csv")
+    assert {r["seed"] for r in per_seed} == {"3", "4"}
+    summary = [r for r in _rows(out / "summary.csv") if r["estimator"] == "cenet"]
+    assert len(summary) == 7  # one per test SNR
+    for r in summary:
+        values = [float(s["nmse_db"]) for s in per_seed
+                  if s["snr_db"] == r["snr_db"] and s["model"] == r["model"]]
+        mean = sum(values) / 2
+        assert float(r["nmse_db"]) == pytest.approx(mean, abs=1e-3)
+        half = float(r["nmse_db_hi"]) - mean
+        assert half == pytest.approx(abs(values[0] - values[1]) / 2 ** 0.5, abs=1e-3)
+    classical = [r for r in _rows(out / "summary.csv") if r["estimator"] == "lmmse"]
+    assert classical and all(r["nmse_db_lo"] == "" for r in classical)  # no bars
+    points = _rows(out / "nmse.csv")
+    assert {p["estimator"] for p in points} == {"ls-linear", "lmmse-robust", "lmmse",
+                                                "genie-lmmse", "cenet"}
+    assert (out / "training.png").stat().st_size > 0
+    again = _run("multiseed.py", "--tiny", "--out", str(out), "--seeds", "3,4")
+    assert again.count("finished, skipped") == 4
+
+
+@pytest.mark.slow
+def test_nr_dmrs_study_evaluates_the_shipped_network_per_tdl_profile(tmp_path):
+    out = tmp_path / "nr"
+    _run("nr_dmrs.py", "--tiny", "--out", str(out))
+    rows = _rows(out / "results.csv")
+    assert {r["estimator"] for r in rows} == {"ls-linear", "pretrained:cenet-nr-dmrs"}
+    assert {r["model"] for r in rows} >= {"all", "tdl-A", "tdl-E"}
+    per_profile = _rows(out / "nmse_per_profile.csv")
+    assert {p["panel"] for p in per_profile} == {r["model"] for r in rows}
+    assert {p["panel"] for p in _rows(out / "nmse.csv")} == {"all"}
+    assert "CENet (shipped)" in {p["series"] for p in per_profile}
+    for name in ("grid.pdf", "grid.png", "nmse.pdf", "nmse_per_profile.png"):
+        assert (out / name).stat().st_size > 0

@@ -263,6 +263,7 @@ def plot_results(csv_path, out: str | Path, metric: str = "nmse",
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     if metric not in METRICS:
         raise ConfigError(f"--metric: expected one of {', '.join(METRICS)}, got {metric!r}")
@@ -324,6 +325,9 @@ def plot_results(csv_path, out: str | Path, metric: str = "nmse",
             lowest.set_xlabel(X_LABELS.get(x, x))
         xs = sorted({p["x"] for p in points})
         if x != "snr_db" and len(xs) <= 8:  # a few study values: tick exactly those
+            if xs[0] > 0 and xs[-1] / xs[0] >= 20:  # geometric values (25, 50, ... 800)
+                axes.flat[0].set_xscale("log")
+                axes.flat[0].xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
             axes.flat[0].set_xticks(xs, [f"{v:g}" for v in xs])
         for ax in axes[:, 0]:
             ax.set_ylabel(m.label)

@@ -13,6 +13,7 @@ A study writes everything into one folder OUT:
 
 from __future__ import annotations
 
+import argparse
 import copy
 import csv
 import json
@@ -22,12 +23,12 @@ import time
 from pathlib import Path
 
 import yaml
-from _common import REPO
+from _common import REPO, write_csv
 
 from chanest.config import load_config, parse_config
 from chanest.evaluate import RESULT_COLUMNS, evaluate_to_dir
 
-__all__ = ["Study", "scenario_dict", "CLASSICAL"]
+__all__ = ["Study", "scenario_dict", "study_arguments", "CLASSICAL"]
 
 #: classical estimators of the studies (the bound last)
 CLASSICAL = ["ls-nearest", "ls-linear", "dft", "lmmse-separable", "lmmse-robust",
@@ -39,6 +40,20 @@ def scenario_dict(path: str | Path, **changes) -> dict:
     d = load_config(Path(path)).to_dict()
     d.update(copy.deepcopy(changes))
     return d
+
+
+def study_arguments(doc: str, out: str, samples: int, estimators: list[str] | None = None,
+                    samples_help: str = "test grids") -> argparse.ArgumentParser:
+    """The options every study shares: --out, --samples, --tiny and, for studies of a list
+    of estimators, --estimators and --checkpoint (a network to add)."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--out", default=str(REPO / "results" / out), help="output folder")
+    ap.add_argument("--samples", type=int, default=samples, help=samples_help)
+    if estimators is not None:
+        ap.add_argument("--estimators", default=",".join(estimators))
+        ap.add_argument("--checkpoint", default=None, help="also this network (estimator spec)")
+    ap.add_argument("--tiny", action="store_true", help="smoke-test sizes (seconds)")
+    return ap
 
 
 class Study:
@@ -130,12 +145,7 @@ class Study:
         columns = extra + RESULT_COLUMNS + [c for c in (rows[0] if rows else {})
                                             if c not in RESULT_COLUMNS and c not in extra]
         path = self.out / name
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
-            w.writeheader()
-            w.writerows(rows)
-        tmp.replace(path)
+        write_csv(path, rows, columns)
         return path
 
     def figure(self, tables, name: str, **kwargs) -> list[Path]:

@@ -18,12 +18,11 @@ test sets and evaluations are skipped when run again; an interrupted training re
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import yaml
 from _common import REPO
-from _study import Study, scenario_dict
+from _study import Study, scenario_dict, study_arguments
 
 MODELS = {  # name → CPU-budget experiment
     "channelnet": "configs/experiments/cpu/channelnet-veha-22db.yaml",
@@ -53,11 +52,8 @@ def _experiment(model: str, density: int, scenario: Path, tiny: bool) -> dict:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default=str(REPO / "results/channelnet-repro"))
-    ap.add_argument("--samples", type=int, default=2800, help="test grids per density")
+    ap = study_arguments(__doc__, "channelnet-repro", 2800, samples_help="test grids per density")
     ap.add_argument("--densities", default="48,16", help="pilot counts (48 and/or 16)")
-    ap.add_argument("--tiny", action="store_true", help="smoke-test sizes")
     args = ap.parse_args(argv)
     densities = [int(d) for d in args.densities.split(",")]
     if args.tiny:

@@ -18,13 +18,12 @@ deviation, with ``nmse_db_std``, ``_min``, ``_max`` and ``seeds``), ``nmse.pdf/.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import statistics
 
 import yaml
-from _common import REPO
-from _study import Study, scenario_dict
+from _common import REPO, write_csv
+from _study import Study, scenario_dict, study_arguments
 
 from chanest.evaluate import RESULT_COLUMNS
 
@@ -65,23 +64,11 @@ def _summarise(table, seeds: dict[str, int]) -> tuple[list[dict], list[dict]]:
     return per_seed, summary
 
 
-def _write(path, rows: list[dict], columns: list[str]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
-        w.writeheader()
-        w.writerows(rows)
-    tmp.replace(path)
-
-
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default=str(REPO / "results/multiseed"))
+    ap = study_arguments(__doc__, "multiseed", 1400)
     ap.add_argument("--seeds", default="0,1,2", help="training seeds")
     ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--samples-per-epoch", type=int, default=2000)
-    ap.add_argument("--samples", type=int, default=1400, help="test grids")
-    ap.add_argument("--tiny", action="store_true", help="smoke-test sizes")
     args = ap.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
     if args.tiny:
@@ -97,9 +84,9 @@ def main(argv=None) -> int:
     data = study.dataset("test", test, args.samples)
     table = study.evaluate("test", data, CLASSICAL + list(ckpts))
     per_seed, summary = _summarise(table, ckpts)
-    _write(study.out / "seeds.csv", per_seed, ["seed", "snr_db", "model", "nmse_db"])
+    write_csv(study.out / "seeds.csv", per_seed, ["seed", "snr_db", "model", "nmse_db"])
     extra = ["nmse_db_std", "nmse_db_min", "nmse_db_max", "seeds"]
-    _write(study.out / "summary.csv", summary, RESULT_COLUMNS + extra)
+    write_csv(study.out / "summary.csv", summary, RESULT_COLUMNS + extra)
     study.figure(study.out / "summary.csv", "nmse", ci="bars",
                  labels={NETWORK: f"CENet (mean ± std, {len(seeds)} seeds)"},
                  title="72x14 VehA, 48 pilots")

@@ -19,10 +19,8 @@ are skipped when run again.
 
 from __future__ import annotations
 
-import argparse
-
 from _common import REPO
-from _study import Study, scenario_dict
+from _study import Study, scenario_dict, study_arguments
 
 NETWORK = "pretrained:cenet-nr-dmrs"
 ESTIMATORS = ["ls-linear", "dft", "lmmse-separable", "lmmse-robust", "lmmse-adaptive", "lmmse",
@@ -50,12 +48,7 @@ def _grid_figure(study: Study, data, spec: str, sample: int) -> None:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default=str(REPO / "results/nr-dmrs"))
-    ap.add_argument("--samples", type=int, default=450, help="test grids (spread over SNRs)")
-    ap.add_argument("--estimators", default=",".join(ESTIMATORS))
-    ap.add_argument("--checkpoint", default=None, help="also this network (estimator spec)")
-    ap.add_argument("--tiny", action="store_true", help="smoke-test sizes (seconds)")
+    ap = study_arguments(__doc__, "nr-dmrs", 450, ESTIMATORS, "test grids (spread over SNRs)")
     args = ap.parse_args(argv)
     names = args.estimators.split(",") + ([args.checkpoint] if args.checkpoint else [])
     if args.tiny:

@@ -16,10 +16,10 @@ elsewhere. Writes to OUT: ``data/<pattern>.h5``, ``parts/<pattern>/`` (evaluate'
 
 from __future__ import annotations
 
-import argparse
+from pathlib import Path
 
 from _common import REPO
-from _study import CLASSICAL, Study, scenario_dict
+from _study import CLASSICAL, Study, scenario_dict, study_arguments
 
 from chanest.config import ConfigError
 
@@ -42,14 +42,9 @@ def _fits(spec: str, data) -> bool:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default=str(REPO / "results/pilot-density"))
+    ap = study_arguments(__doc__, "pilot-density", 1000, CLASSICAL, "test grids per pattern")
     ap.add_argument("--scenario", default=str(REPO / "configs/channelnet-veha.yaml"))
     ap.add_argument("--snr", type=float, default=20.0, help="SNR [dB] (default 20)")
-    ap.add_argument("--samples", type=int, default=1000, help="test grids per pattern")
-    ap.add_argument("--estimators", default=",".join(CLASSICAL))
-    ap.add_argument("--checkpoint", default=None, help="also this network (estimator spec)")
-    ap.add_argument("--tiny", action="store_true", help="smoke-test sizes (seconds)")
     args = ap.parse_args(argv)
     patterns, names = PATTERNS, args.estimators.split(",")
     if args.tiny:
@@ -66,7 +61,8 @@ def main(argv=None) -> int:
         table = study.evaluate(part, data, names + extra)
         parts.append((table, {"num_pilots": study.pilots(data), "pattern": pattern}))
     joined = study.join(parts)
-    study.figure(joined, "nmse_vs_pilots", x="num_pilots", title=f"SNR {args.snr:g} dB")
+    study.figure(joined, "nmse_vs_pilots", x="num_pilots",
+                 title=f"{Path(args.scenario).stem}, SNR {args.snr:g} dB")
     return 0
 
 

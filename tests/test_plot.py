@@ -302,3 +302,23 @@ def test_training_curves_of_several_runs_on_one_figure(tmp_path, runner):
     assert "--tag: give one tag per run (1 runs), got 2" in str(bad.exception)
     bad = runner.invoke(plot_training_command, [str(a), "--out", str(tmp_path / "x.jpg")])
     assert "--out: the suffix must be one of .pdf, .png, .svg" in str(bad.exception)
+
+
+@pytest.mark.parametrize("extra,message", [
+    (["--tag", "one"], "Error: --tag: give one tag per results file (2 files), got 1"),
+    (["--metric", "ber"], "Error: --metric: results.csv has no column 'ber' (evaluate "
+                          "--metric ber writes it)"),
+    (["--x", "speed"], "Error: --x: results.csv has no column 'speed'"),
+    (["--estimators", "nope"], "Error: --estimators: 'nope' is not in the table"),
+])
+def test_bad_plot_combinations_exit_2_in_one_line_writing_nothing(runner, tmp_path, extra,
+                                                                  message):
+    from tests.test_cli import run
+
+    a = _table((tmp_path / "a").mkdir() or tmp_path / "a" / "results.csv")
+    b = _table((tmp_path / "b").mkdir() or tmp_path / "b" / "results.csv")
+    res = run(runner, "plot", a, b, "--out", tmp_path / "fig", *extra)
+    assert res.exit_code == 2
+    lines = [line for line in res.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith(message), lines
+    assert not list(tmp_path.glob("fig*"))

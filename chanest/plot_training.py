@@ -14,7 +14,7 @@ from pathlib import Path
 
 from chanest.config import ConfigError
 from chanest.figfiles import figure_target, points_path, save_figure, write_points
-from chanest.plotstyle import RC, SERIES_COLOURS, SIZES
+from chanest.plotstyle import FILE_STYLES, RC, SERIES_COLOURS, SIZES
 
 __all__ = ["TRAINING_METRICS", "read_log", "plot_training"]
 
@@ -55,9 +55,23 @@ def read_log(run: str | Path) -> list[dict]:
     return out
 
 
+def _styles(groups: list[str]) -> list[dict]:
+    """Colour and marker per group, line style per run within its group."""
+    order = list(dict.fromkeys(groups))
+    seen: dict[str, int] = {}
+    out = []
+    for g in groups:
+        k, n = order.index(g), seen.get(g, 0)
+        seen[g] = n + 1
+        out.append(dict(color=SERIES_COLOURS[k % len(SERIES_COLOURS)],
+                        marker=_MARKERS[k % len(_MARKERS)],
+                        linestyle=FILE_STYLES[n % len(FILE_STYLES)][0]))
+    return out
+
+
 def plot_training(runs: list, out: str | Path, metric: str = "val_nmse_db",
                   tags: list[str] | None = None, title: str = "",
-                  size: str = "single") -> list[Path]:
+                  size: str = "single", groups: list[str] | None = None) -> list[Path]:
     """Draw ``metric`` vs epoch of every run on one axes; returns the figures and the CSV.
 
     Args:
@@ -65,6 +79,8 @@ def plot_training(runs: list, out: str | Path, metric: str = "val_nmse_db",
         out: as for :func:`chanest.plot.plot_results` (a folder gets ``training.*``).
         metric: a column of :data:`TRAINING_METRICS`.
         tags: legend text per run (default: the run folder names).
+        groups: optional group per run (e.g. the model): runs of one group share colour
+            and marker and differ by line style (default: every run its own colour).
     """
     import matplotlib
 
@@ -83,6 +99,9 @@ def plot_training(runs: list, out: str | Path, metric: str = "val_nmse_db",
         raise ConfigError(f"--tag: give one tag per run ({len(paths)} runs), got {len(tags)}")
     tags = list(tags) if tags else [(p.parent if p.suffix == ".csv" else p).name
                                     for p in paths]
+    if groups is not None and len(groups) != len(paths):
+        raise ConfigError(f"groups: one per run ({len(paths)} runs), got {len(groups)}")
+    styles = _styles(groups if groups is not None else [str(i) for i in range(len(paths))])
     logs = [read_log(p) for p in paths]
     stem, formats = figure_target(out, "training")
     points_path(stem, [p / "log.csv" if p.suffix != ".csv" else p for p in paths])
@@ -93,11 +112,10 @@ def plot_training(runs: list, out: str | Path, metric: str = "val_nmse_db",
         if log:
             ax.set_yscale("log")
         for i, (rows, tag, path) in enumerate(zip(logs, tags, paths)):
-            colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
+            colour = styles[i]["color"]
             pts = [r for r in rows if math.isfinite(r[metric]) and (not log or r[metric] > 0)]
             xs, ys = [r["global_epoch"] for r in pts], [r[metric] for r in pts]
-            ax.plot(xs, ys, color=colour, marker=_MARKERS[i % len(_MARKERS)],
-                    markevery=max(1, len(xs) // 12), label=tag, zorder=3)
+            ax.plot(xs, ys, **styles[i], markevery=max(1, len(xs) // 12), label=tag, zorder=3)
             for a, b in zip(rows, rows[1:]):
                 if a.get("stage") != b.get("stage"):
                     ax.axvline(a["global_epoch"] + 0.5, color=colour, linewidth=0.6,

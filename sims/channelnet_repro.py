@@ -83,7 +83,8 @@ def main(argv=None) -> int:
                  size="single" if args.tiny else "double")
     from chanest.plot_training import plot_training
 
-    plot_training(runs, study.out / "training", tags=[Path(r).name for r in runs])
+    plot_training(runs, study.out / "training", tags=[Path(r).name for r in runs],
+                  groups=[Path(r).name.rsplit("-p", 1)[0] for r in runs])
     print(f"figure {study.out / 'training.pdf'} (+ .png, .csv)", flush=True)
     return 0
 

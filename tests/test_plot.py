@@ -322,3 +322,24 @@ def test_bad_plot_combinations_exit_2_in_one_line_writing_nothing(runner, tmp_pa
     lines = [line for line in res.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith(message), lines
     assert not list(tmp_path.glob("fig*"))
+
+
+def test_training_runs_of_one_group_share_colour_and_differ_by_line_style(tmp_path,
+                                                                           monkeypatch):
+    import matplotlib
+
+    from chanest.plot_training import plot_training
+
+    seen = []
+    original = matplotlib.axes.Axes.plot
+
+    def spy(self, *args, **kwargs):
+        seen.append((kwargs.get("label"), kwargs.get("color"), kwargs.get("linestyle")))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "plot", spy)
+    runs = [_log(tmp_path / n, [-3, -5]) for n in ("cenet-p48", "cenet-p16", "reesnet-p48")]
+    plot_training(runs, tmp_path / "t.png", groups=["cenet", "cenet", "reesnet"])
+    style = {label: (colour, line) for label, colour, line in seen}
+    assert style["cenet-p48"][0] == style["cenet-p16"][0] != style["reesnet-p48"][0]
+    assert style["cenet-p48"][1] != style["cenet-p16"][1]

@@ -1,8 +1,9 @@
 """The ``chanest`` command group (also ``python cli.py``).
 
 Commands are thin: parse arguments, call the library, print. Library errors
-for bad input (:class:`~chanest.config.ConfigError`) become one line on
-stderr and exit code 2, without a traceback.
+for bad input (:class:`~chanest.schema.ConfigError`) become one line on
+stderr and exit code 2, without a traceback; a library argument named in the
+message is spelled as the command-line option (``paths:`` → ``--data:``).
 """
 
 from __future__ import annotations
@@ -12,15 +13,19 @@ import warnings
 
 import click
 
+from chanest.commands.complexity import complexity_command
 from chanest.commands.evaluate import evaluate_command
+from chanest.commands.export import export_command
 from chanest.commands.info import info_command
+from chanest.commands.options import cli_message
 from chanest.commands.inspect import inspect_command
 from chanest.commands.plot import plot_command, plot_training_command
 from chanest.commands.quickstart import quickstart_command
 from chanest.commands.simulate import simulate_command
 from chanest.commands.sweep import sweep_command
 from chanest.commands.train import train_command
-from chanest.config import ConfigError
+from chanest.commands.uplink import uplink_command
+from chanest.schema import ConfigError
 from chanest.versions import __version__
 from chanest.warn import ChanestWarning
 
@@ -40,7 +45,7 @@ class _Group(click.Group):
                 code = super().main(args, prog_name, complete_var, standalone_mode=False,
                                     **extra)
         except ConfigError as err:
-            click.echo(f"Error: {err}", err=True)
+            click.echo(f"Error: {cli_message(err)}", err=True)
             sys.exit(2)
         except OSError as err:  # unwritable or vanished paths, full disks: one line too
             where = f": {err.filename}" if err.filename else ""
@@ -70,5 +75,5 @@ def main() -> None:
 
 for command in (quickstart_command, info_command, simulate_command, inspect_command,
                 evaluate_command, plot_command, plot_training_command, train_command,
-                sweep_command):
+                sweep_command, export_command, complexity_command, uplink_command):
     main.add_command(command)

@@ -32,10 +32,12 @@ from typing import Iterator, Sequence
 import h5py
 import numpy as np
 import torch
-import yaml
 
 from chanest.batch import Batch
-from chanest.config import ConfigError, parse_config
+from chanest.config import parse_config
+from chanest.context import GridContext, context_from_dataset
+from chanest.context import context_from_simulator as context_for  # the older name
+from chanest.schema import ConfigError, parse_yaml
 from chanest.profiles import TapProfile
 from chanest.writer import (  # re-exported: the writer's public names live here too
     _PER_SAMPLE,
@@ -55,6 +57,7 @@ __all__ = [
     "ChannelDataset",
     "open_dataset",
     "expand_paths",
+    "context_for",
 ]
 
 
@@ -78,17 +81,17 @@ def expand_paths(paths: str | Path | Sequence[str | Path]) -> list[Path]:
         if any(ch in text for ch in "*?["):
             matches = sorted(glob.glob(text))
             if not matches:
-                raise ConfigError(f"--data: no file matches {text!r}")
+                raise ConfigError.about("paths", f"no file matches {text!r}")
             out += [Path(m) for m in matches]
         else:
             out.append(Path(text))
     if not out:
-        raise ConfigError("--data: no dataset file given")
+        raise ConfigError.about("paths", "no dataset file given")
     for p in out:
         if not p.is_file():
             hint = " (an interrupted run? re-run simulate to resume)" if Path(
                 str(p) + ".partial").exists() else ""
-            raise ConfigError(f"--data: file not found: {p}{hint}")
+            raise ConfigError.about("paths", f"file not found: {p}{hint}")
     return out
 
 
@@ -100,17 +103,17 @@ class _Part:
         try:
             self.file = h5py.File(path, "r")
         except OSError:
-            raise ConfigError(f"--data: {path} is not a readable HDF5 file") from None
+            raise ConfigError.about("paths", f"{path} is not a readable HDF5 file") from None
         attrs = self.file.attrs
         if _attr(self.file, "schema") != SCHEMA:
-            raise ConfigError(f"--data: {path} is not a chanest dataset (schema attribute "
+            raise ConfigError.about("paths", f"{path} is not a chanest dataset (schema attribute "
                               f"{_attr(self.file, 'schema')!r})")
         version = _attr(self.file, "schema_version")
         if version != SCHEMA_VERSION:
-            raise ConfigError(f"--data: {path} has schema version {version}; this chanest "
+            raise ConfigError.about("paths", f"{path} has schema version {version}; this chanest "
                               f"reads version {SCHEMA_VERSION}")
         if not _attr(self.file, "complete"):
-            raise ConfigError(f"--data: {path} is incomplete; re-run simulate to finish it")
+            raise ConfigError.about("paths", f"{path} is incomplete; re-run simulate to finish it")
         self.fingerprint = str(attrs["config_fingerprint"])
         self.first = int(attrs["first_sample"])
         self.count = int(attrs["num_samples"])
@@ -130,19 +133,19 @@ class ChannelDataset:
         parts = [_Part(p) for p in paths]
         fps = {p.fingerprint for p in parts}
         if len(fps) > 1:
-            raise ConfigError("--data: the files come from different scenarios "
+            raise ConfigError.about("paths", "the files come from different scenarios "
                               "(config fingerprints differ)")
         parts.sort(key=lambda p: p.first)
         for a, b in zip(parts, parts[1:]):
             if b.first < a.first + a.count:
-                raise ConfigError(f"--data: {a.path.name} and {b.path.name} overlap "
+                raise ConfigError.about("paths", f"{a.path.name} and {b.path.name} overlap "
                                   "(the same shard given twice?)")
         self._parts = parts
         self.paths = [p.path for p in parts]
         self._offsets = np.cumsum([0] + [p.count for p in parts])
         head = parts[0].file
-        self.scenario = parse_config(yaml.safe_load(head.attrs["config"]),
-                                     source=f"{parts[0].path.name}:config")
+        source = f"{parts[0].path.name}:config"
+        self.scenario = parse_config(parse_yaml(head.attrs["config"], source), source=source)
         self.mask = head["pilot_mask"][:].astype(bool)
         self.pilots = head["pilots"][:]
         self.profiles, self.labels = [], []
@@ -221,30 +224,11 @@ class ChannelDataset:
             self._fingerprint = digest.hexdigest()
         return self._fingerprint
 
-    def context(self):
-        """The :class:`~chanest.estimators.base.GridContext` of this dataset."""
-        from chanest.estimators.base import GridContext
-
-        return GridContext(grid=self.scenario.grid, mask=self.mask, pilots=self.pilots,
-                           profiles=tuple(self.profiles), labels=tuple(self.labels),
-                           delay_spread_range=tuple(self.delay_spread_ranges),
-                           doppler_range=tuple(self.doppler_ranges),
-                           weights=tuple(self.weights))
+    def context(self) -> GridContext:
+        """The :class:`~chanest.context.GridContext` of this dataset."""
+        return context_from_dataset(self)
 
 
 def open_dataset(paths: str | Path | Sequence[str | Path]) -> ChannelDataset:
     """Open a dataset from a file, a glob, or a list of shard files."""
     return ChannelDataset(expand_paths(paths))
-
-
-def context_for(simulator):
-    """The :class:`~chanest.estimators.base.GridContext` of a live simulator."""
-    from chanest.estimators.base import GridContext
-
-    s = simulator.samplers
-    return GridContext(grid=simulator.scenario.grid, mask=simulator.mask,
-                       pilots=simulator.pilots, profiles=tuple(x.profile for x in s),
-                       labels=tuple(simulator.labels),
-                       delay_spread_range=tuple(x.delay_spread_range for x in s),
-                       doppler_range=tuple(x.doppler_range for x in s),
-                       weights=tuple(float(w) for w in simulator.mixture_weights))

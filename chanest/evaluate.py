@@ -17,12 +17,7 @@ Files are written to a temporary name and renamed.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-import os
 import time
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -30,84 +25,30 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from chanest.config import ConfigError
+from chanest.context import check_compatible
 from chanest.estimators.base import estimate_bounded, observe
 from chanest.estimators.registry import build_estimator, describe
 from chanest.metrics import mean_db, ratio_db, sample_errors, to_db
+from chanest.results import (  # re-exported: the results' public names live here too
+    METRIC_DEFINITIONS,
+    PAIRED_COLUMNS,
+    RESULT_COLUMNS,
+    RESULT_FILES,
+    RESULTS_SCHEMA,
+    EvaluationResult,
+    check_out_dir,
+    refuse_existing_results,
+    write_results,
+)
+from chanest.schema import ConfigError, argument_named
 from chanest.versions import versions
 
 __all__ = ["EvaluationResult", "evaluate", "write_results", "evaluate_to_dir", "RESULT_COLUMNS",
-           "PAIRED_COLUMNS", "RESULTS_SCHEMA"]
+           "PAIRED_COLUMNS", "RESULTS_SCHEMA", "METRIC_DEFINITIONS", "RESULT_FILES",
+           "refuse_existing_results"]
 
-RESULTS_SCHEMA = "chanest-results"
-RESULT_COLUMNS = ["estimator", "is_bound", "snr_db", "model", "n", "mse", "mse_db", "mse_db_lo",
-                  "mse_db_hi", "nmse_db", "nmse_db_lo", "nmse_db_hi", "nmse_ps_db",
-                  "nmse_ps_db_lo", "nmse_ps_db_hi", "err_var_db"]
-PAIRED_COLUMNS = ["estimator", "reference", "snr_db", "model", "n", "delta_nmse_db",
-                  "delta_nmse_db_lo", "delta_nmse_db_hi"]
 #: distinct SNR values above which SNRs are binned (continuous SNR ranges)
 MAX_SNR_VALUES = 64
-METRIC_DEFINITIONS = {
-    "mse_db": "10log10(mean over grids of the per-RE MSE)",
-    "nmse_db": "10log10(sum over grids of |h-h_hat|^2 / sum of |h|^2); bounded by genie-*",
-    "nmse_ps_db": "10log10(mean over grids of |h-h_hat|^2/|h|^2); not bounded by genie-*",
-    "err_var_db": "10log10(mean reported err_var)",
-    "delta_nmse_db": "nmse_db(estimator) - nmse_db(reference) on the same grids",
-    "ci": "95% normal approximation, delta method on the log scale (paired for deltas)",
-}
-
-
-@dataclass
-class EvaluationResult:
-    """Summary rows and provenance of one evaluation."""
-
-    rows: list[dict]
-    paired: list[dict]
-    provenance: dict
-    #: {estimator: {"mse"|"err"|"power"|"nmse"|"err_var": [n]}} in dataset order
-    per_sample: dict[str, dict[str, np.ndarray]] = field(default_factory=dict, repr=False)
-    #: [n] SNR group [dB] and model label of every grid
-    snr_group: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
-    model_group: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
-
-    def _pivot(self):
-        """Per model group: (model, column heads, [(snr, cells)]) of NMSE ± CI half-width."""
-        names = list(dict.fromkeys(r["estimator"] for r in self.rows))
-        for model in dict.fromkeys(r["model"] for r in self.rows):
-            cell = {(r["estimator"], r["snr_db"]): r for r in self.rows if r["model"] == model}
-            snrs = sorted({snr for _, snr in cell})
-            heads = [n + (" (bound)" if cell[(n, snrs[0])]["is_bound"] else "") for n in names]
-            yield model, heads, [(snr, [_pm(cell[(n, snr)]) for n in names]) for snr in snrs]
-
-    def table(self) -> str:
-        """NMSE [dB] (± CI half-width) per SNR, one column per estimator, per model group."""
-        out = io.StringIO()
-        for model, heads, lines in self._pivot():
-            width = max(13, *(len(h) for h in heads))
-            out.write(f"NMSE [dB], model {model}\n")
-            out.write(f"{'SNR [dB]':>8}  " + "  ".join(f"{h:>{width}}" for h in heads) + "\n")
-            for snr, cells in lines:
-                out.write(f"{snr:>8g}  " + "  ".join(f"{c:>{width}}" for c in cells) + "\n")
-            out.write("\n")
-        return out.getvalue().rstrip() + "\n"
-
-    def markdown(self) -> str:
-        """The same table in Markdown, estimators as rows and SNRs as columns."""
-        out = []
-        for model, heads, lines in self._pivot():
-            out.append(f"NMSE [dB] ± 95% CI half-width, model {model}:\n")
-            out.append("| estimator | " + " | ".join(f"{snr:g} dB" for snr, _ in lines) + " |")
-            out.append("|---|" + "---:|" * len(lines))
-            for i, head in enumerate(heads):
-                out.append(f"| {head} | " + " | ".join(cells[i] for _, cells in lines) + " |")
-            out.append("")
-        return "\n".join(out)
-
-
-def _pm(row: dict) -> str:
-    """``NMSE ±half-width`` of a results row."""
-    return f"{row['nmse_db']:.2f} ±{(row['nmse_db_hi'] - row['nmse_db_lo']) / 2:.2f}"
-
 
 def _snr_groups(snr: np.ndarray, bin_db: float | None) -> np.ndarray:
     """SNR label per sample: exact values, or bins when they are many (continuous ranges)."""
@@ -115,14 +56,6 @@ def _snr_groups(snr: np.ndarray, bin_db: float | None) -> np.ndarray:
         return snr.astype(np.float64)
     step = bin_db or 1.0
     return np.round(snr / step) * step
-
-
-def _check_compatible(data, fit_data) -> None:
-    if fit_data.scenario.grid != data.scenario.grid or \
-            not np.array_equal(fit_data.mask, data.mask) or \
-            not np.allclose(fit_data.pilots, data.pilots):
-        raise ConfigError("--fit-data: the training data has another grid, pilot mask or "
-                          "pilot sequence than --data")
 
 
 def _dataset_info(data) -> dict:
@@ -148,9 +81,10 @@ def _run(dataset, names, estimators, device, batch_size, progress, memory_bytes)
             bad = ~(torch.isfinite(batch.y).flatten(1).all(1) & torch.isfinite(batch.no)
                     & (batch.no > 0))
             if bad.any():
-                raise ConfigError(f"--data: grid {done + int(torch.nonzero(bad)[0])} holds a "
-                                  "non-finite pilot observation or noise variance (y, no must "
-                                  "be finite, no > 0)")
+                first = done + int(torch.nonzero(bad)[0])
+                raise ConfigError.about("dataset", f"grid {first} holds a non-finite pilot "
+                                        "observation or noise variance (y, no must be finite, "
+                                        "no > 0)")
             done += len(batch)
             obs = observe(batch)
             for name, est in zip(names, estimators):
@@ -246,18 +180,19 @@ def evaluate(dataset, names: list[str], device: str = "cpu", batch_size: int = 2
         :class:`EvaluationResult`.
     """
     if batch_size < 1:
-        raise ConfigError(f"--batch-size: must be >= 1, got {batch_size}")
+        raise ConfigError.about("batch_size", f"must be >= 1, got {batch_size}")
     if not memory_gb > 0:
-        raise ConfigError(f"--memory-gb: must be > 0, got {memory_gb}")
+        raise ConfigError.about("memory_gb", f"must be > 0, got {memory_gb}")
     if len(dataset) == 0:
-        raise ConfigError("--data: the dataset holds no grids")
+        raise ConfigError.about("dataset", "the dataset holds no grids")
     if not names:
-        raise ConfigError("--estimators: give at least one estimator")
+        raise ConfigError.about("names", "give at least one estimator")
     options = options or {}
     ctx = dataset.context()
     estimators = [build_estimator(n, ctx, device, **options.get(n, {})) for n in names]
     if fit_dataset is not None:
-        _check_compatible(dataset, fit_dataset)
+        check_compatible(fit_dataset.context(), ctx, ("the training data", "the test data"),
+                         arg="fit_dataset")
         for est in estimators:
             est.fit(fit_dataset)
     per_sample, snr, model, seconds = _run(dataset, names, estimators, device, batch_size,
@@ -272,61 +207,17 @@ def evaluate(dataset, names: list[str], device: str = "cpu", batch_size: int = 2
     return EvaluationResult(rows, paired, provenance, per_sample, snr_g, model_g)
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-def _csv_text(rows: list[dict], columns: list[str]) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
-    return buf.getvalue()
-
-
-RESULT_FILES = ("results.csv", "paired.csv", "results.json")
-
-
-def refuse_existing_results(out_dir: str | Path, overwrite: bool) -> None:
-    """ConfigError if ``out_dir`` already holds results and ``overwrite`` is not set."""
-    existing = [n for n in RESULT_FILES if (Path(out_dir) / n).exists()]
-    if existing and not overwrite:
-        raise ConfigError(f"--out: {out_dir} already holds results ({existing[0]}); pass "
-                          "--overwrite to replace them or choose another folder")
-
-
-def write_results(result: EvaluationResult, out_dir: str | Path) -> dict[str, Path]:
-    """Write ``results.csv``, ``paired.csv`` and ``results.json`` into ``out_dir``."""
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"--out: {out} exists and is not a directory")
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {"csv": out / "results.csv", "paired": out / "paired.csv",
-             "json": out / "results.json"}
-    provenance = {**result.provenance,
-                  "files": {k: p.name for k, p in paths.items() if k != "json"}}
-    _atomic_write(paths["csv"], _csv_text(result.rows, RESULT_COLUMNS))
-    _atomic_write(paths["paired"], _csv_text(result.paired, PAIRED_COLUMNS))
-    _atomic_write(paths["json"], json.dumps(provenance, indent=2, default=str) + "\n")
-    return paths
-
-
 def evaluate_to_dir(data, names, out_dir: str | Path, device: str = "cpu",
                     batch_size: int = 256, progress: bool = True, fit_data=None,
-                    snr_bin_db: float | None = None,
-                    memory_gb: float = 4.0) -> tuple[EvaluationResult, dict[str, Path]]:
+                    snr_bin_db: float | None = None, memory_gb: float = 4.0,
+                    runner=None) -> tuple[EvaluationResult, dict[str, Path]]:
     """Open dataset file(s), evaluate, write the tables into ``out_dir``.
 
     Args:
         data: dataset path, glob or list of them.  names: list of names or ``"a,b,c"``.
         fit_data: optional training dataset path(s) for ``fit``.
+        runner: the evaluation to run, with :func:`evaluate`'s signature (default
+            :func:`evaluate`; e.g. a partial of :func:`chanest.link.evaluate.evaluate_link`).
 
     Returns:
         (result, written paths).
@@ -336,14 +227,16 @@ def evaluate_to_dir(data, names, out_dir: str | Path, device: str = "cpu",
 
     if isinstance(names, str):
         names = parse_estimator_names(names)
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"--out: {out} exists and is not a directory")
-    with open_dataset(data) as dataset:
-        fit = open_dataset(fit_data) if fit_data else None
+    out = check_out_dir(out_dir)
+    with argument_named("paths", "data"):
+        dataset = open_dataset(data)
+    with dataset:
+        with argument_named("paths", "fit_data"):
+            fit = open_dataset(fit_data) if fit_data else None
         try:
-            result = evaluate(dataset, list(names), device, batch_size, progress=progress,
-                              fit_dataset=fit, snr_bin_db=snr_bin_db, memory_gb=memory_gb)
+            result = (runner or evaluate)(dataset, list(names), device=device, batch_size=batch_size,
+                         progress=progress, fit_dataset=fit, snr_bin_db=snr_bin_db,
+                         memory_gb=memory_gb)
         finally:
             if fit is not None:
                 fit.close()

@@ -25,20 +25,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from chanest.config import ConfigError, _Strict, format_validation_error, read_yaml_mapping
+from chanest.schema import ConfigError, Strict, read_yaml_mapping, validate
 
 __all__ = ["ModelSpec", "DataSpec", "StageSpec", "TrainSpec", "Experiment", "load_experiment",
            "parse_experiment"]
 
 
-class ModelSpec(_Strict):
+class ModelSpec(Strict):
     name: str = "cenet"
     kwargs: dict[str, Any] = Field(default_factory=dict)
 
 
-class DataSpec(_Strict):
+class DataSpec(Strict):
     """Training data: a dataset (``train``) or the simulator (``simulate``)."""
 
     train: str | list[str] | None = None
@@ -61,14 +61,14 @@ class DataSpec(_Strict):
         return self
 
 
-class StageSpec(_Strict):
+class StageSpec(Strict):
     """One training stage: which part of the model trains, for how many epochs."""
 
     stage: str = "all"
     epochs: int = Field(default=30, ge=1)
 
 
-class TrainSpec(_Strict):
+class TrainSpec(Strict):
     epochs: int = Field(default=30, ge=1, description="epochs when stages is not given")
     stages: list[StageSpec] | None = Field(default=None, min_length=1)
     batch_size: int = Field(default=128, ge=1)
@@ -89,7 +89,7 @@ class TrainSpec(_Strict):
         return self.stages or [StageSpec(stage="all", epochs=self.epochs)]
 
 
-class Experiment(_Strict):
+class Experiment(Strict):
     name: str = Field(default="run", pattern=r"^[A-Za-z0-9_.-]+$")
     out_dir: str = "runs"
     seed: int = Field(default=0, ge=0, lt=2**63)
@@ -106,12 +106,8 @@ class Experiment(_Strict):
 
 
 def parse_experiment(data: Any, source: str = "experiment") -> Experiment:
-    if not isinstance(data, dict):
-        raise ConfigError(f"{source}: top level must be a mapping of fields")
-    try:
-        return Experiment.model_validate(data)
-    except ValidationError as err:
-        raise ConfigError(f"{source}: {format_validation_error(err)}") from None
+    """Validate a mapping into an :class:`Experiment` (ConfigError on failure)."""
+    return validate(Experiment, data, source)
 
 
 def _resolve(value: str, base: Path, field: str) -> str:

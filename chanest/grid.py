@@ -1,36 +1,25 @@
-"""Resource-grid geometry and pilot patterns.
+"""The OFDM resource grid: its config and presets, geometry, pilot symbols.
 
-Pilot patterns are pure functions from a pilot config and a grid to a boolean
-mask ``[S, F]`` (OFDM symbol, subcarrier). Pilot observations are ordered
-row-major over this mask (symbol first, then subcarrier), i.e. the order of
-``np.flatnonzero(mask)``.
-
-ChannelNet lattices on the 72×14 grid (symbol indices; first pilot subcarrier
-per symbol; subcarrier spacing between pilots):
-
-=============  ===============  ============  =======
-pattern        symbols          first sc      spacing
-=============  ===============  ============  =======
-channelnet-48  0, 4, 7, 11      1, 4, 1, 4    6
-channelnet-36  0, 4, 7, 11      1, 5, 1, 5    8
-channelnet-24  0, 4, 7, 11      1, 7, 1, 7    12
-channelnet-16  4, 9             1, 4          9
-channelnet-8   4, 9             1, 10         18
-=============  ===============  ============  =======
-
-The 48- and 16-pilot layouts are those of Soltani et al. (2019); 36, 24 and 8
-thin the same symbols with a half-spacing stagger between pilot symbols.
+:class:`GridConfig` is the grid part of a scenario; a ``preset`` fills the fields
+not given. Pilot *patterns* (where the pilots sit) live in :mod:`chanest.pilots`;
+:func:`pilot_mask` is re-exported here. Masks are ``[S, F]`` (OFDM symbol,
+subcarrier), pilots are ordered row-major over the mask.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field, model_validator
 
-from chanest.config import ConfigError, GridConfig
+from chanest.pilots import CHANNELNET_LATTICES, PILOT_PATTERNS, pilot_mask
+from chanest.schema import Strict
 
 __all__ = [
+    "GRID_PRESETS",
+    "CP_RATIOS",
+    "GridConfig",
     "CHANNELNET_LATTICES",
     "PILOT_PATTERNS",
     "pilot_mask",
@@ -41,131 +30,48 @@ __all__ = [
     "to_sionna_resource_grid",
 ]
 
-# name -> (symbols, first subcarrier per symbol, spacing)
-CHANNELNET_LATTICES: dict[str, tuple[list[int], list[int], int]] = {
-    "channelnet-48": ([0, 4, 7, 11], [1, 4, 1, 4], 6),
-    "channelnet-36": ([0, 4, 7, 11], [1, 5, 1, 5], 8),
-    "channelnet-24": ([0, 4, 7, 11], [1, 7, 1, 7], 12),
-    "channelnet-16": ([4, 9], [1, 4], 9),
-    "channelnet-8": ([4, 9], [1, 10], 18),
+GRID_PRESETS: dict[str, dict[str, float]] = {
+    "lte-72x14": dict(num_subcarriers=72, num_symbols=14, subcarrier_spacing=15e3,
+                      carrier_frequency=2.6e9),
+    "nr-612x14": dict(num_subcarriers=612, num_symbols=14, subcarrier_spacing=30e3,
+                      carrier_frequency=3.5e9),
+    "nr-624x14": dict(num_subcarriers=624, num_symbols=14, subcarrier_spacing=30e3,
+                      carrier_frequency=3.5e9),
 }
 
-PILOT_PATTERNS: dict[str, str] = {
-    **{name: "ChannelNet lattice on the 72x14 grid" for name in CHANNELNET_LATTICES},
-    "block": "pilots on every subcarrier of `symbols`",
-    "comb": "every `spacing`-th subcarrier from `offset`, on all symbols",
-    "lattice": "every `spacing`-th subcarrier on `symbols`, per-symbol `offsets` (cycled)",
-    "diamond": "lattice whose offsets alternate `offset` and `offset + spacing/2`",
-    "kronecker": "`symbols` x (every `spacing`-th subcarrier from `offset`)",
-    "dmrs": "5G NR PUSCH DM-RS (config_type, additional_position, length, type_a_position)",
-    "file": "custom [S, F] 0/1 mask from a .npy, .csv or .txt file at `path`",
-}
+# Cyclic-prefix length as a fraction of the useful symbol (NR: 144/2048, 512/2048).
+CP_RATIOS = {"normal": 144 / 2048, "extended": 512 / 2048}
 
 
-def _check_symbols(symbols: list[int], grid: GridConfig) -> None:
-    bad = [s for s in symbols if s >= grid.num_symbols]
-    if bad:
-        raise ConfigError(f"pilots.symbols: indices must be < num_symbols "
-                          f"({grid.num_symbols}), got {bad}")
-    if len(set(symbols)) != len(symbols):
-        raise ConfigError(f"pilots.symbols: indices must be distinct, got {symbols}")
+class GridConfig(Strict):
+    """OFDM resource grid. A ``preset`` fills the fields not given explicitly."""
 
+    preset: Literal["lte-72x14", "nr-612x14", "nr-624x14"] | None = "lte-72x14"
+    num_subcarriers: int = Field(ge=1, le=8192)
+    num_symbols: int = Field(ge=1, le=1024)
+    subcarrier_spacing: float = Field(gt=0, le=1.92e6, description="Hz")
+    cyclic_prefix: Literal["normal", "extended"] = "normal"
+    carrier_frequency: float = Field(gt=0, le=3e11, description="Hz")
 
-def _lattice(grid: GridConfig, symbols: list[int], offsets: list[int],
-             spacing: int) -> np.ndarray:
-    mask = np.zeros((grid.num_symbols, grid.num_subcarriers), dtype=bool)  # [S, F]
-    for i, sym in enumerate(symbols):
-        offset = offsets[i % len(offsets)]
-        if offset >= grid.num_subcarriers:
-            raise ConfigError(f"pilots.offset: must be < num_subcarriers "
-                              f"({grid.num_subcarriers}), got {offset}")
-        mask[sym, offset::spacing] = True
-    return mask
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_preset(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        preset = data.get("preset", "lte-72x14")
+        if preset in GRID_PRESETS:
+            return {**GRID_PRESETS[preset], **data}
+        return data
 
+    @property
+    def cp_duration(self) -> float:
+        """Cyclic-prefix duration [s]."""
+        return CP_RATIOS[self.cyclic_prefix] / self.subcarrier_spacing
 
-def _dmrs_mask(cfg, grid: GridConfig) -> np.ndarray:
-    from sionna.phy.nr import PUSCHConfig, PUSCHPilotPattern
-
-    if grid.num_symbols != 14 or grid.num_subcarriers % 12:
-        raise ConfigError("pilots.pattern: dmrs needs 14 symbols and a multiple of 12 "
-                          f"subcarriers, got {grid.num_symbols}x{grid.num_subcarriers}")
-    pusch = PUSCHConfig()
-    pusch.carrier.n_size_grid = grid.num_subcarriers // 12
-    pusch.carrier.subcarrier_spacing = grid.subcarrier_spacing / 1e3
-    pusch.dmrs.config_type = cfg.config_type
-    pusch.dmrs.length = cfg.length
-    pusch.dmrs.type_a_position = cfg.type_a_position
-    try:
-        pusch.dmrs.additional_position = cfg.additional_position
-        pusch.check_config()
-        pattern = PUSCHPilotPattern([pusch])
-    except (ValueError, AssertionError) as err:
-        raise ConfigError(f"pilots: invalid DM-RS configuration ({err})") from None
-    # Sionna's mask [num_tx, num_streams, S, F] also marks the REs of the other CDM
-    # group (kept free of data, zero pilot); only REs with a nonzero pilot are pilots.
-    # Its pilots follow the row-major order of the mask.
-    mask = np.asarray(pattern.mask[0, 0].cpu()).astype(bool)
-    nonzero = np.abs(np.asarray(pattern.pilots[0, 0].cpu())) > 0
-    out = np.zeros(mask.size, dtype=bool)
-    out[np.flatnonzero(mask)[nonzero]] = True
-    return out.reshape(mask.shape)
-
-
-def _file_mask(cfg, grid: GridConfig) -> np.ndarray:
-    path = Path(cfg.path)
-    if not path.is_file():
-        raise ConfigError(f"pilots.path: file not found: {path}")
-    try:
-        if path.suffix == ".npy":
-            arr = np.load(path, allow_pickle=False)
-        elif path.suffix in (".csv", ".txt"):
-            arr = np.loadtxt(path, delimiter="," if path.suffix == ".csv" else None, ndmin=2)
-        else:
-            raise ConfigError(f"pilots.path: expected a .npy, .csv or .txt file, got {path.name}")
-    except (ValueError, OSError) as err:
-        raise ConfigError(f"pilots.path: cannot read mask from {path.name} ({err})") from None
-    expected = (grid.num_symbols, grid.num_subcarriers)
-    if arr.shape != expected:
-        raise ConfigError(f"pilots.path: mask must have shape [S, F] = {list(expected)}, "
-                          f"got {list(arr.shape)}")
-    if not np.all(np.isin(arr, (0, 1))):
-        raise ConfigError("pilots.path: mask entries must be 0 or 1")
-    return arr.astype(bool)
-
-
-def pilot_mask(cfg, grid: GridConfig) -> np.ndarray:
-    """Boolean pilot mask ``[S, F]`` for a pilot config on a grid (ConfigError if invalid)."""
-    pattern = cfg.pattern
-    if pattern in CHANNELNET_LATTICES:
-        if (grid.num_symbols, grid.num_subcarriers) != (14, 72):
-            raise ConfigError(f"pilots.pattern: {pattern} needs the 72x14 grid, got "
-                              f"{grid.num_subcarriers}x{grid.num_symbols}")
-        symbols, offsets, spacing = CHANNELNET_LATTICES[pattern]
-        mask = _lattice(grid, symbols, offsets, spacing)
-    elif pattern == "block":
-        _check_symbols(cfg.symbols, grid)
-        mask = _lattice(grid, cfg.symbols, [0], 1)
-    elif pattern == "comb":
-        mask = _lattice(grid, list(range(grid.num_symbols)), [cfg.offset], cfg.spacing)
-    elif pattern == "lattice":
-        _check_symbols(cfg.symbols, grid)
-        mask = _lattice(grid, cfg.symbols, cfg.offsets, cfg.spacing)
-    elif pattern == "diamond":
-        _check_symbols(cfg.symbols, grid)
-        mask = _lattice(grid, cfg.symbols, [cfg.offset, cfg.offset + cfg.spacing // 2],
-                        cfg.spacing)
-    elif pattern == "kronecker":
-        _check_symbols(cfg.symbols, grid)
-        mask = _lattice(grid, cfg.symbols, [cfg.offset], cfg.spacing)
-    elif pattern == "dmrs":
-        mask = _dmrs_mask(cfg, grid)
-    elif pattern == "file":
-        mask = _file_mask(cfg, grid)
-    else:  # pragma: no cover - the config union admits only the patterns above
-        raise ConfigError(f"pilots.pattern: unknown pattern {pattern!r}")
-    if not mask.any():
-        raise ConfigError("pilots: the pattern places no pilot on this grid")
-    return mask
+    @property
+    def symbol_duration(self) -> float:
+        """OFDM symbol duration including the cyclic prefix [s]."""
+        return (1.0 + CP_RATIOS[self.cyclic_prefix]) / self.subcarrier_spacing
 
 
 def pilot_indices(mask: np.ndarray) -> np.ndarray:
@@ -203,8 +109,6 @@ def to_sionna_resource_grid(grid: GridConfig, mask: np.ndarray, pilots: np.ndarr
     """
     import torch
     from sionna.phy.ofdm import PilotPattern, ResourceGrid
-
-    from chanest.config import CP_RATIOS
 
     mask_t = torch.as_tensor(mask[None, None], dtype=torch.bool)  # [1, 1, S, F]
     pilots_t = torch.as_tensor(pilots[None, None], dtype=torch.complex64)  # [1, 1, P]

@@ -6,6 +6,10 @@ Per sample i (a grid with all its links)::
     err_i  = Σ |h − ĥ|²,   pow_i = Σ |h|²
     nmse_i = err_i / pow_i                           (per-sample NMSE)
 
+The SNR of a grid is ``snr_db(no) = −10 log10(no)`` and a per-SNR table is read at the
+entry nearest a grid's SNR (:func:`nearest_index`); training validation, evaluation and
+the SNR switch all use these.
+
 Summaries over a group of samples, in dB:
 
 * ``mse_db = 10 log10(mean mse_i)``;
@@ -34,7 +38,8 @@ import numpy as np
 import torch
 from scipy.stats import norm
 
-__all__ = ["SampleErrors", "sample_errors", "DbSummary", "ratio_db", "mean_db", "to_db"]
+__all__ = ["SampleErrors", "sample_errors", "DbSummary", "ratio_db", "mean_db", "to_db",
+           "snr_db", "nearest_index"]
 
 _DB = 10.0 / math.log(10.0)
 
@@ -43,6 +48,18 @@ def to_db(x) -> float:
     """10 log10(x) (−inf for 0)."""
     x = float(x)
     return 10.0 * math.log10(x) if x > 0 else float("-inf")
+
+
+def snr_db(no: torch.Tensor) -> torch.Tensor:
+    """SNR [dB] = −10 log10(no), elementwise, of a noise variance tensor ``no`` (unit-power
+    channels and unit-modulus pilots; ``no`` is clamped at 1e-12, i.e. at most 120 dB)."""
+    return -10 * torch.log10(no.clamp_min(1e-12))
+
+
+def nearest_index(values: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
+    """[B] int64 index of the entry of ``table`` [K] nearest each of ``values`` [B]
+    (the first one on a tie)."""
+    return torch.argmin((values[:, None] - table[None, :]).abs(), dim=1)
 
 
 @dataclass

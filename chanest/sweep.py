@@ -25,21 +25,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 
-from chanest.config import (
-    ConfigError,
-    _Strict,
-    format_validation_error,
-    load_config,
-    read_yaml_mapping,
-)
+from chanest.config import load_config
+from chanest.schema import ConfigError, Strict, read_yaml_mapping, validate
 from chanest.experiment import parse_experiment
 
 __all__ = ["SweepSpec", "load_sweep", "plan_runs", "run_sweep"]
 
 
-class SweepSpec(_Strict):
+class SweepSpec(Strict):
     name: str = Field(default="sweep", pattern=r"^[A-Za-z0-9_.-]+$")
     out_dir: str = "runs"
     scenario: str
@@ -58,13 +53,7 @@ class SweepSpec(_Strict):
 
 def load_sweep(path: str | Path) -> SweepSpec:
     path = Path(path)
-    data = read_yaml_mapping(path)
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path.name}: top level must be a mapping of fields")
-    try:
-        spec = SweepSpec.model_validate(data)
-    except ValidationError as err:
-        raise ConfigError(f"{path.name}: {format_validation_error(err)}") from None
+    spec = validate(SweepSpec, read_yaml_mapping(path), path.name)
     if not spec.per_snr and not spec.agnostic:
         raise ConfigError(f"{path.name}: per_snr is empty and agnostic is false: nothing to train")
     load_config(spec.scenario)  # fail early on a bad scenario

@@ -14,8 +14,10 @@ from typing import Iterator
 import torch
 
 from chanest.batch import Batch
-from chanest.config import ConfigError, load_config, parse_config
-from chanest.dataset import context_for, open_dataset
+from chanest.config import load_config, parse_config
+from chanest.context import check_compatible, context_from_simulator
+from chanest.dataset import open_dataset
+from chanest.schema import ConfigError, argument_named
 from chanest.seeding import derive_seed
 
 __all__ = ["DatasetSource", "SimulatorSource", "make_sources"]
@@ -36,13 +38,15 @@ class DatasetSource:
     """A dataset held in host memory, reshuffled every epoch."""
 
     def __init__(self, paths, device: str, snrs: list[float] | None = None, seed: int = 0,
-                 memory_gb: float = 8.0):
+                 memory_gb: float = 8.0, field: str = "data.train"):
         self.seed = seed
-        with open_dataset(paths) as ds:
+        with argument_named("paths", field):
+            ds = open_dataset(paths)
+        with ds:
             L, S, F = ds.read(0, 1).h.shape[1:]
             need = len(ds) * L * S * F * 8
             if need > memory_gb * 2**30:
-                raise ConfigError(f"data.train: {len(ds)} grids need {need / 2**30:.1f} GB, "
+                raise ConfigError(f"{field}: {len(ds)} grids need {need / 2**30:.1f} GB, "
                                   f"over data.memory_gb = {memory_gb:g}; raise it or stream "
                                   "fresh grids from the simulator (data.simulate)")
             self.ctx, self.scenario = ds.context(), ds.scenario
@@ -83,7 +87,7 @@ class SimulatorSource:
             base["noise"] = {"snr_db": list(snrs)}
         self.scenario = parse_config(base, source=f"{scenario_path} ({purpose})")
         self.sim = Simulator(self.scenario, device=device)
-        self.ctx = context_for(self.sim)
+        self.ctx = context_from_simulator(self.sim)
         self.samples = samples
         self._cache: dict[int, Batch] = {}
 
@@ -124,16 +128,15 @@ def make_sources(exp, device: str):
     d = exp.data
     if d.train is not None:
         train = DatasetSource(d.train, device, d.snr_db, seed=exp.seed, memory_gb=d.memory_gb)
-        val = DatasetSource(d.val, device, d.snr_db, memory_gb=d.memory_gb)
+        val = DatasetSource(d.val, device, d.snr_db, memory_gb=d.memory_gb, field="data.val")
     else:
         train = SimulatorSource(d.simulate, exp.seed, "train", d.samples_per_epoch, device,
                                 d.snr_db)
         if d.val is not None:
-            val = DatasetSource(d.val, device, d.snr_db, memory_gb=d.memory_gb)
+            val = DatasetSource(d.val, device, d.snr_db, memory_gb=d.memory_gb,
+                                field="data.val")
         else:
             val = SimulatorSource(d.simulate, exp.seed, "val", d.val_samples, device, d.snr_db)
-    if train.ctx.mask.shape != val.ctx.mask.shape or not (train.ctx.mask == val.ctx.mask).all() \
-            or not (train.ctx.pilots == val.ctx.pilots).all():
-        raise ConfigError("data.val: validation grids use a different pilot mask or pilot "
-                          "sequence than the training grids")
+    check_compatible(val.ctx, train.ctx, ("the validation grids", "the training grids"),
+                     arg="data.val", fields=("mask", "pilots"))
     return train, val

@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+import yaml
 from click.testing import CliRunner
 
 from chanest.config import parse_config
+from tests.training_setup import SCENARIO
 
 
 @pytest.fixture(autouse=True)
@@ -32,3 +34,11 @@ def scenario():
 @pytest.fixture
 def runner():
     return CliRunner()
+
+
+@pytest.fixture
+def scenario_file(tmp_path):
+    """The training tests' small scenario (:data:`tests.training_setup.SCENARIO`) as YAML."""
+    path = tmp_path / "scenario.yaml"
+    path.write_text(yaml.safe_dump(SCENARIO))
+    return path

@@ -182,3 +182,15 @@ def test_inspect_bad_input(runner, tmp_path, fragment, args):
     res = run(runner, "inspect", *args)
     assert res.exit_code == 2
     assert_clean_failure(res, fragment, png)
+
+
+def test_library_argument_names_are_spelled_as_cli_options_only_when_the_error_names_one():
+    from chanest.commands.options import cli_message
+    from chanest.schema import ConfigError
+
+    assert cli_message(ConfigError.about("paths", "file not found: x.h5")) == \
+        "--data: file not found: x.h5"
+    assert cli_message(ConfigError.about("fit_dataset", "the training data has another grid")) \
+        == "--fit-data: the training data has another grid"
+    assert cli_message(ConfigError("data: give exactly one of train or simulate")) == \
+        "data: give exactly one of train or simulate"  # a config field, not an argument

@@ -110,13 +110,14 @@ def test_fit_data_and_its_compatibility_check(files):
         assert "fitted on 256" in res.provenance["estimators"][0]["statistics"]
         assert res.provenance["fit_dataset"]["fingerprint"] == train.fingerprint
     with open_dataset(files["test"]) as data, open_dataset(files["other"]) as other:
-        with pytest.raises(ConfigError, match="--fit-data: the training data has another"):
+        with pytest.raises(ConfigError, match=r"^fit_dataset: the training data has another "
+                                              r"pilot layout \(16 pilots"):
             evaluate(data, ["lmmse"], "cpu", progress=False, fit_dataset=other)
 
 
 def test_bad_arguments(files):
     with open_dataset(files["test"]) as data:
-        with pytest.raises(ConfigError, match="--batch-size"):
+        with pytest.raises(ConfigError, match="batch_size: must be >= 1"):
             evaluate(data, ["lmmse"], "cpu", batch_size=0)
         with pytest.raises(ConfigError, match="unknown estimator 'lmse'; known: ls-nearest"):
             evaluate(data, ["lmse"], "cpu", progress=False)

@@ -57,3 +57,18 @@ def test_ratio_ci_covers_and_pairing_narrows_it():
     assert np.mean(paired_w) < 0.2 * np.mean(unpaired_w)
     same = ratio_db(a, a)
     assert same.db == 0.0 and same.hi - same.lo < 1e-12
+
+
+def test_snr_db_is_minus_ten_log10_of_the_noise_variance_capped_at_120_db():
+    from chanest.metrics import snr_db
+
+    no = torch.tensor([1.0, 0.1, 1e-3, 0.0])
+    torch.testing.assert_close(snr_db(no), torch.tensor([0.0, 10.0, 30.0, 120.0]))
+
+
+def test_nearest_index_picks_the_closest_table_entry_and_the_first_on_a_tie():
+    from chanest.metrics import nearest_index
+
+    table = torch.tensor([0.0, 10.0, 20.0])
+    values = torch.tensor([-3.0, 4.9, 5.0, 16.0, 40.0])
+    assert nearest_index(values, table).tolist() == [0, 0, 0, 2, 2]

@@ -12,15 +12,16 @@ from chanest.estimators import observe
 from chanest.estimators.neural import NeuralEstimator
 from chanest.estimators.registry import build_estimator
 from chanest.models import build_model
+from chanest.models.io import unwrap
 from chanest.simulate import Simulator
-from chanest.train import Trainer, _unwrap
-from tests.test_train import SCENARIO, experiment, scenario_file  # noqa: F401 (fixture)
+from chanest.train import Trainer
+from tests.training_setup import SCENARIO, experiment
 
 BASE = {"model": {"name": "cenet", "kwargs": {"channels": 8, "blocks": 1,
                                               "base": "lmmse-adaptive"}}}
 
 
-def test_same_config_and_seed_train_to_identical_weights(tmp_path, scenario_file):  # noqa: F811
+def test_same_config_and_seed_train_to_identical_weights(tmp_path, scenario_file):
     """Two runs of one experiment, with the global RNG disturbed in between (as Sionna
     does), end with bit-identical weights."""
     runs = []
@@ -29,7 +30,7 @@ def test_same_config_and_seed_train_to_identical_weights(tmp_path, scenario_file
         exp = experiment(tmp_path, scenario_file, name=f"r{i}", train={"epochs": 2})
         trainer = Trainer(exp, device="cpu", progress=False)
         trainer.fit()
-        runs.append({k: v.clone() for k, v in _unwrap(trainer.model).state_dict().items()})
+        runs.append({k: v.clone() for k, v in unwrap(trainer.model).state_dict().items()})
     assert runs[0].keys() == runs[1].keys()
     for key in runs[0]:
         assert torch.equal(runs[0][key], runs[1][key]), key
@@ -59,7 +60,7 @@ def _per_snr_loss(trainer, kind, batch):
 
 
 def test_balanced_losses_weigh_both_snrs_alike_and_mse_does_not(tmp_path,
-                                                                 scenario_file):  # noqa: F811
+                                                                 scenario_file):
     """On the untrained base model (= the adaptive LMMSE on EPA), plain MSE is about 2x
     larger on 10 dB grids than on 20 dB grids (it grows with every dB of noise), so low
     SNRs drive the gradient; the base-normalised loss is within a factor 1.3 across the two
@@ -79,14 +80,14 @@ def test_balanced_losses_weigh_both_snrs_alike_and_mse_does_not(tmp_path,
     assert 0.2 < logn[10.0] - logn[20.0] < 2.31, logn
 
 
-def test_base_loss_needs_a_base(tmp_path, scenario_file):  # noqa: F811
+def test_base_loss_needs_a_base(tmp_path, scenario_file):
     exp = experiment(tmp_path, scenario_file, train={"loss": "base"})
     with pytest.raises(ConfigError, match=r"^train.loss: 'base' needs a model with a "
                                           r"classical base.*allowed: auto, mse"):
         Trainer(exp, device="cpu", progress=False)
 
 
-def test_best_checkpoint_is_the_lowest_mean_per_snr_nmse(tmp_path, scenario_file):  # noqa: F811
+def test_best_checkpoint_is_the_lowest_mean_per_snr_nmse(tmp_path, scenario_file):
     """best.json holds the epoch whose val_score_db (mean over SNRs of per-SNR NMSE in dB)
     is lowest in log.csv, and that score is the mean of its per-SNR values."""
     from chanest.checkpoint import load_checkpoint

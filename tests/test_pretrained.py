@@ -54,7 +54,7 @@ def test_unknown_pretrained_name_lists_the_shipped_ones():
 
 def test_pretrained_model_on_another_pilot_layout_is_refused_in_one_line():
     sim = Simulator(parse_config({"chunk_size": 8, "pilots": {"pattern": "channelnet-16"}}))
-    with pytest.raises(ConfigError, match=r"^pretrained:cenet-lte-mixture: trained for "
+    with pytest.raises(ConfigError, match=r"^pretrained:cenet-lte-mixture: the network has "
                                           r"another pilot layout \(48 pilots"):
         build_estimator("pretrained:cenet-lte-mixture", context_for(sim))
 

@@ -33,10 +33,27 @@ DEFAULT_ESTIMATORS = "ls-linear,dft,lmmse,lmmse-separable,genie-lmmse"
               help="Working-memory budget per estimator call: batches are split per "
                    "estimator to stay under it (results do not change).")
 @click.option("--overwrite", is_flag=True, help="Replace results already in --out.")
+@click.option("--metric", type=click.Choice(["nmse", "ber", "bler"]), default="nmse",
+              show_default=True,
+              help="nmse; ber: uncoded QAM on the data REs, Sionna LMMSE equalizer; bler: "
+                   "the same with 5G LDPC (--code-rate). Perfect CSI is a reference row.")
+@click.option("--modulation", type=click.Choice(["qpsk", "16qam", "64qam"]), default="qpsk",
+              show_default=True, help="QAM order of the data (ber/bler).")
+@click.option("--code-rate", type=click.FloatRange(0.2, 0.95), default=0.5, show_default=True,
+              help="LDPC code rate (bler).")
+@click.option("--min-errors", type=click.IntRange(min=1), default=100, show_default=True,
+              help="Per SNR, stop once every row has this many errors (bit errors for ber, "
+                   "block errors for bler)...")
+@click.option("--max-grids", type=click.IntRange(min=1), default=None,
+              help="...or after this many grids per SNR (default: all of the dataset's).")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the data bits and their noise (ber/bler).")
 @quiet_option
 def evaluate_command(data, estimators, out, device, batch_size, fit_data, snr_bin,
-                     list_estimators, memory_gb, overwrite, quiet):
-    """Evaluate channel estimators on the same test grids (NMSE vs SNR with 95% CIs)."""
+                     list_estimators, memory_gb, overwrite, metric, modulation, code_rate,
+                     min_errors, max_grids, seed, quiet):
+    """Evaluate channel estimators on the same test grids (NMSE, BER or BLER vs SNR, with
+    95% CIs)."""
     from chanest.estimators.registry import (
         PREFIX_FORMS,
         available_estimators,
@@ -57,8 +74,17 @@ def evaluate_command(data, estimators, out, device, batch_size, fit_data, snr_bi
         raise ConfigError("--data: give at least one dataset file or glob")
     names = parse_estimator_names(estimators)
     refuse_existing_results(out, overwrite)
+    runner = None
+    if metric != "nmse":
+        import functools
+
+        from chanest.link.evaluate import evaluate_link
+
+        runner = functools.partial(evaluate_link, metric=metric, modulation=modulation,
+                                   code_rate=code_rate, min_errors=min_errors,
+                                   max_grids=max_grids, seed=seed)
     result, paths = evaluate_to_dir(list(data), names, out, resolve_device(device), batch_size,
                                     progress=not quiet, fit_data=list(fit_data) or None,
-                                    snr_bin_db=snr_bin, memory_gb=memory_gb)
+                                    snr_bin_db=snr_bin, memory_gb=memory_gb, runner=runner)
     click.echo(result.table(), nl=False)
     click.echo(f"wrote {paths['csv']}, {paths['paired']}, {paths['json']}")

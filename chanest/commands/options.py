@@ -15,3 +15,27 @@ def config_option(help_text: str):
     """A required ``--config FILE`` option (stored as ``config_path``)."""
     return click.option("--config", "config_path", required=True,
                         type=click.Path(dir_okay=False), help=help_text)
+
+
+#: library argument → the command-line spelling used in error messages. Library errors
+#: name their own arguments (``ConfigError.arg``); the CLI reports them as its options.
+CLI_SPELLING: dict[str, str] = {
+    "path": "--config",  # load_config / read_yaml_mapping: the scenario or experiment file
+    "paths": "--data",  # open_dataset
+    "data": "--data",
+    "dataset": "--data",
+    "fit_data": "--fit-data",
+    "fit_dataset": "--fit-data",
+    "names": "--estimators",
+    "batch_size": "--batch-size",
+    "memory_gb": "--memory-gb",
+    "out_dir": "--out",
+}
+
+
+def cli_message(err) -> str:
+    """The message of a library ConfigError with its argument spelled as a CLI option."""
+    text, arg = str(err), getattr(err, "arg", None)
+    if arg in CLI_SPELLING and text.startswith(f"{arg}:"):
+        return CLI_SPELLING[arg] + text[len(arg):]
+    return text

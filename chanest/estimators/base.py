@@ -5,7 +5,7 @@ Every estimator maps an :class:`Observation` to an :class:`Estimate`::
     estimate(obs) -> Estimate(h_hat [B, L, S, F] complex64, err_var [B, L, S, F] float32)
 
 and may learn statistics or weights in ``fit(dataset)``. Estimators are built
-by name from a :class:`GridContext` (what a receiver knows about the system:
+by name from a :class:`~chanest.context.GridContext` (what a receiver knows about the system:
 grid, pilot mask and symbols, the scenario's nominal channel profiles) via
 :mod:`chanest.estimators.registry`.
 
@@ -18,56 +18,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
-import numpy as np
 import torch
 
 from chanest.batch import Batch
-from chanest.config import GridConfig
-from chanest.grid import subcarrier_frequencies, symbol_times
-from chanest.profiles import TapProfile
+from chanest.context import GridContext  # the record estimators are built from
 
 __all__ = ["GridContext", "Observation", "SideInfo", "Estimate", "Estimator", "observe",
            "estimate_bounded"]
-
-
-@dataclass(frozen=True)
-class GridContext:
-    """System knowledge shared by all estimators of one dataset.
-
-    Attributes:
-        grid: resource-grid geometry.
-        mask: [S, F] bool pilot mask.
-        pilots: [P] complex64 pilot symbols, row-major mask order.
-        profiles: nominal tap profiles of the scenario's model entries.
-        labels: model label per entry (same order as ``profiles``).
-        delay_spread_range: per entry, (lo, hi) RMS delay spread [s] of the scenario.
-        doppler_range: per entry, (lo, hi) maximum Doppler [Hz] of the scenario.
-        weights: per entry, mixture probability (sums to 1; empty = equal).
-    """
-
-    grid: GridConfig
-    mask: np.ndarray
-    pilots: np.ndarray
-    profiles: tuple[TapProfile, ...] = ()
-    labels: tuple[str, ...] = ()
-    delay_spread_range: tuple[tuple[float, float], ...] = ()
-    doppler_range: tuple[tuple[float, float], ...] = ()
-    weights: tuple[float, ...] = ()
-
-    @property
-    def pilot_idx(self) -> np.ndarray:
-        """[P] flat row-major indices of the pilots."""
-        return np.flatnonzero(self.mask)
-
-    @property
-    def freqs(self) -> np.ndarray:
-        """[F] subcarrier frequencies [Hz]."""
-        return subcarrier_frequencies(self.grid)
-
-    @property
-    def times(self) -> np.ndarray:
-        """[S] OFDM symbol times [s]."""
-        return symbol_times(self.grid)
 
 
 @dataclass

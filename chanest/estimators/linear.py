@@ -33,6 +33,7 @@ from chanest.estimators.statistics import (
     lagcov_blocks,
     linear_map_error,
 )
+from chanest.metrics import snr_db
 
 __all__ = ["LinearFilter", "PilotEstimator", "LinearFilterEstimator", "ls_at_pilots", "no_keys",
            "key_to_no", "nominal_prior", "check_unit_pilots"]
@@ -56,7 +57,7 @@ def ls_at_pilots(y: torch.Tensor, inv_pilots: torch.Tensor) -> torch.Tensor:
 
 def no_keys(no: torch.Tensor) -> torch.Tensor:
     """[B] int64 noise-level keys: 10·log10(no) in steps of :data:`NO_STEP_DB`."""
-    no_db = 10.0 * torch.log10(no.double().clamp_min(1e-12))  # noiseless -> 120 dB SNR
+    no_db = -snr_db(no.double())  # noiseless -> 120 dB SNR
     return torch.round(no_db / NO_STEP_DB).long()
 
 
@@ -64,8 +65,11 @@ def key_to_no(key: int) -> float:
     return 10.0 ** (key * NO_STEP_DB / 10.0)
 
 
-def nominal_prior(ctx: GridContext) -> PriorBlocks:
-    """Blocks of the scenario's nominal covariance (average over its ranges)."""
+def nominal_prior(ctx: GridContext) -> PriorBlocks | None:
+    """Blocks of the scenario's nominal covariance (average over its ranges); None without
+    scenario statistics (e.g. a bare Sionna resource grid)."""
+    if not ctx.profiles:
+        return None
     return lagcov_blocks(nominal_covariance(ctx, "average"), ctx.pilot_idx)
 
 
@@ -128,8 +132,9 @@ class LinearFilterEstimator(PilotEstimator):
 
     # -- statistics ---------------------------------------------------------
     @property
-    def prior(self) -> PriorBlocks:
-        """Statistics used to predict the error (nominal unless fitted)."""
+    def prior(self) -> PriorBlocks | None:
+        """Statistics used to predict the error (nominal unless fitted; None when the
+        context has no statistics: err_var then counts the noise only, as Sionna's LS)."""
         if self._prior is None:
             self._prior = nominal_prior(self.ctx)
         return self._prior
@@ -141,6 +146,9 @@ class LinearFilterEstimator(PilotEstimator):
         return self
 
     def provenance(self) -> dict:
+        if self.prior is None:
+            return {"err_var": "noise only (no channel statistics: interpolation error "
+                               "not counted)"}
         return {"err_var": "MSE of the linear map under: " + self.prior.description}
 
     # -- filters ------------------------------------------------------------
@@ -149,7 +157,10 @@ class LinearFilterEstimator(PilotEstimator):
             self._cache.move_to_end(key)
             return self._cache[key]
         w = self.weights(key_to_no(key)).to(torch.complex128).cpu()  # [N, P]
-        bias, gain = linear_map_error(w, self.prior)
+        if self.prior is None:
+            bias, gain = torch.zeros(w.shape[0], dtype=torch.float64), (w.abs() ** 2).sum(-1)
+        else:
+            bias, gain = linear_map_error(w, self.prior)
         filt = LinearFilter(w.T.to(torch.complex64).contiguous().to(self.device),
                             bias.float().to(self.device), gain.float().to(self.device))
         self._cache[key] = filt

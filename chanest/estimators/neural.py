@@ -23,23 +23,16 @@ import torch
 from torch import nn
 
 from chanest.estimators.base import Estimate, Estimator, GridContext, Observation
+from chanest.estimators.catalog import build_registered
 from chanest.estimators.linear import check_unit_pilots
 from chanest.estimators.ls import interpolation_matrix
+from chanest.metrics import nearest_index, snr_db
+from chanest.models.reesnet import pilot_image_shape
 
 __all__ = ["NeuralFrontEnd", "NeuralEstimator", "pilot_image_shape", "to_complex",
            "to_channels"]
 
 _SNR_SCALE = 30.0  # SNR plane = SNR_dB / 30
-
-
-def pilot_image_shape(mask: np.ndarray) -> tuple[int, int]:
-    """(pilot symbols, pilots per symbol) if every pilot symbol has the same count."""
-    counts = mask.sum(axis=1)
-    counts = counts[counts > 0]
-    if len(set(counts.tolist())) != 1:
-        raise ValueError("pilot-image models need the same number of pilots on every pilot "
-                         f"symbol, got counts {sorted(set(counts.tolist()))}")
-    return len(counts), int(counts[0])
 
 
 def to_channels(h: torch.Tensor) -> torch.Tensor:
@@ -65,9 +58,7 @@ class NeuralFrontEnd:
                                           device=device)  # [P] 1/x_p for |x_p| = 1
         self.base = None
         if input_kind.startswith("base:"):
-            from chanest.estimators.registry import build_estimator  # registry imports us
-
-            self.base = build_estimator(input_kind.partition(":")[2], ctx, device,
+            self.base = build_registered(input_kind.partition(":")[2], ctx, device,
                                         **(base_options or {}))
         if input_kind == "pilot-image":
             self.pilot_shape = pilot_image_shape(mask)
@@ -97,7 +88,7 @@ class NeuralFrontEnd:
         x = to_channels(grid)  # [N, 2, S, F]
         if self.kind.endswith("+mask+snr") or self.base is not None:
             no_n = (no[:, None] / scale**2).reshape(B * L)  # [N]
-            snr = (-10 * torch.log10(no_n.clamp_min(1e-12)) / _SNR_SCALE)
+            snr = snr_db(no_n) / _SNR_SCALE
             planes = torch.stack([self.mask_plane.expand(B * L, -1, -1),
                                   snr[:, None, None].expand(-1, self.S, self.F)], dim=1)
             x = torch.cat([x, planes], dim=1)  # [N, 4, S, F]
@@ -176,7 +167,6 @@ class NeuralEstimator(Estimator):
             err = torch.exp(logvar.float()).reshape(B, L, S, F) * s2
         else:
             snrs, mse = self.err_map
-            snr = -10 * torch.log10(obs.no.to(self.device).clamp_min(1e-12))  # [B]
-            nearest = torch.argmin((snr[:, None] - snrs[None, :]).abs(), dim=1)  # [B]
+            nearest = nearest_index(snr_db(obs.no.to(self.device)), snrs)  # [B]
             err = mse[nearest][:, None] * s2  # [B, L, S, F]
         return Estimate(h_hat=h_hat.to(torch.complex64), err_var=err.float())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 
 from chanest.estimators.base import Estimate, Estimator, Observation
+from chanest.metrics import nearest_index, snr_db
 
 __all__ = ["SNRSwitchEstimator"]
 
@@ -25,9 +26,9 @@ class SNRSwitchEstimator(Estimator):
         self.members = [members[s] for s in self.snrs]
 
     def estimate(self, obs: Observation) -> Estimate:
-        snr = -10 * torch.log10(obs.no.clamp_min(1e-12))  # [B]
+        snr = snr_db(obs.no)  # [B]
         table = torch.tensor(self.snrs, dtype=snr.dtype, device=snr.device)
-        pick = torch.argmin((snr[:, None] - table[None, :]).abs(), dim=1)  # [B]
+        pick = nearest_index(snr, table)  # [B]
         h_hat = err = None
         for i, member in enumerate(self.members):
             sel = torch.nonzero(pick == i).squeeze(1)

@@ -1,7 +1,10 @@
 """Neural network modules (``nn.Module`` only) and their registry.
 
-Each model class declares ``input_kind``, which tells
-:class:`chanest.estimators.neural.NeuralEstimator` how to build its input:
+Each model class (a :class:`~chanest.models.base.Model`) declares its input
+(``input_kind``), its constructor arguments for a pilot layout (``resolve_kwargs``)
+and its training stages; :mod:`chanest.models.registry` builds one by name and
+:mod:`chanest.models.io` saves and loads it (:func:`save_model`, :func:`load_model`).
+Input kinds, as :class:`chanest.estimators.neural.NeuralFrontEnd` builds them:
 
 ``interp-rbf``             [N, 2, S, F] RBF interpolation of the LS pilots (ChannelNet)
 ``pilot-image``            [N, 2, Sp, Fp] LS pilots as an image (ReEsNet)
@@ -12,31 +15,9 @@ Each model class declares ``input_kind``, which tells
 
 from __future__ import annotations
 
-from torch import nn
+from chanest.models.base import Model
+from chanest.models.io import load_model, save_model
+from chanest.models.registry import MODELS, build_model, count_parameters, model_spec
 
-from chanest.config import ConfigError
-from chanest.models.cenet import CENet
-from chanest.models.channelnet import ChannelNet
-from chanest.models.reesnet import ReEsNet
-
-__all__ = ["MODELS", "build_model", "count_parameters"]
-
-MODELS: dict[str, type[nn.Module]] = {
-    "channelnet": ChannelNet,
-    "reesnet": ReEsNet,
-    "cenet": CENet,
-}
-
-
-def build_model(name: str, **kwargs) -> nn.Module:
-    """Instantiate a registered model; unknown names list the known ones."""
-    if name not in MODELS:
-        raise ConfigError(f"model.name: unknown model {name!r}; known: {', '.join(MODELS)}")
-    try:
-        return MODELS[name](**kwargs)
-    except TypeError as err:
-        raise ConfigError(f"model.kwargs: {err}") from None
-
-
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
+__all__ = ["Model", "MODELS", "build_model", "model_spec", "count_parameters", "save_model",
+           "load_model"]

@@ -30,6 +30,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from chanest.models.base import Model
 from chanest.models.blocks import ResidualBlock, conv_bn_relu
 
 __all__ = ["CENet", "BASES"]
@@ -38,7 +39,7 @@ __all__ = ["CENet", "BASES"]
 BASES = {"linear": ("interp-linear+mask+snr", 4), "lmmse-adaptive": ("base:lmmse-adaptive", 7)}
 
 
-class CENet(nn.Module):
+class CENet(Model):
     def __init__(self, channels: int = 32, blocks: int = 6, dilations: tuple[int, ...] = (1, 2, 4),
                  err_head: bool = False, base: str = "linear", base_options: dict | None = None):
         super().__init__()

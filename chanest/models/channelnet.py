@@ -10,9 +10,9 @@ Layers (for one-channel images):
   DnCNN: Conv 3×3×64 → ReLU → 18 × (Conv 3×3×64 → BN → ReLU) → Conv 3×3×1;
          output = input − predicted noise (residual learning)
 
-Two-stage training (the paper's): ``stage="srcnn"`` trains and returns the
-SRCNN output only; ``stage="dncnn"`` freezes nothing by itself (the trainer
-selects trainable parameters) and returns the full cascade.
+Two-stage training (the paper's): stage ``srcnn`` trains and returns the SRCNN
+output only; stage ``dncnn`` trains the DnCNN and returns the full cascade
+(:meth:`ChannelNet.trainable_modules` tells the trainer what trains).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from chanest.models.base import Model
 from chanest.models.blocks import conv_bn_relu
 
 __all__ = ["ChannelNet", "SRCNN", "DnCNN"]
@@ -54,7 +55,7 @@ class DnCNN(nn.Module):
         return x - self.net(x)
 
 
-class ChannelNet(nn.Module):
+class ChannelNet(Model):
     """Input: RBF-interpolated LS grid [N, 2, S, F] (real, imag); output: [N, 2, S, F]."""
 
     input_kind = "interp-rbf"
@@ -70,10 +71,14 @@ class ChannelNet(nn.Module):
         self.dncnn = DnCNN(c, depth=dncnn_depth)
         self.stage = "dncnn"
 
-    def stage_modules(self, stage: str) -> list[nn.Module]:
+    def enter_stage(self, stage: str | None) -> None:
+        """``srcnn``: the forward pass stops after the SRCNN; any other stage (``dncnn``,
+        ``all``, None for a finished model) runs the full cascade."""
+        self.stage = "srcnn" if stage == "srcnn" else "dncnn"
+
+    def trainable_modules(self, stage: str) -> list[nn.Module]:
         """Modules trained in ``stage`` ("srcnn", "dncnn" or "all")."""
-        return {"srcnn": [self.srcnn], "dncnn": [self.dncnn],
-                "all": [self.srcnn, self.dncnn]}[stage]
+        return {"srcnn": [self.srcnn], "dncnn": [self.dncnn], "all": [self]}[stage]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n = x.shape[0]

@@ -12,16 +12,38 @@ same number of pilots on every pilot symbol. Output [N, 2, S, F].
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
+from chanest.models.base import Model
 from chanest.models.blocks import ResidualBlock
 
-__all__ = ["ReEsNet"]
+__all__ = ["ReEsNet", "pilot_image_shape"]
 
 
-class ReEsNet(nn.Module):
+def pilot_image_shape(mask: np.ndarray) -> tuple[int, int]:
+    """(pilot symbols, pilots per symbol) of a mask [S, F] if every pilot symbol has the
+    same count (ValueError otherwise)."""
+    counts = mask.sum(axis=1)
+    counts = counts[counts > 0]
+    if len(set(counts.tolist())) != 1:
+        raise ValueError("pilot-image models need the same number of pilots on every pilot "
+                         f"symbol, got counts {sorted(set(counts.tolist()))}")
+    return len(counts), int(counts[0])
+
+
+class ReEsNet(Model):
     input_kind = "pilot-image"
+
+    @classmethod
+    def resolve_kwargs(cls, kwargs: dict, mask: np.ndarray) -> dict:
+        """Fill in ``pilot_shape`` (the pilot image, see :func:`pilot_image_shape`) and
+        ``grid_shape`` [S, F] from the mask unless given."""
+        kwargs = dict(kwargs)
+        kwargs.setdefault("pilot_shape", list(pilot_image_shape(mask)))
+        kwargs.setdefault("grid_shape", list(mask.shape))
+        return kwargs
 
     def __init__(self, pilot_shape: tuple[int, int], grid_shape: tuple[int, int],
                  filters: int = 16, blocks: int = 4):

@@ -1,10 +1,15 @@
-"""Contract tests over the whole registry: shapes, dtypes, device, finiteness, err_var >= 0."""
+"""Contract tests over the whole registry, and tiny untrained networks of every model
+behind the same contract: shapes, dtypes, device, finiteness, err_var >= 0, batch-size
+independence."""
 
+import numpy as np
 import pytest
 import torch
 
 from chanest.estimators import observe
+from chanest.estimators.neural import NeuralEstimator
 from chanest.estimators.registry import REGISTRY, build_estimator
+from chanest.models import build_model, model_spec
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 SNRS = [-20.0, 0.0, 20.0, 40.0, 60.0]
@@ -14,6 +19,29 @@ MASKS = {
     "one-symbol": {"pattern": "block", "symbols": [5]},
     "one-subcarrier": {"pattern": "comb", "spacing": 72, "offset": 30},
 }
+
+
+#: tiny untrained networks: name → (model, kwargs); without an error head they get a
+#: flat measured error map
+NEURAL = {
+    "net:channelnet": ("channelnet", {"dncnn_depth": 4}),
+    "net:reesnet": ("reesnet", {"filters": 8, "blocks": 2}),
+    "net:cenet": ("cenet", {"channels": 8, "blocks": 2}),
+    "net:cenet-err-head": ("cenet", {"channels": 8, "blocks": 2, "err_head": True}),
+    "net:cenet-lmmse-adaptive": ("cenet", {"channels": 8, "blocks": 2,
+                                           "base": "lmmse-adaptive"}),
+}
+
+
+def build(name, ctx, device="cpu"):
+    """A registered estimator, or one of the :data:`NEURAL` networks, untrained."""
+    if name not in NEURAL:
+        return build_estimator(name, ctx, device)
+    spec = model_spec(*NEURAL[name], ctx.mask)
+    model = build_model(spec["name"], **spec["kwargs"])
+    err_map = None if model.has_err_head else (
+        np.array([-20.0, 60.0]), np.full((2, *ctx.mask.shape), 0.1, np.float32))
+    return NeuralEstimator(ctx, model, device, err_map=err_map, name=name)
 
 
 def _data(sim_data, pilots):
@@ -26,10 +54,10 @@ def _data(sim_data, pilots):
 
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("mask", list(MASKS))
-@pytest.mark.parametrize("name", list(REGISTRY))
+@pytest.mark.parametrize("name", [*REGISTRY, *NEURAL])
 def test_contract(name, mask, device, sim_data):
     ctx, batch = _data(sim_data, MASKS[mask])
-    est = build_estimator(name, ctx, device)
+    est = build(name, ctx, device)
     obs = observe(batch.to(device))
     out = est.estimate(obs)
     B, L, S, F = batch.h.shape

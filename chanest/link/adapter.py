@@ -1,0 +1,126 @@
+"""Any chanest estimator as a Sionna OFDM channel estimator.
+
+``SionnaEstimator(resource_grid, "lmmse-adaptive")`` is a Sionna ``Block`` called
+like Sionna's own estimators::
+
+    h_hat, err_var = est(y, no)
+    # y       [batch, num_rx, num_rx_ant, num_ofdm_symbols, fft_size] complex
+    # no      [batch, num_rx, num_rx_ant] or its first n dims (n >= 0) float
+    # h_hat   [batch, num_rx, num_rx_ant, num_tx, num_streams, num_ofdm_symbols,
+    #          num_effective_subcarriers] complex
+    # err_var same shape as h_hat, float: per-RE error variance, as Sionna's
+    #         LMMSEEqualizer expects
+
+Each (receiver, transmitter, stream) is estimated from that stream's own pilots,
+all receive antennas of one receiver together (the L axis of chanest); see
+:mod:`chanest.link.layout` for guard carriers, the DC null and multi-stream pilots.
+The noise variance is averaged over a receiver's antennas. Pilots must have
+constant modulus per stream; Sionna's power-boosted pilots are scaled to unit
+modulus together with ``y`` and ``no``.
+
+Statistics: estimators that need none (``ls-*``, ``dft``, ``lmmse-robust``,
+``lmmse-adaptive``, ``pretrained:``/``ckpt:`` networks) work from the resource grid
+alone. ``lmmse`` and the separable LMMSE take the nominal statistics of a chanest
+``scenario`` (a :class:`~chanest.config.Scenario`, a YAML path or a mapping; only its
+channel models and carrier frequency are used). Channels are assumed normalised to
+unit average power per RE, as Sionna's TDL/CDL/Rayleigh models are by default.
+Bounds (``genie-*``) need each grid's true parameters and are refused.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from sionna.phy import Block
+
+from chanest.config import ConfigError, Scenario, load_config, parse_config
+from chanest.estimators.base import Estimator, GridContext, Observation
+from chanest.link.layout import SpanLayout, span_grid, span_layout
+
+__all__ = ["SionnaEstimator"]
+
+
+def _scenario(scenario) -> Scenario | None:
+    if scenario is None or isinstance(scenario, Scenario):
+        return scenario
+    if isinstance(scenario, (str, Path)):
+        return load_config(scenario)
+    return parse_config(scenario, source="scenario")
+
+
+def _context(grid, stream, scenario: Scenario | None, device: str) -> GridContext:
+    """GridContext of one stream: its pilots, plus the scenario's nominal statistics."""
+    if scenario is None:
+        return GridContext(grid=grid, mask=stream.mask, pilots=stream.pilots)
+    from chanest.channels import make_sampler
+
+    samplers = [make_sampler(m, grid, 1, device) for m in scenario.channel.models]
+    weights = [m.weight for m in scenario.channel.models]
+    return GridContext(grid=grid, mask=stream.mask, pilots=stream.pilots,
+                       profiles=tuple(s.profile for s in samplers),
+                       labels=tuple(s.label for s in samplers),
+                       delay_spread_range=tuple(s.delay_spread_range for s in samplers),
+                       doppler_range=tuple(s.doppler_range for s in samplers),
+                       weights=tuple(float(w) / sum(weights) for w in weights))
+
+
+class SionnaEstimator(Block):
+    """A chanest estimator (registry name, ``pretrained:NAME`` or ``ckpt:PATH``) on a
+    ``sionna.phy.ofdm.ResourceGrid``; shapes in the module docstring.
+
+    Args:
+        resource_grid: the Sionna resource grid, with its pilot pattern.
+        estimator: chanest estimator name.
+        scenario: nominal channel statistics for estimators that use them (optional).
+        precision, device: as for any Sionna block.
+        **options: estimator options (as in the registry).
+    """
+
+    def __init__(self, resource_grid, estimator: str = "lmmse-adaptive", scenario=None,
+                 precision=None, device=None, **options):
+        super().__init__(precision=precision, device=device)
+        from sionna.phy.ofdm import ResourceGrid
+
+        from chanest.estimators.registry import build_estimator
+
+        if not isinstance(resource_grid, ResourceGrid):
+            raise ConfigError("resource_grid: give a sionna.phy.ofdm.ResourceGrid, got "
+                              f"{type(resource_grid).__name__}")
+        self.layout: SpanLayout = span_layout(resource_grid)
+        scn = _scenario(scenario)
+        grid = span_grid(resource_grid, self.layout, scn)
+        built: dict[bytes, Estimator] = {}
+        self.estimators: list[Estimator] = []  # one per stream (shared when pilots match)
+        for stream in self.layout.streams:
+            if stream.key() not in built:
+                est = build_estimator(estimator, _context(grid, stream, scn, self.device),
+                                      self.device, **options)
+                if est.is_bound:
+                    raise ConfigError(f"estimator: {estimator} is a bound (it reads each "
+                                      "grid's true channel parameters), not a receiver")
+                built[stream.key()] = est
+            self.estimators.append(built[stream.key()])
+        self.name = estimator
+        self._effective = torch.as_tensor(self.layout.effective, device=self.device)
+        self._pilot_idx = [torch.as_tensor(s.flat_idx, device=self.device)
+                           for s in self.layout.streams]
+
+    def call(self, y: torch.Tensor, no: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        lay = self.layout
+        b, R, A, S, _ = y.shape
+        y_span = y[..., lay.lo:lay.hi].reshape(b * R, A, S * lay.width)
+        no_t = torch.as_tensor(no, dtype=self.dtype, device=y.device)
+        no_t = no_t.reshape(*no_t.shape, *([1] * (3 - no_t.dim()))).expand(b, R, A)
+        no_grid = no_t.mean(-1).reshape(b * R).float()  # [b*R]
+        h_parts, e_parts = [], []
+        for est, idx, stream in zip(self.estimators, self._pilot_idx, lay.streams):
+            a = stream.amplitude  # y/a = h·(x/a) + n/a with unit-modulus x/a
+            obs = Observation((y_span[..., idx] / a).to(torch.complex64), no_grid / a ** 2)
+            out = est.estimate(obs)  # [b*R, A, S, W]
+            h_parts.append(out.h_hat.index_select(-1, self._effective))
+            e_parts.append(out.err_var.index_select(-1, self._effective))
+        shape = (b, R, A, lay.num_tx, lay.num_streams, S, len(lay.effective))
+        h_hat = torch.stack(h_parts, dim=2).reshape(shape)
+        err_var = torch.stack(e_parts, dim=2).reshape(shape)
+        return h_hat.to(self.cdtype), err_var.to(self.dtype)

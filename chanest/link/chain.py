@@ -1,0 +1,154 @@
+"""Data on a dataset's grids: QAM (optionally 5G LDPC coded) → channel → Sionna LMMSE
+equalizer → demapper → bit and block errors.
+
+A dataset holds the true channel h [B, L, S, F] and the received pilots; the chain
+puts QAM symbols on every other RE, receives them through h with fresh noise of the
+grid's variance, and keeps the dataset's pilot observations, so every estimator sees
+exactly the pilots it is evaluated on for NMSE. Equalization and demapping are
+Sionna's (``LMMSEEqualizer`` with the estimator's ``err_var``, ``Demapper('app')``).
+
+Coding: one transport block per grid. Its coded bits fill the grid's data REs; it is
+split into C equal LDPC codewords (5G base graph chosen by Sionna) with
+k = round(rate·n) ≤ 8448 information bits each; leftover REs carry uncoded filler
+bits that are not counted. A block error is a grid with any wrong information bit.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from chanest.config import ConfigError
+
+__all__ = ["MODULATIONS", "LinkChain", "LinkErrors"]
+
+#: modulation name → bits per QAM symbol
+MODULATIONS = {"qpsk": 2, "16qam": 4, "64qam": 6}
+_MAX_K = 8448  # largest 5G LDPC information block
+
+
+@dataclass
+class LinkErrors:
+    """Per grid: [B] bit errors and bits (information bits when coded), block errors."""
+
+    bit_errors: np.ndarray
+    bits: int
+    block_errors: np.ndarray
+
+
+def _codeword_split(coded_bits: int, rate: float, m: int) -> tuple[int, int, int]:
+    """(C codewords, n coded bits each, k info bits each) filling ``coded_bits``."""
+    c = max(1, math.ceil(coded_bits * rate / _MAX_K))
+    while True:
+        n = (coded_bits // c) // m * m  # whole QAM symbols per codeword
+        k = int(round(rate * n))
+        if k <= _MAX_K:
+            return c, n, k
+        c += 1
+
+
+class LinkChain:
+    """The transmit/receive chain of one dataset layout.
+
+    Args:
+        ctx: the dataset's :class:`~chanest.estimators.base.GridContext` (grid, pilots).
+        num_rx_ant: L.
+        modulation: a key of :data:`MODULATIONS`.
+        code_rate: None for uncoded bits, else the LDPC code rate (1/5 … 0.95).
+        device: torch device.
+    """
+
+    def __init__(self, ctx, num_rx_ant: int, modulation: str = "qpsk",
+                 code_rate: float | None = None, device: str = "cpu"):
+        from sionna.phy.mapping import Demapper, Mapper
+        from sionna.phy.mimo import StreamManagement
+        from sionna.phy.ofdm import LMMSEEqualizer, ResourceGridMapper
+
+        from chanest.grid import to_sionna_resource_grid
+
+        if modulation not in MODULATIONS:
+            raise ConfigError(f"--modulation: must be one of {', '.join(MODULATIONS)}, "
+                              f"got {modulation!r}")
+        self.m = MODULATIONS[modulation]
+        self.device = device
+        self.num_rx_ant = num_rx_ant
+        self.rg = to_sionna_resource_grid(ctx.grid, ctx.mask, ctx.pilots)
+        self.num_data = int(self.rg.num_data_symbols)
+        self._mapper = Mapper("qam", self.m, device=device)
+        self._rgm = ResourceGridMapper(self.rg, device=device)
+        self._eq = LMMSEEqualizer(self.rg, StreamManagement(np.ones([1, 1]), 1), device=device)
+        self._demapper = Demapper("app", "qam", self.m, device=device)
+        self._pilot_idx = torch.as_tensor(ctx.pilot_idx, device=device)
+        self.code_rate = code_rate
+        self._coded = code_rate is not None
+        if self._coded:
+            self._build_code(float(code_rate))
+
+    def _build_code(self, rate: float) -> None:
+        from sionna.phy.fec.ldpc import LDPC5GDecoder, LDPC5GEncoder
+
+        if not 0.2 <= rate <= 0.95:
+            raise ConfigError(f"--code-rate: must be in [0.2, 0.95], got {rate}")
+        self.codewords, self.n, self.k = _codeword_split(self.num_data * self.m, rate, self.m)
+        if self.k < 12:
+            raise ConfigError(f"--code-rate: {self.num_data} data REs hold too few bits for "
+                              "an LDPC codeword at this rate")
+        self._encoder = LDPC5GEncoder(self.k, self.n, num_bits_per_symbol=self.m,
+                                      device=self.device)
+        self._decoder = LDPC5GDecoder(self._encoder, hard_out=True, num_iter=20,
+                                      device=self.device)
+
+    @property
+    def info_bits(self) -> int:
+        """Counted bits per grid: information bits when coded, else all data bits."""
+        return self.codewords * self.k if self._coded else self.num_data * self.m
+
+    def transmit(self, h: torch.Tensor, y_pilots: torch.Tensor, no: torch.Tensor,
+                 gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """Bits and the received grid.
+
+        Args:
+            h: [B, L, S, F] complex64 true channel.  y_pilots: [B, L, P] dataset pilots.
+            no: [B] noise variance.  gen: generator for bits and noise (on ``device``).
+
+        Returns:
+            info [B, K] float bits (K = :attr:`info_bits`), y [B, 1, L, S, F] complex64.
+        """
+        B, L, S, F = h.shape
+        total = self.num_data * self.m
+        info = torch.randint(0, 2, (B, self.info_bits), generator=gen, device=self.device)
+        info = info.float()
+        if self._coded:
+            coded = self._encoder(info.reshape(B, self.codewords, self.k)).reshape(B, -1)
+            filler = torch.randint(0, 2, (B, total - coded.shape[1]), generator=gen,
+                                   device=self.device).float()
+            coded = torch.cat([coded, filler], 1)
+        else:
+            coded = info
+        x = self._rgm(self._mapper(coded.reshape(B, 1, 1, total)))[:, 0, 0]  # [B, S, F]
+        noise = torch.randn(B, L, S, F, generator=gen, device=self.device,
+                            dtype=torch.complex64) * no.sqrt()[:, None, None, None]
+        y = h * x[:, None] + noise  # [B, L, S, F]
+        y = y.reshape(B, L, S * F)
+        y[..., self._pilot_idx] = y_pilots  # the dataset's pilot observations
+        return info, y.reshape(B, 1, L, S, F)
+
+    def receive(self, y: torch.Tensor, h_hat: torch.Tensor, err_var: torch.Tensor,
+                no: torch.Tensor, info: torch.Tensor) -> LinkErrors:
+        """Equalize with an estimate ([B, L, S, F] each), demap, decode, count errors."""
+        B, L = h_hat.shape[:2]
+        shape = (B, 1, L, 1, 1, *h_hat.shape[2:])
+        no_rx = no.reshape(B, 1, 1).expand(B, 1, L)
+        x_hat, no_eff = self._eq(y, h_hat.reshape(shape), err_var.reshape(shape), no_rx)
+        llr = self._demapper(x_hat, no_eff).reshape(B, -1)  # [B, S_data·m]
+        if self._coded:
+            used = llr[:, :self.codewords * self.n].reshape(B, self.codewords, self.n)
+            bits = self._decoder(used).reshape(B, -1)
+        else:
+            bits = (llr > 0).float()
+        wrong = (bits != info).sum(1)
+        return LinkErrors(wrong.cpu().numpy().astype(np.int64), self.info_bits,
+                          (wrong > 0).cpu().numpy().astype(np.int64))

@@ -1,0 +1,232 @@
+"""Multi-user uplink through Sionna with chanest estimators: NMSE, BER and BLER vs SNR.
+
+Per batch (fresh channels, bits and noise, seeded per SNR and batch)::
+
+    bits → [LDPC5GEncoder] → Mapper → ResourceGridMapper → OFDMChannel(TDL, U users → L
+    antennas) → estimator (per user and antenna) → LMMSEEqualizer (joint detection of the
+    U users) → Demapper → [LDPC5GDecoder] → errors per (grid, user)
+
+Every estimator and perfect CSI see the same received grids. Estimators are chanest
+names through :class:`~chanest.link.adapter.SionnaEstimator` (``lmmse`` and the separable
+LMMSE get the configured TDL statistics) or ``sionna-ls`` (Sionna's LS with linear
+interpolation). Per SNR, batches run until every row has ``min_errors`` errors (block
+errors when coded, else bit errors) or ``max_batches`` batches.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+
+from chanest.config import ConfigError
+from chanest.evaluate import METRIC_DEFINITIONS, RESULT_COLUMNS, _summary_row
+from chanest.link.chain import MODULATIONS, _codeword_split
+from chanest.link.evaluate import LINK_COLUMNS, LINK_DEFINITIONS, PERFECT_CSI, LinkResult
+from chanest.link.intervals import clustered_rate, wilson
+from chanest.link.uplink_config import UplinkConfig
+from chanest.versions import versions
+
+__all__ = ["SIONNA_LS", "UplinkSystem", "run_uplink"]
+
+SIONNA_LS = "sionna-ls"
+
+
+def _scenario(cfg: UplinkConfig) -> dict:
+    """The chanest scenario whose statistics ``lmmse`` uses: the configured TDL."""
+    return {"grid": {"preset": None, "num_subcarriers": cfg.subcarriers,
+                     "num_symbols": cfg.num_symbols,
+                     "subcarrier_spacing": cfg.subcarrier_spacing,
+                     "carrier_frequency": cfg.carrier_frequency},
+            "pilots": {"pattern": "block", "symbols": [cfg.pilot_symbols[0]]},
+            "channel": {"models": [{"model": "tdl", "profile": cfg.channel.profile,
+                                    "delay_spread_ns": cfg.channel.delay_spread_ns,
+                                    "speed_mps": list(cfg.channel.speed_mps)}]}}
+
+
+def _pilot_pattern(cfg: UplinkConfig):
+    """Sionna pilot pattern string or object for fdm / tdm pilots."""
+    from sionna.phy.ofdm import PilotPattern
+
+    if cfg.pilots == "fdm":
+        return "kronecker"
+    U, S, F = cfg.users, cfg.num_symbols, cfg.subcarriers
+    mask = torch.zeros(1, U, S, F, dtype=torch.bool)
+    mask[0, :, cfg.pilot_symbols] = True  # every stream lists all pilot REs (Sionna style)
+    g = torch.Generator().manual_seed(cfg.seed + 0x50)
+    qpsk = torch.exp(1j * (np.pi / 4 + np.pi / 2 * torch.randint(0, 4, (U, len(
+        cfg.pilot_symbols) * F), generator=g))).to(torch.complex64)
+    own = torch.zeros(U, len(cfg.pilot_symbols), F)
+    for i in range(len(cfg.pilot_symbols)):
+        own[i % U, i] = 1.0  # symbol i belongs to user i mod U
+    pilots = (qpsk * own.reshape(U, -1)).reshape(1, U, -1)
+    return PilotPattern(mask, pilots)
+
+
+class UplinkSystem:
+    """The Sionna blocks of one configuration."""
+
+    def __init__(self, cfg: UplinkConfig, device: str = "cpu"):
+        from sionna.phy.channel import OFDMChannel
+        from sionna.phy.channel.tr38901 import TDL
+        from sionna.phy.mapping import BinarySource, Demapper, Mapper
+        from sionna.phy.mimo import StreamManagement
+        from sionna.phy.ofdm import LMMSEEqualizer, ResourceGrid, ResourceGridMapper
+
+        self.cfg, self.device, U = cfg, device, cfg.users
+        self.m = MODULATIONS[cfg.modulation]
+        self.rg = ResourceGrid(num_ofdm_symbols=cfg.num_symbols, fft_size=cfg.fft_size,
+                               subcarrier_spacing=cfg.subcarrier_spacing, num_tx=1,
+                               num_streams_per_tx=U,
+                               cyclic_prefix_length=int(round(cfg.fft_size * 144 / 2048)),
+                               num_guard_carriers=list(cfg.guard_carriers),
+                               dc_null=cfg.dc_null, pilot_pattern=_pilot_pattern(cfg),
+                               pilot_ofdm_symbol_indices=list(cfg.pilot_symbols),
+                               device=device)
+        ch = cfg.channel
+        self.tdl = TDL(ch.profile, ch.delay_spread_ns * 1e-9, cfg.carrier_frequency,
+                       min_speed=ch.speed_mps[0], max_speed=ch.speed_mps[1],
+                       num_rx_ant=cfg.rx_antennas, num_tx_ant=U, device=device)
+        self.channel = OFDMChannel(self.tdl, self.rg, add_awgn=True, normalize_channel=True,
+                                   return_channel=True, device=device)
+        self.source, self.mapper = BinarySource(device=device), Mapper("qam", self.m,
+                                                                       device=device)
+        self.rgm = ResourceGridMapper(self.rg, device=device)
+        self.eq = LMMSEEqualizer(self.rg, StreamManagement(np.ones([1, 1]), U), device=device)
+        self.demapper = Demapper("app", "qam", self.m, device=device)
+        self.coded_bits = int(self.rg.num_data_symbols) * self.m
+        self.coded = cfg.code_rate is not None
+        if self.coded:
+            from sionna.phy.fec.ldpc import LDPC5GDecoder, LDPC5GEncoder
+
+            self.codewords, self.n, self.k = _codeword_split(self.coded_bits, cfg.code_rate,
+                                                             self.m)
+            self.encoder = LDPC5GEncoder(self.k, self.n, num_bits_per_symbol=self.m,
+                                         device=device)
+            self.decoder = LDPC5GDecoder(self.encoder, hard_out=True, device=device)
+        self.info_bits = self.codewords * self.k if self.coded else self.coded_bits
+        self.eff = torch.as_tensor(self.rg.effective_subcarrier_ind, device=device)
+
+    def estimators(self, names: list[str]) -> list:
+        from sionna.phy.ofdm import LSChannelEstimator
+
+        from chanest.link.adapter import SionnaEstimator
+
+        out = []
+        for name in names:
+            if name == SIONNA_LS:
+                out.append(LSChannelEstimator(self.rg, interpolation_type="lin",
+                                              device=self.device))
+            else:
+                out.append(SionnaEstimator(self.rg, name, scenario=_scenario(self.cfg),
+                                           device=self.device))
+        return out
+
+    def transmit(self, batch: int, no: torch.Tensor):
+        """info bits [B, 1, U, K] and (y, h_eff [B, 1, L, 1, U, S, F_eff])."""
+        U = self.cfg.users
+        info = self.source([batch, 1, U, self.info_bits])
+        coded = info
+        if self.coded:
+            cw = self.encoder(info.reshape(batch, 1, U, self.codewords, self.k))
+            coded = cw.reshape(batch, 1, U, -1)
+            pad = self.coded_bits - coded.shape[-1]
+            coded = torch.cat([coded, self.source([batch, 1, U, pad])], -1)
+        y, h = self.channel(self.rgm(self.mapper(coded)), no)
+        return info, y, h[..., self.eff]
+
+    def errors(self, y, h_hat, err_var, no, info) -> tuple[np.ndarray, np.ndarray]:
+        """Bit errors and block errors per (grid, user), [B·U] each."""
+        x_hat, no_eff = self.eq(y, h_hat, err_var, no)
+        llr = self.demapper(x_hat, no_eff)  # [B, 1, U, bits]
+        B, U = llr.shape[0], self.cfg.users
+        if self.coded:
+            used = llr[..., :self.codewords * self.n].reshape(B, 1, U, self.codewords, self.n)
+            bits = self.decoder(used).reshape(B, 1, U, -1)
+        else:
+            bits = (llr > 0).to(info.dtype)
+        wrong = (bits != info).sum(-1).reshape(-1)
+        return wrong.cpu().numpy(), (wrong > 0).cpu().numpy().astype(np.int64)
+
+
+def _nmse_terms(h, h_hat, err_var) -> dict:
+    """Per (grid, user) error terms as in :func:`chanest.metrics.sample_errors`."""
+    # [B, 1, L, 1, U, S, F] → [B, U, L·S·F]
+    flat = lambda t: t[:, 0, :, 0].movedim(2, 1).reshape(t.shape[0] * t.shape[4], -1)  # noqa
+    e = (flat(h) - flat(h_hat)).abs().square().double()
+    p = flat(h).abs().square().double()
+    ev = flat(err_var.expand_as(h_hat.real)).double()
+    return {"mse": e.mean(1).numpy(), "err": e.sum(1).numpy(), "power": p.sum(1).numpy(),
+            "nmse": (e.sum(1) / p.sum(1)).numpy(), "err_var": ev.mean(1).numpy()}
+
+
+def run_uplink(cfg: UplinkConfig, names: list[str], device: str = "cpu", progress=None,
+               level: float = 0.95) -> LinkResult:
+    """NMSE, BER and (coded) BLER per estimator and SNR; rows as ``evaluate``'s."""
+    from sionna.phy import config as sionna_config
+
+    if not names:
+        raise ConfigError("--estimators: give at least one estimator")
+    system = UplinkSystem(cfg, device)
+    ests = system.estimators(names)
+    labels = [*names, PERFECT_CSI]
+    unit = "block" if system.coded else "bit"
+    rows, seconds, batches_run = [], dict.fromkeys(names, 0.0), {}
+    with torch.no_grad():
+        for si, snr in enumerate(cfg.snr_db):
+            no = torch.tensor(10 ** (-snr / 10), device=device)
+            rec = {n: {"bit": [], "block": [], "nmse": []} for n in labels}
+            for b in range(cfg.max_batches):
+                sionna_config.seed = cfg.seed * 1_000_003 + si * 10_007 + b
+                info, y, h = system.transmit(cfg.batch_size, no)
+                for name, est in [*zip(names, ests), (PERFECT_CSI, None)]:
+                    t0 = time.perf_counter()
+                    h_hat, ev = (h, torch.zeros_like(h.real)) if est is None else est(y, no)
+                    bit, block = system.errors(y, h_hat, ev, no, info)
+                    if est is not None:
+                        seconds[name] += time.perf_counter() - t0
+                        rec[name]["nmse"].append(_nmse_terms(h, h_hat, ev))
+                    rec[name]["bit"].append(bit)
+                    rec[name]["block"].append(block)
+                if progress:
+                    progress(snr, b + 1)
+                if min(int(np.concatenate(r[unit]).sum()) for r in rec.values()) >= cfg.min_errors:
+                    break
+            batches_run[snr] = b + 1
+            rows += _rows(rec, names, snr, system, level)
+    model = f"tdl-{cfg.channel.profile}"
+    for row in rows:
+        row["model"] = model
+    prov = {"schema": "chanest-results", "schema_version": 1, "uplink": cfg.model_dump(mode="json"),
+            "estimators": [{"name": n, "seconds": round(seconds[n], 3)} for n in names],
+            "batches_per_snr": batches_run, "link": {
+                "metric": "bler" if system.coded else "ber", "users": cfg.users,
+                "rx_antennas": cfg.rx_antennas, "counted_bits_per_user": system.info_bits,
+                "equalizer": "sionna.phy.ofdm.LMMSEEqualizer (joint over users)"},
+            "evaluation": {"confidence": level, "metrics": {**METRIC_DEFINITIONS,
+                                                            **LINK_DEFINITIONS}},
+            "versions": versions()}
+    return LinkResult(rows, [], prov, columns=RESULT_COLUMNS + LINK_COLUMNS,
+                      metric="bler" if system.coded else "ber")
+
+
+def _rows(rec, names, snr, system, level) -> list[dict]:
+    out = []
+    for name in [*names, PERFECT_CSI]:
+        bit, block = np.concatenate(rec[name]["bit"]), np.concatenate(rec[name]["block"])
+        sel = np.ones(bit.size, dtype=bool)
+        row = {"estimator": name, "is_bound": name == PERFECT_CSI, "snr_db": snr, "n": bit.size}
+        if name != PERFECT_CSI:
+            d = {k: np.concatenate([t[k] for t in rec[name]["nmse"]]) for k in rec[name]["nmse"][0]}
+            row.update(_summary_row(name, False, snr, "", d, sel, level))
+        ber = clustered_rate(bit, system.info_bits, level)
+        row.update(ber=ber[0], ber_lo=ber[1], ber_hi=ber[2], bit_errors=int(bit.sum()),
+                   bits=bit.size * system.info_bits, modulation=system.cfg.modulation,
+                   code_rate=system.cfg.code_rate if system.coded else "")
+        if system.coded:
+            bler = wilson(float(block.sum()), float(block.size), level)
+            row.update(bler=bler[0], bler_lo=bler[1], bler_hi=bler[2],
+                       block_errors=int(block.sum()), blocks=block.size)
+        out.append(row)
+    return out

@@ -1,0 +1,163 @@
+"""The configuration schema base: strict models, one-line errors, the one YAML reader.
+
+Every user-facing configuration (scenario, experiment, sweep) is a tree of
+:class:`Strict` models: unknown fields, non-finite numbers and mutation are
+refused. Validation failures become a :class:`ConfigError` whose message is one
+line naming the field and what is allowed (:func:`format_validation_error`).
+YAML is parsed only here, with ``yaml.safe_load`` (:func:`parse_yaml`,
+:func:`read_yaml_mapping`).
+"""
+
+from __future__ import annotations
+
+import math
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, Iterator, Union
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+__all__ = ["ConfigError", "Strict", "Range", "tagged_union", "format_validation_error",
+           "parse_yaml", "read_yaml_mapping", "validate", "argument_named"]
+
+
+class ConfigError(ValueError):
+    """Invalid user input (config, file or argument); the message is one line.
+
+    ``arg`` names the library argument the message starts with (``"paths: ..."``), so a
+    front end can translate it into its own spelling (a CLI flag); None otherwise.
+    """
+
+    def __init__(self, message: str, arg: str | None = None):
+        super().__init__(message)
+        self.arg = arg
+
+    @classmethod
+    def about(cls, arg: str, text: str) -> "ConfigError":
+        """``arg: text``, remembering ``arg``."""
+        return cls(f"{arg}: {text}", arg=arg)
+
+
+@contextmanager
+def argument_named(old: str, new: str) -> Iterator[None]:
+    """Re-raise a :class:`ConfigError` about argument ``old`` as one about ``new``
+    (a caller that passes its own argument on under another name)."""
+    try:
+        yield
+    except ConfigError as err:
+        if err.arg != old:
+            raise
+        raise ConfigError.about(new, str(err)[len(old) + 2:]) from None
+
+
+class Strict(BaseModel):
+    """Base of every config model: unknown fields, inf/NaN and mutation are refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def _as_range(value: Any) -> Any:
+    """Accept ``x`` or ``[lo, hi]`` and return ``(lo, hi)`` with lo <= hi."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise ValueError(f"must be a finite number, got {value!r}")
+        return (float(value), float(value))
+    if isinstance(value, (list, tuple)) and len(value) == 2:
+        lo, hi = value
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+            raise ValueError(f"must be a number or [low, high], got {value!r}")
+        if not all(math.isfinite(v) for v in value):
+            raise ValueError(f"must be finite numbers, got {list(value)!r}")
+        if lo > hi:
+            raise ValueError(f"low must not exceed high, got [{lo}, {hi}]")
+        return (float(lo), float(hi))
+    raise ValueError(f"must be a number or [low, high], got {value!r}")
+
+
+#: a number ``x`` (read as ``[x, x]``) or ``[low, high]``, stored as a (lo, hi) tuple
+Range = Annotated[tuple[float, float], BeforeValidator(_as_range)]
+
+#: discriminator values of the tagged unions; pydantic inserts them into error locations
+_UNION_TAGS: set[str] = set()
+#: fields under which a tagged union sits directly (not in a list)
+_UNION_FIELDS: set[str] = set()
+
+
+def tagged_union(members: list[type[Strict]], key: str, field: str | None = None):
+    """``Annotated[Union[members], discriminator=key]``; the tags are kept out of error
+    messages. ``field``: the config field that holds the union directly, if any."""
+    for member in members:
+        _UNION_TAGS.update(member.model_fields[key].annotation.__args__)
+    if field is not None:
+        _UNION_FIELDS.add(field)
+    return Annotated[Union[tuple(members)], Field(discriminator=key)]
+
+
+def _loc_to_str(loc: tuple) -> str:
+    out = ""
+    for i, part in enumerate(loc):
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in _UNION_TAGS and i > 0 and (isinstance(loc[i - 1], int) or
+                                                loc[i - 1] in _UNION_FIELDS):
+            continue  # the union member, not a field
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def format_validation_error(err: ValidationError, prefix: str = "") -> str:
+    """One line: ``field.path: what is allowed (got value)``."""
+    first = err.errors()[0]
+    loc = ".".join(p for p in [prefix, _loc_to_str(tuple(first["loc"]))] if p) or "config"
+    msg = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        msg = "unknown field"
+    elif first["type"] == "missing":
+        msg = "required field is missing"
+    inp = first.get("input")
+    if first["type"] not in ("missing", "extra_forbidden", "value_error") and \
+            not isinstance(inp, (dict, list)):
+        msg += f" (got {inp!r})"
+    extra = f" ({len(err.errors()) - 1} more)" if len(err.errors()) > 1 else ""
+    return f"{loc}: {msg}{extra}".replace("\n", " ")
+
+
+def validate(model: type[Strict], data: Any, source: str, empty_ok: bool = False):
+    """``model`` validated from a mapping; ConfigError ``source: field: ...`` on failure.
+
+    ``empty_ok``: an empty document (None) is read as ``{}``.
+    """
+    if data is None and empty_ok:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: top level must be a mapping of fields, got "
+                          f"{type(data).__name__}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(f"{source}: {format_validation_error(err)}") from None
+
+
+def parse_yaml(text: str, source: str) -> Any:
+    """``yaml.safe_load`` of a text; ConfigError naming ``source`` if it is not YAML."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{source}: invalid YAML{where}") from None
+
+
+def read_yaml_mapping(path: str | Path, what: str = "path"):
+    """Parse a YAML file (ConfigError on a missing, non-text or invalid file; a missing
+    file is reported as argument ``what``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError.about(what, f"file not found: {path}")
+    try:
+        text = path.read_text()
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a UTF-8 text file") from None
+    return parse_yaml(text, str(path))

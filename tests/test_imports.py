@@ -1,0 +1,91 @@
+"""The package's module graph: no import cycle anywhere in chanest/ (deferred imports inside
+functions count too: a cycle hidden in a function is still a cycle), and the layering the
+design relies on."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "chanest"
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path, modules: set[str]) -> set[str]:
+    """chanest modules imported anywhere in ``path`` (module level or inside functions)."""
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if not isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif node.module is None or node.level:
+            continue
+        else:
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        out |= {n for n in names if n in modules}
+    return out
+
+
+def import_graph() -> dict[str, set[str]]:
+    files = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+    graph = {m: _imports(p, set(files)) for m, p in files.items()}
+    for m in files:  # importing a.b from outside package a runs a/__init__ first
+        parent = m.rpartition(".")[0]
+        for importer, deps in graph.items():
+            inside = importer == parent or importer.startswith(parent + ".")
+            if m in deps and parent in files and parent != "chanest" and not inside:
+                deps.add(parent)
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle (as a path a → … → a), or None."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(m: str) -> list[str] | None:
+        state[m] = 1
+        stack.append(m)
+        for dep in sorted(graph.get(m, ())):
+            if dep == m:
+                continue
+            if state.get(dep) == 1:
+                return stack[stack.index(dep):] + [dep]
+            if dep not in state and (found := visit(dep)):
+                return found
+        stack.pop()
+        state[m] = 2
+        return None
+
+    for m in sorted(graph):
+        if m not in state and (found := visit(m)):
+            return found
+    return None
+
+
+def test_no_import_cycle_in_the_package():
+    cycle = find_cycle(import_graph())
+    assert cycle is None, " -> ".join(cycle)
+
+
+def test_the_cycle_finder_reports_a_planted_cycle():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+@pytest.mark.parametrize("module,forbidden", [
+    ("chanest.dataset", "chanest.estimators"),
+    ("chanest.context", "chanest.estimators"),
+    ("chanest.schema", "chanest.config"),
+    ("chanest.pilots", "chanest.grid"),
+    ("chanest.grid", "chanest.config"),
+])
+def test_lower_layers_do_not_import_upper_ones(module, forbidden):
+    path = PACKAGE.parent / (module.replace(".", "/") + ".py")
+    text = path.read_text()
+    assert f"from {forbidden}" not in text and f"import {forbidden}" not in text

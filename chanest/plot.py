@@ -315,8 +315,9 @@ def plot_results(csv_path, out: str | Path, metric: str = "nmse",
                 ax.set_title(f"{grp}")
         if not points:
             plt.close(fig)
+            hint = f" ({m.hint})" if m.hint else ""
             raise ConfigError(f"--metric: no finite {m.column!r} values to draw for the "
-                              "chosen estimators")
+                              f"chosen estimators{hint}")
         for ax in list(axes.flat)[len(models):]:
             ax.set_visible(False)
         for c in range(cols):  # x labels on the lowest visible panel of each column

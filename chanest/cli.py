@@ -19,7 +19,7 @@ from chanest.commands.export import export_command
 from chanest.commands.info import info_command
 from chanest.commands.options import cli_message
 from chanest.commands.inspect import inspect_command
-from chanest.commands.plot import plot_command
+from chanest.commands.plot import plot_command, plot_training_command
 from chanest.commands.quickstart import quickstart_command
 from chanest.commands.simulate import simulate_command
 from chanest.commands.sweep import sweep_command
@@ -74,6 +74,6 @@ def main() -> None:
 
 
 for command in (quickstart_command, info_command, simulate_command, inspect_command,
-                evaluate_command, plot_command, train_command, sweep_command, export_command,
-                complexity_command, uplink_command):
+                evaluate_command, plot_command, plot_training_command, train_command,
+                sweep_command, export_command, complexity_command, uplink_command):
     main.add_command(command)

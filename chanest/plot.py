@@ -1,31 +1,61 @@
-"""NMSE-vs-SNR figures from results tables (reads only the files ``evaluate`` wrote).
+"""Metric-vs-SNR figures from results tables (reads only the files ``evaluate`` wrote).
 
 One line per estimator with its 95 % confidence band, in a fixed style per estimator
 (:mod:`chanest.plotstyle`); bounds (``is_bound``) are black, dashed, drawn beneath and
 labelled "(bound)". One panel per model group (``all`` first), sharing the axes. If
 ``results.json`` sits next to the CSV, the title names the grid and pilots.
+
+Several result files (e.g. two pilot densities) go on one figure: an estimator keeps its
+colour and marker, the file picks the line style and marker fill, and the legend has one
+entry per estimator and one per file. Beside every figure, ``<figure>.csv`` holds exactly
+the plotted points (:data:`chanest.figfiles.POINT_COLUMNS`).
+
+BER and BLER (``evaluate --metric ber|bler``) are drawn on a log axis; a point with zero
+errors cannot be drawn there and is shown instead as an open downward triangle at its
+95 % upper bound (``point = upper-bound`` in the points CSV).
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import os
+import math
+from dataclasses import dataclass
 from pathlib import Path
 
 from chanest.config import ConfigError
-from chanest.plotstyle import RC, SIZES, style_for
+from chanest.figfiles import figure_target, points_path, save_figure, write_points
+from chanest.plotstyle import FILE_STYLES, RC, SIZES, style_for
 
-__all__ = ["display_name", "METRICS", "read_results", "plot_results"]
+__all__ = ["display_name", "METRICS", "X_LABELS", "CI_STYLES", "read_results", "plot_results"]
 
-#: metric name → (CSV column prefix, axis label)
+
+@dataclass(frozen=True)
+class Metric:
+    column: str  # CSV column (with ``_lo``/``_hi`` for the interval)
+    label: str  # y-axis label
+    log: bool = False  # log y axis (linear values in the table)
+    bounded: bool = True  # the genie/perfect-CSI rows are bounds of this metric
+    hint: str = ""  # how to get the column when it is missing
+
+
 METRICS = {
-    "nmse": ("nmse_db", "NMSE [dB]"),
-    "nmse-ps": ("nmse_ps_db", "mean per-grid NMSE [dB]"),
-    "mse": ("mse_db", "MSE [dB]"),
-    "calibration": ("calibration_db", "reported err_var − measured MSE [dB]"),
+    "nmse": Metric("nmse_db", "NMSE [dB]"),
+    "nmse-ps": Metric("nmse_ps_db", "mean per-grid NMSE [dB]", bounded=False),
+    "mse": Metric("mse_db", "MSE [dB]"),
+    "calibration": Metric("calibration_db", "reported err_var − measured MSE [dB]",
+                          bounded=False),
+    "ber": Metric("ber", "BER", log=True, hint="evaluate --metric ber writes it"),
+    "bler": Metric("bler", "BLER", log=True, hint="evaluate --metric bler writes it "
+                                                  "for coded runs"),
 }
+#: x column → axis label (any other numeric column is labelled by its name)
+X_LABELS = {"snr_db": "SNR [dB]", "num_pilots": "pilots per grid",
+            "delay_spread_ns": "RMS delay spread [ns]", "doppler_hz": "maximum Doppler [Hz]",
+            "ebno_db": "$E_b/N_0$ [dB]"}
+CI_STYLES = ("band", "bars", "none")
 _NEEDED = ("estimator", "is_bound", "snr_db", "model")
+_TEXT = ("estimator", "model")
 
 
 def display_name(name: str) -> str:
@@ -39,7 +69,10 @@ def display_name(name: str) -> str:
 
 
 def read_results(path: str | Path) -> list[dict]:
-    """Rows of a ``results.csv`` with numbers parsed (ConfigError if it is not one)."""
+    """Rows of a ``results.csv`` with numbers parsed (ConfigError if it is not one).
+
+    Empty cells become NaN; ``is_bound`` accepts ``True``/``true``/``1``.
+    """
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"RESULTS_CSV: file not found: {path}")
@@ -58,14 +91,14 @@ def read_results(path: str | Path) -> list[dict]:
     for row in reader:
         parsed = {}
         for key, value in row.items():
-            if key in ("estimator", "model"):
+            if key in _TEXT:
                 parsed[key] = value
             elif key == "is_bound":
-                parsed[key] = value.strip().lower() == "true"
+                parsed[key] = (value or "").strip().lower() in ("true", "1", "yes")
             else:
                 try:
                     parsed[key] = float(value)
-                except ValueError:
+                except (TypeError, ValueError):
                     parsed[key] = float("nan")
         if "err_var_db" in parsed and "mse_db" in parsed:
             parsed["calibration_db"] = parsed["err_var_db"] - parsed["mse_db"]
@@ -86,71 +119,38 @@ def _title(csv_path: Path) -> str:
         return ""
 
 
-def _save(fig, stem: Path, fmt: str) -> Path:
-    import matplotlib
+def _load(paths: list[Path], tags: list[str] | None, metric: Metric, x: str) -> tuple:
+    """(rows with ``_file`` set, tags) of every file; checks tags and columns."""
+    if not paths:
+        raise ConfigError("RESULTS_CSV: give at least one results table")
+    if tags and len(tags) != len(paths):
+        raise ConfigError(f"--tag: give one tag per results file ({len(paths)} files), "
+                          f"got {len(tags)}")
+    if tags is None or not tags:
+        tags = [p.parent.name or p.stem for p in paths] if len(paths) > 1 else [""]
+        if len(set(tags)) < len(tags):
+            tags = [str(p) for p in paths]
+    if len(set(tags)) < len(tags):
+        raise ConfigError(f"--tag: the tags must differ, got {', '.join(tags)}")
+    rows = []
+    for i, path in enumerate(paths):
+        table = read_results(path)
+        for col in (metric.column, x):
+            if col not in table[0]:
+                hint = f" ({metric.hint})" if col == metric.column and metric.hint else ""
+                option = "--x" if col == x and col != metric.column else "--metric"
+                raise ConfigError(f"{option}: {path.name} has no column {col!r}{hint}")
+        rows += [dict(r, _file=i) for r in table]
+    return rows, tags
 
-    path = stem.with_name(f"{stem.name}.{fmt}")
-    tmp = stem.with_name(f".{stem.name}.{os.getpid()}.{fmt}.tmp")
-    try:
-        with matplotlib.rc_context({k: v for k, v in RC.items() if k.endswith("fonttype")}):
-            fig.savefig(tmp, format=fmt, bbox_inches="tight", dpi=300)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
 
-
-def plot_results(csv_path: str | Path, out: str | Path, metric: str = "nmse",
-                 model: str | None = None, estimators: list[str] | None = None,
-                 labels: dict[str, str] | None = None, title: str | None = None,
-                 size: str = "single") -> list[Path]:
-    """Draw ``out.pdf`` and ``out.png`` (or exactly ``out`` for a .pdf/.png/.svg name, or
-    ``out/<metric>.pdf`` and ``.png`` for an existing folder) from a results table.
-
-    Args:
-        csv_path: ``results.csv`` written by :func:`chanest.evaluate.write_results`.
-        out: figure path without extension, a file name with a format suffix, or a folder.
-        metric: one of :data:`METRICS`.
-        model: draw only this model group (default: every group, one panel each,
-            sharing the axes).
-        estimators: draw only these, in this order (default: all, table order).
-        labels: legend labels {estimator: label} (default: the estimator's name).
-        title: the figure title; ``""`` for none (default: grid and pilots).
-        size: ``single`` (3.5 in, IEEE column), ``double`` (7.16 in) or ``screen``.
-
-    Returns:
-        the paths written.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    if metric not in METRICS:
-        raise ConfigError(f"--metric: expected one of {', '.join(METRICS)}, got {metric!r}")
-    csv_path = Path(csv_path)
-    rows = read_results(csv_path)
-    column, ylabel = METRICS[metric]
-    if column not in rows[0]:
-        raise ConfigError(f"RESULTS_CSV: {csv_path.name} has no column {column!r}")
+def _select(rows: list[dict], model: str | None, estimators: list[str] | None):
     models = list(dict.fromkeys(r["model"] for r in rows))
     if model is not None:
         if model not in models:
             raise ConfigError(f"--model: {model!r} is not in the table; it has "
                               f"{', '.join(models)}")
         models = [model]
-    stem = Path(out)
-    formats = ["pdf", "png"]
-    if stem.is_dir():  # a folder: <folder>/<metric>.pdf and .png
-        stem = stem / metric
-    elif stem.suffix.lower() in (".pdf", ".png", ".svg"):  # exactly that file
-        formats = [stem.suffix.lower()[1:]]
-        stem = stem.with_suffix("")
-    if stem.parent.exists() and not stem.parent.is_dir():
-        raise ConfigError(f"--out: {stem.parent} is not a directory")
-    stem.parent.mkdir(parents=True, exist_ok=True)
-
     names = list(dict.fromkeys(r["estimator"] for r in rows))
     if estimators:
         missing = [e for e in estimators if e not in names]
@@ -158,52 +158,196 @@ def plot_results(csv_path: str | Path, out: str | Path, metric: str = "nmse",
             raise ConfigError(f"--estimators: {missing[0]!r} is not in the table; it has "
                               f"{', '.join(names)}")
         names = list(estimators)
+    return models, names
+
+
+def _series(pts: list[dict], metric: Metric, x: str) -> list[dict]:
+    """Points of one line: (x, y, lo, hi, kind); NaN values are left out, zero-error
+    points on a log metric become ``upper-bound`` points at ``_hi``."""
+    col = metric.column
+    out = []
+    for r in pts:
+        y, lo, hi = r[col], r.get(col + "_lo", math.nan), r.get(col + "_hi", math.nan)
+        if not math.isfinite(y):
+            continue
+        kind = "value"
+        if metric.log and y <= 0:
+            if not (math.isfinite(hi) and hi > 0):
+                continue
+            y, lo, kind = hi, math.nan, "upper-bound"
+        out.append(dict(x=r[x], y=y, y_lo=lo, y_hi=hi, point=kind))
+    xs = [p["x"] for p in out]
+    if len(set(xs)) < len(xs):
+        raise ConfigError(f"--x: several rows per {x} value for one estimator; "
+                          f"choose a column that differs between the rows")
+    return sorted(out, key=lambda p: p["x"])
+
+
+def _draw(ax, pts: list[dict], style: dict, label: str, ci: str, log: bool) -> None:
+    vals = [p for p in pts if p["point"] == "value"]
+    if vals:
+        ax.plot([p["x"] for p in vals], [p["y"] for p in vals], label=label, **style)
+    ups = [p for p in pts if p["point"] == "upper-bound"]
+    if ups:
+        ax.plot([p["x"] for p in ups], [p["y"] for p in ups], linestyle="none", marker="v",
+                color=style["color"], markerfacecolor="white", zorder=style["zorder"],
+                label=None if vals else label)
+    ci_pts = [p for p in vals if math.isfinite(p["y_lo"]) and math.isfinite(p["y_hi"])
+              and (not log or p["y_lo"] > 0)]
+    if not ci_pts or ci == "none":
+        return
+    xs = [p["x"] for p in ci_pts]
+    if ci == "band":
+        ax.fill_between(xs, [p["y_lo"] for p in ci_pts], [p["y_hi"] for p in ci_pts],
+                        color=style["color"], alpha=0.25, linewidth=0,
+                        zorder=style["zorder"] - 0.5)
+    else:
+        ax.errorbar(xs, [p["y"] for p in ci_pts],
+                    yerr=[[p["y"] - p["y_lo"] for p in ci_pts],
+                          [p["y_hi"] - p["y"] for p in ci_pts]],
+                    fmt="none", ecolor=style["color"], elinewidth=0.8, capsize=2,
+                    zorder=style["zorder"])
+
+
+def _file_style(style: dict, index: int, several: bool) -> dict:
+    """The estimator's style with the file's line style and marker fill (several files)."""
+    if not several:
+        return style
+    line, filled = FILE_STYLES[index % len(FILE_STYLES)]
+    return dict(style, linestyle=line,
+                markerfacecolor=style["color"] if filled else "white")
+
+
+def _legend_handles(entries: list[tuple[str, dict]], tags: list[str]):
+    """Proxy handles: one per estimator (its colour and marker), one per file (gray, the
+    file's line style and fill)."""
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], **{k: v for k, v in _file_style(st, 0, True).items()
+                                 if k != "zorder"}, label=lab) for lab, st in entries]
+    for i, tag in enumerate(tags):
+        line, filled = FILE_STYLES[i % len(FILE_STYLES)]
+        handles.append(Line2D([], [], color="0.35", linestyle=line, marker="o",
+                              markerfacecolor="0.35" if filled else "white", label=tag))
+    return handles
+
+
+def plot_results(csv_path, out: str | Path, metric: str = "nmse",
+                 model: str | None = None, estimators: list[str] | None = None,
+                 labels: dict[str, str] | None = None, title: str | None = None,
+                 size: str = "single", tags: list[str] | None = None, x: str = "snr_db",
+                 ci: str = "band") -> list[Path]:
+    """Draw ``out.pdf`` and ``out.png`` (or exactly ``out`` for a .pdf/.png/.svg name, or
+    ``out/<metric>.pdf`` and ``.png`` for an existing folder) and ``out.csv`` (the plotted
+    points) from one or several results tables.
+
+    Args:
+        csv_path: a ``results.csv`` written by :func:`chanest.evaluate.write_results`, or a
+            list of them (drawn on the same axes, one line style per file).
+        out: figure path without extension, a file name with a format suffix, or a folder.
+        metric: one of :data:`METRICS`.
+        model: draw only this model group (default: every group, one panel each,
+            sharing the axes).
+        estimators: draw only these, in this order (default: all, table order).
+        labels: legend labels {estimator: label} (default: the estimator's name).
+        title: the figure title; ``""`` for none (default: grid and pilots of one file).
+        size: ``single`` (3.5 in, IEEE column), ``double`` (7.16 in) or ``screen``.
+        tags: legend text per file (default: the files' folder names; nothing for one file).
+        x: the x column (default ``snr_db``; e.g. ``num_pilots`` for a pilot-density table).
+        ci: ``band`` (shaded), ``bars`` (error bars) or ``none``.
+
+    Returns:
+        the figure paths, then the points CSV.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import matplotlib.ticker
+
+    if metric not in METRICS:
+        raise ConfigError(f"--metric: expected one of {', '.join(METRICS)}, got {metric!r}")
     if size not in SIZES:
         raise ConfigError(f"--size: expected one of {', '.join(SIZES)}, got {size!r}")
+    if ci not in CI_STYLES:
+        raise ConfigError(f"--ci: expected one of {', '.join(CI_STYLES)}, got {ci!r}")
+    m = METRICS[metric]
+    paths = [Path(p) for p in ([csv_path] if isinstance(csv_path, (str, Path)) else csv_path)]
+    rows, tags = _load(paths, tags, m, x)
+    several = len(paths) > 1
+    models, names = _select(rows, model, estimators)
+    stem, formats = figure_target(out, metric)
+    points_path(stem, paths)
     labels = labels or {}
     cols = min(len(models), 2 if size == "single" else 3)
     rows_n = -(-len(models) // cols)
     w, h = SIZES[size]
+    label_of = {n: labels.get(n, display_name(n)) for n in names}
+    # networks are styled by their legend label, so one model in several files keeps its look
+    neural = list(dict.fromkeys(label_of[n] for n in names
+                                if n.startswith(("ckpt:", "pretrained:"))))
+    points, entries = [], {}
     with plt.rc_context(RC):
         fig, axes = plt.subplots(rows_n, cols, figsize=(w, h * rows_n / (1 if cols == 1 else
                                  1.3)), squeeze=False, sharex=True, sharey=True)
-        heading = _title(csv_path) if title is None else title
-        neural = [n for n in names if n.startswith(("ckpt:", "pretrained:"))]
+        heading = (_title(paths[0]) if not several else "") if title is None else title
         for ax, grp in zip(axes.flat, models):
+            if m.log:
+                ax.set_yscale("log")
             for name in names:
-                pts = sorted((r for r in rows if r["estimator"] == name and r["model"] == grp),
-                             key=lambda r: r["snr_db"])
-                if not pts:
-                    continue
-                bound = pts[0]["is_bound"]
-                style = style_for(name, bound, neural.index(name) if name in neural else 0)
-                x = [r["snr_db"] for r in pts]
-                # the genie bounds nmse and mse, not per-grid ratios (nmse-ps) or calibration
-                tag = (" (bound)" if metric in ("nmse", "mse") else " (genie)") if bound else ""
-                ax.plot(x, [r[column] for r in pts],
-                        label=labels.get(name, display_name(name)) + tag, **style)
-                lo, hi = column + "_lo", column + "_hi"
-                if lo in pts[0]:
-                    ax.fill_between(x, [r[lo] for r in pts], [r[hi] for r in pts],
-                                    color=style["color"], alpha=0.25, linewidth=0,
-                                    zorder=style["zorder"] - 0.5)
+                for f in range(len(paths)):
+                    sel = [r for r in rows if r["estimator"] == name and r["model"] == grp
+                           and r["_file"] == f]
+                    pts = _series(sel, m, x) if sel else []
+                    if not pts:
+                        continue
+                    bound = sel[0]["is_bound"]
+                    base = style_for(name, bound, neural.index(label_of[name])
+                                     if label_of[name] in neural else 0)
+                    tag = (" (bound)" if m.bounded else " (genie)") if bound else ""
+                    label = label_of[name] + tag
+                    entries.setdefault(label, base)
+                    _draw(ax, pts, _file_style(base, f, several), label, ci, m.log)
+                    points += [dict(panel=grp, series=label + (f" [{tags[f]}]" if several
+                                                               else ""),
+                                    estimator=name, file=tags[f], **p) for p in pts]
             if len(models) > 1:
                 ax.set_title(f"{grp}")
+        if not points:
+            plt.close(fig)
+            hint = f" ({m.hint})" if m.hint else ""
+            raise ConfigError(f"--metric: no finite {m.column!r} values to draw for the "
+                              f"chosen estimators{hint}")
         for ax in list(axes.flat)[len(models):]:
             ax.set_visible(False)
         for c in range(cols):  # x labels on the lowest visible panel of each column
             lowest = [axes[r, c] for r in range(rows_n) if axes[r, c].get_visible()][-1]
             lowest.xaxis.set_tick_params(labelbottom=True)
-            lowest.set_xlabel("SNR [dB]")
+            lowest.set_xlabel(X_LABELS.get(x, x))
+        xs = sorted({p["x"] for p in points})
+        if x != "snr_db" and len(xs) <= 8:  # a few study values: tick exactly those
+            if xs[0] > 0 and xs[-1] / xs[0] >= 20:  # geometric values (25, 50, ... 800)
+                axes.flat[0].set_xscale("log")
+                axes.flat[0].xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+            axes.flat[0].set_xticks(xs, [f"{v:g}" for v in xs])
         for ax in axes[:, 0]:
-            ax.set_ylabel(ylabel)
+            ax.set_ylabel(m.label)
         if heading:
             fig.suptitle(heading)
         fig.tight_layout()
-        handles, texts = axes.flat[0].get_legend_handles_labels()
-        fig.legend(handles, texts, loc="upper center", bbox_to_anchor=(0.5, 0.0),
+        if several:
+            handles = _legend_handles(list(entries.items()), tags)
+        else:
+            handles, _ = axes.flat[0].get_legend_handles_labels()
+        if any(p["point"] == "upper-bound" for p in points):
+            from matplotlib.lines import Line2D
+
+            handles.append(Line2D([], [], linestyle="none", marker="v", color="0.35",
+                                  markerfacecolor="white", label="no errors (95% upper bound)"))
+        fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0),
                    ncol=2 if size == "single" else 3, frameon=False)  # below, off the data
     try:
-        return [_save(fig, stem, fmt) for fmt in formats]
+        written = save_figure(fig, stem, formats)
     finally:
         plt.close(fig)
+    return written + [write_points(stem, points, paths)]

@@ -7,7 +7,7 @@ dashed and drawn beneath everything else. Figure sizes follow IEEE columns.
 
 from __future__ import annotations
 
-__all__ = ["style_for", "SIZES", "RC"]
+__all__ = ["style_for", "SIZES", "RC", "FILE_STYLES", "SERIES_COLOURS"]
 
 #: preset → (width, height) in inches
 SIZES = {"single": (3.5, 2.6), "double": (7.16, 3.0), "screen": (5.2, 4.0)}
@@ -33,6 +33,12 @@ _FIXED = {  # name → (colour, marker, line style)
 }
 _NEURAL = [("#1f77b4", "o", "-"), ("#17becf", "P", "-"), ("#393b79", "X", "-"),
            ("#637939", "<", "-"), ("#843c39", ">", "-")]
+
+
+#: results file k of a multi-file figure → (line style, filled markers)
+FILE_STYLES = [("-", True), ("--", False), (":", True), ("-.", False)]
+#: colours of other series (training runs, ...): the neural palette, then the fixed ones
+SERIES_COLOURS = [c for c, _, _ in _NEURAL] + ["#d62728", "#2ca02c", "#ff7f0e", "#9467bd"]
 
 
 def style_for(name: str, is_bound: bool, neural_index: int = 0) -> dict:

@@ -59,10 +59,10 @@ def read_csv(path: Path) -> list[dict]:
 
 
 def write_csv(path: Path, rows: list[dict], fields: list[str]) -> None:
-    """Write atomically (temporary name, then rename)."""
+    """Write atomically (temporary name, then rename); keys not in ``fields`` are left out."""
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=fields)
+        w = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
         w.writeheader()
         w.writerows(rows)
     tmp.replace(path)

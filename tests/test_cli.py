@@ -56,6 +56,15 @@ def test_simulate_shards_and_inspect(runner, tmp_path):
     assert "h: [64, 2, 14, 72]" in res.output and "pdp-EPA: 64 grids" in res.output
     assert "0.00 dB: 32" in res.output and "measured E|h|^2" in res.output
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    res = run(runner, "inspect", tmp_path / "s0.h5", "--plot", tmp_path / "grid.svg",
+              "--estimator", "lmmse", "--sample", 3)
+    assert res.exit_code == 0, res.output
+    svg = (tmp_path / "grid.svg").read_text()
+    for text in ("true |H|", "lmmse |Ĥ|", "error |Ĥ − H| (NMSE", "|H| [dB]", "max. Doppler",
+                 "pilot (48 per grid)"):
+        assert text in svg, text
+    res = run(runner, "inspect", tmp_path / "s0.h5", "--estimator", "lmmse")
+    assert res.exit_code == 2 and "--estimator: only used with --plot" in res.output
 
 
 def test_simulate_default_scenario(runner, tmp_path, monkeypatch):

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -46,3 +48,99 @@ def test_pretrained_evaluation_tables_every_shipped_model(tmp_path):
     md = (tmp_path / "results.md").read_text()
     for name in available():
         assert f"pretrained:{name}" in md
+
+
+def _rows(path):
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_pilot_density_study_tables_nmse_per_pilot_count_and_resumes(tmp_path):
+    out = tmp_path / "pd"
+    _run("pilot_density.py", "--tiny", "--out", str(out))
+    rows = _rows(out / "results.csv")
+    assert {r["num_pilots"] for r in rows} == {"16", "48"}
+    assert {r["estimator"] for r in rows} == {"ls-linear", "lmmse", "genie-lmmse"}
+    nmse = {(r["estimator"], r["num_pilots"]): float(r["nmse_db"]) for r in rows}
+    assert nmse[("lmmse", "48")] < nmse[("lmmse", "16")]  # more pilots, lower error
+    points = _rows(out / "nmse_vs_pilots.csv")
+    assert {p["x"] for p in points} == {"16", "48"} and len(points) == 6
+    assert (out / "nmse_vs_pilots.pdf").stat().st_size > 0
+    again = _run("pilot_density.py", "--tiny", "--out", str(out))
+    assert again.count("finished, skipped") == 4
+
+
+def test_robustness_study_sweeps_delay_spread_and_doppler(tmp_path):
+    out = tmp_path / "rb"
+    _run("robustness.py", "--tiny", "--out", str(out), "--delay-spreads", "30,300",
+         "--dopplers", "10,400")
+    spread = _rows(out / "delay_spread.csv")
+    assert {r["delay_spread_ns"] for r in spread} == {"30.0", "300.0"}
+    assert {r["doppler_hz"] for r in spread} == {"100.0"}
+    doppler = _rows(out / "doppler.csv")
+    assert {r["doppler_hz"] for r in doppler} == {"10.0", "400.0"}
+    ls = {r["doppler_hz"]: float(r["nmse_db"]) for r in doppler if r["estimator"] == "ls-linear"}
+    assert ls["400.0"] > ls["10.0"]  # faster fading, worse interpolation
+    for fig in ("nmse_vs_delay_spread", "nmse_vs_doppler"):
+        assert (out / f"{fig}.png").stat().st_size > 0
+        assert {p["estimator"] for p in _rows(out / f"{fig}.csv")} == {
+            "ls-linear", "lmmse-robust", "lmmse", "genie-lmmse"}
+
+
+@pytest.mark.slow
+def test_channelnet_reproduction_trains_three_networks_per_density_and_resumes(tmp_path):
+    out = tmp_path / "cn"
+    _run("channelnet_repro.py", "--tiny", "--out", str(out))
+    rows = _rows(out / "results.csv")
+    assert {r["num_pilots"] for r in rows} == {"48", "16"}
+    names = {r["estimator"] for r in rows}
+    for model in ("channelnet", "reesnet", "cenet"):
+        for d in (48, 16):
+            assert any(n.endswith(f"{model}-p{d}/best") for n in names)
+    assert {"ls-linear", "ls-rbf", "lmmse-separable", "lmmse", "genie-lmmse"} <= names
+    points = _rows(out / "nmse.csv")
+    assert {p["file"] for p in points} == {"48 pilots", "16 pilots"}
+    assert {p["series"] for p in points} >= {"cenet [48 pilots]", "cenet [16 pilots]"}
+    assert {p["series"] for p in _rows(out / "training.csv")} == {
+        f"{m}-p{d}" for m in ("channelnet", "reesnet", "cenet") for d in (48, 16)}
+    again = _run("channelnet_repro.py", "--tiny", "--out", str(out))
+    assert again.count("finished, skipped") == 10
+
+
+def test_multiseed_study_summarises_the_network_over_seeds(tmp_path):
+    out = tmp_path / "ms"
+    _run("multiseed.py", "--tiny", "--out", str(out), "--seeds", "3,4")
+    per_seed = _rows(out / "seeds.csv")
+    assert {r["seed"] for r in per_seed} == {"3", "4"}
+    summary = [r for r in _rows(out / "summary.csv") if r["estimator"] == "cenet"]
+    assert len(summary) == 7  # one per test SNR
+    for r in summary:
+        values = [float(s["nmse_db"]) for s in per_seed
+                  if s["snr_db"] == r["snr_db"] and s["model"] == r["model"]]
+        mean = sum(values) / 2
+        assert float(r["nmse_db"]) == pytest.approx(mean, abs=1e-3)
+        half = float(r["nmse_db_hi"]) - mean
+        assert half == pytest.approx(abs(values[0] - values[1]) / 2 ** 0.5, abs=1e-3)
+    classical = [r for r in _rows(out / "summary.csv") if r["estimator"] == "lmmse"]
+    assert classical and all(r["nmse_db_lo"] == "" for r in classical)  # no bars
+    points = _rows(out / "nmse.csv")
+    assert {p["estimator"] for p in points} == {"ls-linear", "lmmse-robust", "lmmse",
+                                                "genie-lmmse", "cenet"}
+    assert (out / "training.png").stat().st_size > 0
+    again = _run("multiseed.py", "--tiny", "--out", str(out), "--seeds", "3,4")
+    assert again.count("finished, skipped") == 4
+
+
+@pytest.mark.slow
+def test_nr_dmrs_study_evaluates_the_shipped_network_per_tdl_profile(tmp_path):
+    out = tmp_path / "nr"
+    _run("nr_dmrs.py", "--tiny", "--out", str(out))
+    rows = _rows(out / "results.csv")
+    assert {r["estimator"] for r in rows} == {"ls-linear", "pretrained:cenet-nr-dmrs"}
+    assert {r["model"] for r in rows} >= {"all", "tdl-A", "tdl-E"}
+    per_profile = _rows(out / "nmse_per_profile.csv")
+    assert {p["panel"] for p in per_profile} == {r["model"] for r in rows}
+    assert {p["panel"] for p in _rows(out / "nmse.csv")} == {"all"}
+    assert "CENet (shipped)" in {p["series"] for p in per_profile}
+    for name in ("grid.pdf", "grid.png", "nmse.pdf", "nmse_per_profile.png"):
+        assert (out / name).stat().st_size > 0

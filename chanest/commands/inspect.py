@@ -22,16 +22,22 @@ def _histogram(values: np.ndarray) -> list[str]:
 @click.command("inspect")
 @click.argument("files", nargs=-1, required=True)
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
-              help="Write a PNG of |H| of one grid with the pilots marked.")
+              help="Write a figure of |H| [dB] of one grid with the pilots marked (FIG.pdf, "
+                   ".svg or .png by suffix; no suffix: PDF and PNG).")
+@click.option("--estimator", default=None, metavar="NAME",
+              help="With --plot: add panels for this estimator's |Ĥ| and its error "
+                   "|Ĥ − H| (see `evaluate --list-estimators`).")
 @click.option("--sample", type=click.IntRange(min=0), default=0, show_default=True,
               help="Grid shown by --plot.")
 @click.option("--power-samples", type=click.IntRange(min=1), default=10_000,
               show_default=True, help="Grids used to measure the average channel power.")
-def inspect_command(files, plot_path, sample, power_samples):
+def inspect_command(files, plot_path, estimator, sample, power_samples):
     """Summarise a dataset (one file, several shards, or a glob)."""
     with open_dataset(list(files)) as ds:
         a, sc = ds.attrs, ds.scenario
         n = len(ds)
+        if estimator and not plot_path:
+            raise ConfigError("--estimator: only used with --plot FIG")
         if sample >= n:
             raise ConfigError(f"--sample: must be < {n} (grids in the dataset), got {sample}")
         head = ds.read(0, 1)
@@ -73,7 +79,15 @@ def inspect_command(files, plot_path, sample, power_samples):
 
             b = ds.read(sample, sample + 1)
             title = (f"sample {sample}: {ds.labels[int(b.model[0])]}, SNR "
-                     f"{float(b.snr_db[0]):.1f} dB, f_d {float(b.doppler[0]):.0f} Hz, "
-                     f"delay spread {float(b.delay_spread[0]) * 1e9:.0f} ns")
-            out = plot_grid(b.h[0, 0].numpy(), ds.mask, Path(plot_path), title)
-            click.echo(f"wrote {out}")
+                     f"{float(b.snr_db[0]):.1f} dB, max. Doppler {float(b.doppler[0]):.0f} Hz, "
+                     f"RMS delay spread {float(b.delay_spread[0]) * 1e9:.0f} ns")
+            h_hat = None
+            if estimator:
+                from chanest.estimators.base import observe
+                from chanest.estimators.registry import build_estimator
+
+                est = build_estimator(estimator, ds.context())
+                h_hat = est.estimate(observe(b)).h_hat[0, 0].numpy()
+            for out in plot_grid(b.h[0, 0].numpy(), ds.mask, Path(plot_path), title, h_hat,
+                                 estimator or ""):
+                click.echo(f"wrote {out}")

@@ -1,0 +1,157 @@
+"""The steps every study script is built from, each resumable and reporting progress.
+
+A study writes everything into one folder OUT:
+
+* ``OUT/data/<part>.h5``          a simulated test set per part (skipped if complete;
+                                   an interrupted simulation resumes from its journal);
+* ``OUT/parts/<part>/results.csv`` chanest's evaluate tables per part (skipped if present);
+* ``OUT/runs/<name>/``            trainings (skipped when finished, else resumed);
+* ``OUT/results.csv``             the parts' tables joined, with the study's own columns
+                                   (e.g. ``num_pilots``) in front;
+* figures via :func:`chanest.plot.plot_results` (each with the CSV of its points).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import csv
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+from _common import REPO, write_csv
+
+from chanest.config import load_config, parse_config
+from chanest.evaluate import RESULT_COLUMNS, evaluate_to_dir
+
+__all__ = ["Study", "scenario_dict", "study_arguments", "CLASSICAL"]
+
+#: classical estimators of the studies (the bound last)
+CLASSICAL = ["ls-nearest", "ls-linear", "dft", "lmmse-separable", "lmmse-robust",
+             "lmmse-adaptive", "lmmse", "genie-lmmse"]
+
+
+def scenario_dict(path: str | Path, **changes) -> dict:
+    """A scenario YAML as a dict with top-level sections replaced by ``changes``."""
+    d = load_config(Path(path)).to_dict()
+    d.update(copy.deepcopy(changes))
+    return d
+
+
+def study_arguments(doc: str, out: str, samples: int, estimators: list[str] | None = None,
+                    samples_help: str = "test grids") -> argparse.ArgumentParser:
+    """The options every study shares: --out, --samples, --tiny and, for studies of a list
+    of estimators, --estimators and --checkpoint (a network to add)."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--out", default=str(REPO / "results" / out), help="output folder")
+    ap.add_argument("--samples", type=int, default=samples, help=samples_help)
+    if estimators is not None:
+        ap.add_argument("--estimators", default=",".join(estimators))
+        ap.add_argument("--checkpoint", default=None, help="also this network (estimator spec)")
+    ap.add_argument("--tiny", action="store_true", help="smoke-test sizes (seconds)")
+    return ap
+
+
+class Study:
+    """Progress, resumable steps and outputs of one study run in ``out``."""
+
+    def __init__(self, out: str | Path, steps: int):
+        self.out = Path(out)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.steps, self.done, self.t0 = steps, 0, time.time()
+
+    def log(self, what: str, skipped: bool = False) -> None:
+        if skipped:
+            print(f"[{self.done}/{self.steps}] {what}: finished, skipped", flush=True)
+        else:
+            print(f"[{self.done}/{self.steps}] {what} ({time.time() - self.t0:.0f} s)",
+                  flush=True)
+
+    def _step(self, what: str, skipped: bool) -> None:
+        self.done += 1
+        self.log(what, skipped)
+
+    def dataset(self, part: str, scenario: dict, samples: int) -> Path:
+        """``OUT/data/<part>.h5``: ``samples`` grids of ``scenario`` (a scenario dict)."""
+        from chanest.simulate import Simulator
+        from chanest.writer import DatasetWriter
+
+        path = self.out / "data" / f"{part}.h5"
+        if path.exists():
+            self._step(f"simulate {part}", True)
+            return path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sim = Simulator(parse_config(scenario, source=part))
+        for _ in DatasetWriter(path, sim, samples).run():
+            pass
+        self._step(f"simulated {samples} grids -> {path.relative_to(self.out)}", False)
+        return path
+
+    @staticmethod
+    def pilots(data: Path) -> int:
+        """Pilots per grid of a dataset."""
+        from chanest.dataset import open_dataset
+
+        with open_dataset([str(data)]) as ds:
+            return int(ds.mask.sum())
+
+    def evaluate(self, part: str, data: Path, estimators: list[str],
+                 fit_data: Path | None = None) -> Path:
+        """``OUT/parts/<part>/results.csv`` of ``estimators`` on ``data``."""
+        folder = self.out / "parts" / part
+        if (folder / "results.csv").exists():
+            self._step(f"evaluate {part}", True)
+            return folder / "results.csv"
+        evaluate_to_dir([str(data)], list(estimators), folder, "cpu", progress=False,
+                        fit_data=[str(fit_data)] if fit_data else None)
+        self._step(f"evaluated {len(estimators)} estimators on {part}", False)
+        return folder / "results.csv"
+
+    def train(self, experiment: dict) -> Path:
+        """Train (resume, or skip when finished) an experiment dict into ``OUT/runs``;
+        returns the best checkpoint stem."""
+        exp = copy.deepcopy(experiment)
+        exp["out_dir"] = str(self.out / "runs")
+        name = exp["name"]
+        path = self.out / "experiments" / f"{name}.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(exp, sort_keys=False))
+        run = self.out / "runs" / name
+        last = run / "last.json"
+        if last.exists() and json.loads(last.read_text())["state"]["finished"]:
+            self._step(f"train {name}", True)
+            return run / "best"
+        cmd = [sys.executable, str(REPO / "cli.py"), "train", "--config", str(path),
+               "--device", "cpu", "--quiet"]
+        if last.exists():
+            cmd.append("--resume")
+        self.log(f"training {name}")
+        subprocess.run(cmd, check=True, cwd=REPO)
+        self._step(f"trained {name}", False)
+        return run / "best"
+
+    def join(self, parts: list[tuple[Path, dict]], name: str = "results.csv") -> Path:
+        """Join part tables into ``OUT/<name>``, each row prefixed by its part's columns."""
+        extra = list(dict.fromkeys(k for _, cols in parts for k in cols))
+        rows = []
+        for table, cols in parts:
+            with open(table, newline="") as fh:
+                rows += [{**dict.fromkeys(extra, ""), **cols, **row}
+                         for row in csv.DictReader(fh)]
+        columns = extra + RESULT_COLUMNS + [c for c in (rows[0] if rows else {})
+                                            if c not in RESULT_COLUMNS and c not in extra]
+        path = self.out / name
+        write_csv(path, rows, columns)
+        return path
+
+    def figure(self, tables, name: str, **kwargs) -> list[Path]:
+        """``OUT/<name>.pdf/.png/.csv`` via :func:`chanest.plot.plot_results`."""
+        from chanest.plot import plot_results
+
+        paths = plot_results(tables, self.out / name, **kwargs)
+        print(f"figure {paths[0]} (+ .png, .csv)", flush=True)
+        return paths

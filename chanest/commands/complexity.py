@@ -44,7 +44,8 @@ def _candidates(ctx, names, architectures: bool):
         except ConfigError as err:
             if not name.startswith("pretrained:"):
                 raise
-            click.echo(f"  skipped {name}: {str(err).split(':', 1)[-1].strip()}", err=True)
+            msg = str(err).removeprefix(f"{name}:").strip()
+            click.echo(f"  skipped {name}: {msg}", err=True)
     if architectures:
         err_map = (np.array([0.0]), np.full((1, *ctx.mask.shape), 0.1, np.float32))
         for arch in MODELS:

@@ -56,9 +56,9 @@ def parse_shard(text: str | None) -> ShardSpec:
     try:
         i, n = (int(v) for v in text.split("/"))
     except ValueError:
-        raise ConfigError(f"--shard: expected i/n with integers 0 <= i < n, got {text!r}") from None
+        raise ConfigError.about("shard", f"expected i/n with integers 0 <= i < n, got {text!r}") from None
     if not (n >= 1 and 0 <= i < n):
-        raise ConfigError(f"--shard: expected i/n with integers 0 <= i < n, got {text!r}")
+        raise ConfigError.about("shard", f"expected i/n with integers 0 <= i < n, got {text!r}")
     return ShardSpec(i, n)
 
 
@@ -74,7 +74,7 @@ class DatasetWriter:
 
     Usage::
 
-        writer = DatasetWriter(path, simulator, num_samples, shard, batch_size)
+        writer = DatasetWriter(out, simulator, num_samples, shard, batch_size)
         for done, total in writer.run(): ...   # progress
         writer.path  # final file
 
@@ -82,33 +82,33 @@ class DatasetWriter:
     chunk) changes memory use and progress granularity, never the data.
     """
 
-    def __init__(self, path: str | Path, simulator, num_samples: int,
+    def __init__(self, out: str | Path, simulator, num_samples: int,
                  shard: ShardSpec = ShardSpec(), batch_size: int | None = None,
                  overwrite: bool = False):
         if num_samples < 1:
-            raise ConfigError(f"--num-samples: must be >= 1, got {num_samples}")
+            raise ConfigError.about("num_samples", f"must be >= 1, got {num_samples}")
         c = simulator.chunk_size
         batch_size = c if batch_size is None else batch_size
         if batch_size < 1 or batch_size % c:
-            raise ConfigError(f"--batch-size: must be a positive multiple of the chunk size "
+            raise ConfigError.about("batch_size", "must be a positive multiple of the chunk size "
                               f"({c}), got {batch_size}")
         self.chunks_per_write = batch_size // c
-        self.path = Path(path)
+        self.path = Path(out)
         self.partial = self.path.with_name(self.path.name + ".partial")  # journal folder
         self.sim = simulator
         self.num_samples_total = num_samples
         self.shard = shard
         num_chunks = simulator.num_chunks(num_samples)
         if shard.count > num_chunks:
-            raise ConfigError(f"--shard: {shard.count} shards but the dataset has only "
+            raise ConfigError.about("shard", f"{shard.count} shards but the dataset has only "
                               f"{num_chunks} chunks of {simulator.chunk_size} grids")
         self.first_chunk, self.last_chunk = shard.chunk_range(num_chunks)
         self.first_sample = self.first_chunk * c
         self.num_samples = min(self.last_chunk * c, num_samples) - self.first_sample
         if self.path.suffix == ".partial":
-            raise ConfigError("--out: the name must not end in .partial")
+            raise ConfigError.about("out", "the name must not end in .partial")
         if self.path.exists() and not overwrite:
-            raise ConfigError(f"--out: {self.path} exists; pass --overwrite to replace it")
+            raise ConfigError.about("out", f"{self.path} exists; pass --overwrite to replace it")
 
     # -- identity and layout -------------------------------------------------
     def _attrs(self) -> dict:
@@ -161,7 +161,7 @@ class DatasetWriter:
         ident = json.loads(json.dumps(self._attrs()))
         run_json = self.partial / "run.json"
         if self.partial.exists() and not self.partial.is_dir():
-            raise ConfigError(f"--out: {self.partial} is not a chanest journal (a file); "
+            raise ConfigError.about("out", f"{self.partial} is not a chanest journal (a file); "
                               "delete it to start over")
         if self.partial.is_dir() and run_json.is_file():
             try:
@@ -170,7 +170,7 @@ class DatasetWriter:
                 stored = None
             mismatch = [k for k, v in ident.items() if not stored or stored.get(k) != v]
             if mismatch:
-                raise ConfigError(f"--out: {self.partial} is from a different run "
+                raise ConfigError.about("out", f"{self.partial} is from a different run "
                                   f"({mismatch[0]} differs); delete it or choose another --out")
         else:
             self.partial.mkdir(parents=True, exist_ok=True)

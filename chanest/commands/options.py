@@ -30,6 +30,14 @@ CLI_SPELLING: dict[str, str] = {
     "batch_size": "--batch-size",
     "memory_gb": "--memory-gb",
     "out_dir": "--out",
+    "out": "--out",
+    "num_samples": "--num-samples",
+    "shard": "--shard",
+    "metric": "--metric",
+    "modulation": "--modulation",
+    "code_rate": "--code-rate",
+    "min_errors": "--min-errors",
+    "max_grids": "--max-grids",
 }
 
 

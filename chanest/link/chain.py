@@ -70,8 +70,8 @@ class LinkChain:
         from chanest.grid import to_sionna_resource_grid
 
         if modulation not in MODULATIONS:
-            raise ConfigError(f"--modulation: must be one of {', '.join(MODULATIONS)}, "
-                              f"got {modulation!r}")
+            raise ConfigError.about("modulation", f"must be one of {', '.join(MODULATIONS)}, "
+                                    f"got {modulation!r}")
         self.m = MODULATIONS[modulation]
         self.device = device
         self.num_rx_ant = num_rx_ant
@@ -91,11 +91,11 @@ class LinkChain:
         from sionna.phy.fec.ldpc import LDPC5GDecoder, LDPC5GEncoder
 
         if not 0.2 <= rate <= 0.95:
-            raise ConfigError(f"--code-rate: must be in [0.2, 0.95], got {rate}")
+            raise ConfigError.about("code_rate", f"must be in [0.2, 0.95], got {rate}")
         self.codewords, self.n, self.k = _codeword_split(self.num_data * self.m, rate, self.m)
         if self.k < 12:
-            raise ConfigError(f"--code-rate: {self.num_data} data REs hold too few bits for "
-                              "an LDPC codeword at this rate")
+            raise ConfigError.about("code_rate", f"{self.num_data} data REs hold too few bits "
+                                    "for an LDPC codeword at this rate")
         self._encoder = LDPC5GEncoder(self.k, self.n, num_bits_per_symbol=self.m,
                                       device=self.device)
         self._decoder = LDPC5GDecoder(self._encoder, hard_out=True, num_iter=20,

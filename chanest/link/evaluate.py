@@ -81,11 +81,12 @@ def _rate(row: dict | None, metric: str) -> str:
 
 def _check_options(metric, min_errors, max_grids) -> None:
     if metric not in LINK_METRICS:
-        raise ConfigError(f"metric: must be one of {', '.join(LINK_METRICS)}, got {metric!r}")
+        raise ConfigError.about("metric", f"must be one of {', '.join(LINK_METRICS)}, got "
+                                f"{metric!r}")
     if min_errors < 1:
-        raise ConfigError(f"min_errors: must be >= 1, got {min_errors}")
+        raise ConfigError.about("min_errors", f"must be >= 1, got {min_errors}")
     if max_grids is not None and max_grids < 1:
-        raise ConfigError(f"max_grids: must be >= 1, got {max_grids}")
+        raise ConfigError.about("max_grids", f"must be >= 1, got {max_grids}")
 
 
 class _Counts:
@@ -160,7 +161,7 @@ def _run(dataset, names, estimators, chain, snr_g, opts, progress):
                 done[g] = errors[g] >= min_errors
     bar.close()
     if not counts.index:
-        raise ConfigError("data: no grid was evaluated")
+        raise ConfigError.about("dataset", "no grid was evaluated")
     return counts.arrays(), seconds
 
 
@@ -192,7 +193,7 @@ def evaluate_link(dataset, names: list[str], metric: str = "ber", modulation: st
     """
     _check_options(metric, min_errors, max_grids)
     if len(dataset) == 0:
-        raise ConfigError("data: the dataset holds no grids")
+        raise ConfigError.about("dataset", "the dataset holds no grids")
     ctx = dataset.context()
     estimators = [build_estimator(n, ctx, device) for n in names]
     if fit_dataset is not None:

@@ -180,7 +180,7 @@ def run_uplink(cfg: UplinkConfig, names: list[str], device: str = "cpu", progres
     from sionna.phy import config as sionna_config
 
     if not names:
-        raise ConfigError("--estimators: give at least one estimator")
+        raise ConfigError.about("names", "give at least one estimator")
     system = UplinkSystem(cfg, device)
     ests = system.estimators(names)
     labels = [*names, PERFECT_CSI]

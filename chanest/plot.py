@@ -17,148 +17,25 @@ errors cannot be drawn there and is shown instead as an open downward triangle a
 
 from __future__ import annotations
 
-import csv
-import json
 import math
-from dataclasses import dataclass
 from pathlib import Path
 
 from chanest.config import ConfigError
 from chanest.figfiles import figure_target, points_path, save_figure, write_points
+from chanest.plotdata import (  # re-exported: figures and their data share one import
+    CI_STYLES,
+    METRICS,
+    X_LABELS,
+    Metric,
+    display_name,
+    figure_title,
+    load_tables,
+    read_results,
+    select_rows,
+)
 from chanest.plotstyle import FILE_STYLES, RC, SIZES, style_for
 
 __all__ = ["display_name", "METRICS", "X_LABELS", "CI_STYLES", "read_results", "plot_results"]
-
-
-@dataclass(frozen=True)
-class Metric:
-    column: str  # CSV column (with ``_lo``/``_hi`` for the interval)
-    label: str  # y-axis label
-    log: bool = False  # log y axis (linear values in the table)
-    bounded: bool = True  # the genie/perfect-CSI rows are bounds of this metric
-    hint: str = ""  # how to get the column when it is missing
-
-
-METRICS = {
-    "nmse": Metric("nmse_db", "NMSE [dB]"),
-    "nmse-ps": Metric("nmse_ps_db", "mean per-grid NMSE [dB]", bounded=False),
-    "mse": Metric("mse_db", "MSE [dB]"),
-    "calibration": Metric("calibration_db", "reported err_var − measured MSE [dB]",
-                          bounded=False),
-    "ber": Metric("ber", "BER", log=True, hint="evaluate --metric ber writes it"),
-    "bler": Metric("bler", "BLER", log=True, hint="evaluate --metric bler writes it "
-                                                  "for coded runs"),
-}
-#: x column → axis label (any other numeric column is labelled by its name)
-X_LABELS = {"snr_db": "SNR [dB]", "num_pilots": "pilots per grid",
-            "delay_spread_ns": "RMS delay spread [ns]", "doppler_hz": "maximum Doppler [Hz]",
-            "ebno_db": "$E_b/N_0$ [dB]"}
-CI_STYLES = ("band", "bars", "none")
-_NEEDED = ("estimator", "is_bound", "snr_db", "model")
-_TEXT = ("estimator", "model")
-
-
-def display_name(name: str) -> str:
-    """Legend label: ``ckpt:runs/<run>/best`` → ``<run>``; a per-SNR glob → ``<parent> (per SNR)``."""
-    if not name.startswith("ckpt:"):
-        return name
-    parts = [p for p in name[len("ckpt:"):].split("/") if p not in ("best", "")]
-    if parts and any(ch in parts[-1] for ch in "*?["):
-        return f"{parts[-2] if len(parts) > 1 else 'ckpt'} (per SNR)"
-    return parts[-1] if parts else name
-
-
-def read_results(path: str | Path) -> list[dict]:
-    """Rows of a ``results.csv`` with numbers parsed (ConfigError if it is not one).
-
-    Empty cells become NaN; ``is_bound`` accepts ``True``/``true``/``1``.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"RESULTS_CSV: file not found: {path}")
-    try:
-        with path.open(newline="") as fh:
-            text = fh.read()
-    except UnicodeDecodeError:
-        raise ConfigError(f"RESULTS_CSV: {path.name} is not a text file (give the results.csv "
-                          "written by evaluate)") from None
-    reader = csv.DictReader(text.splitlines())
-    missing = [c for c in _NEEDED if c not in (reader.fieldnames or [])]
-    if missing:
-        raise ConfigError(f"RESULTS_CSV: {path.name} is not a chanest results table "
-                          f"(missing column {missing[0]!r})")
-    rows = []
-    for row in reader:
-        parsed = {}
-        for key, value in row.items():
-            if key in _TEXT:
-                parsed[key] = value
-            elif key == "is_bound":
-                parsed[key] = (value or "").strip().lower() in ("true", "1", "yes")
-            else:
-                try:
-                    parsed[key] = float(value)
-                except (TypeError, ValueError):
-                    parsed[key] = float("nan")
-        if "err_var_db" in parsed and "mse_db" in parsed:
-            parsed["calibration_db"] = parsed["err_var_db"] - parsed["mse_db"]
-        rows.append(parsed)
-    if not rows:
-        raise ConfigError(f"RESULTS_CSV: {path.name} has no rows")
-    return rows
-
-
-def _title(csv_path: Path) -> str:
-    meta = csv_path.with_name("results.json")
-    try:
-        scenario = json.loads(meta.read_text())["scenario"]
-        grid, pilots = scenario["grid"], scenario["pilots"]
-        return (f"{grid['num_subcarriers']}x{grid['num_symbols']}, "
-                f"{grid['subcarrier_spacing'] / 1e3:g} kHz, pilots {pilots['pattern']}")
-    except (OSError, KeyError, TypeError, ValueError):
-        return ""
-
-
-def _load(paths: list[Path], tags: list[str] | None, metric: Metric, x: str) -> tuple:
-    """(rows with ``_file`` set, tags) of every file; checks tags and columns."""
-    if not paths:
-        raise ConfigError("RESULTS_CSV: give at least one results table")
-    if tags and len(tags) != len(paths):
-        raise ConfigError(f"--tag: give one tag per results file ({len(paths)} files), "
-                          f"got {len(tags)}")
-    if tags is None or not tags:
-        tags = [p.parent.name or p.stem for p in paths] if len(paths) > 1 else [""]
-        if len(set(tags)) < len(tags):
-            tags = [str(p) for p in paths]
-    if len(set(tags)) < len(tags):
-        raise ConfigError(f"--tag: the tags must differ, got {', '.join(tags)}")
-    rows = []
-    for i, path in enumerate(paths):
-        table = read_results(path)
-        for col in (metric.column, x):
-            if col not in table[0]:
-                hint = f" ({metric.hint})" if col == metric.column and metric.hint else ""
-                option = "--x" if col == x and col != metric.column else "--metric"
-                raise ConfigError(f"{option}: {path.name} has no column {col!r}{hint}")
-        rows += [dict(r, _file=i) for r in table]
-    return rows, tags
-
-
-def _select(rows: list[dict], model: str | None, estimators: list[str] | None):
-    models = list(dict.fromkeys(r["model"] for r in rows))
-    if model is not None:
-        if model not in models:
-            raise ConfigError(f"--model: {model!r} is not in the table; it has "
-                              f"{', '.join(models)}")
-        models = [model]
-    names = list(dict.fromkeys(r["estimator"] for r in rows))
-    if estimators:
-        missing = [e for e in estimators if e not in names]
-        if missing:
-            raise ConfigError(f"--estimators: {missing[0]!r} is not in the table; it has "
-                              f"{', '.join(names)}")
-        names = list(estimators)
-    return models, names
 
 
 def _series(pts: list[dict], metric: Metric, x: str) -> list[dict]:
@@ -273,9 +150,9 @@ def plot_results(csv_path, out: str | Path, metric: str = "nmse",
         raise ConfigError(f"--ci: expected one of {', '.join(CI_STYLES)}, got {ci!r}")
     m = METRICS[metric]
     paths = [Path(p) for p in ([csv_path] if isinstance(csv_path, (str, Path)) else csv_path)]
-    rows, tags = _load(paths, tags, m, x)
+    rows, tags = load_tables(paths, tags, m, x)
     several = len(paths) > 1
-    models, names = _select(rows, model, estimators)
+    models, names = select_rows(rows, model, estimators)
     stem, formats = figure_target(out, metric)
     points_path(stem, paths)
     labels = labels or {}
@@ -290,7 +167,7 @@ def plot_results(csv_path, out: str | Path, metric: str = "nmse",
     with plt.rc_context(RC):
         fig, axes = plt.subplots(rows_n, cols, figsize=(w, h * rows_n / (1 if cols == 1 else
                                  1.3)), squeeze=False, sharex=True, sharey=True)
-        heading = (_title(paths[0]) if not several else "") if title is None else title
+        heading = (figure_title(paths[0]) if not several else "") if title is None else title
         for ax, grp in zip(axes.flat, models):
             if m.log:
                 ax.set_yscale("log")
@@ -305,6 +182,8 @@ def plot_results(csv_path, out: str | Path, metric: str = "nmse",
                     base = style_for(name, bound, neural.index(label_of[name])
                                      if label_of[name] in neural else 0)
                     tag = (" (bound)" if m.bounded else " (genie)") if bound else ""
+                    if name == "perfect-csi":  # the link-level reference, not an estimator
+                        tag = " (reference)"
                     label = label_of[name] + tag
                     entries.setdefault(label, base)
                     _draw(ax, pts, _file_style(base, f, several), label, ci, m.log)

@@ -30,6 +30,7 @@ _FIXED = {  # name → (colour, marker, line style)
     "ls-cubic": ("#7f7f7f", "p", (0, (3, 2))),
     "ls-rbf": ("#7f7f7f", "h", (0, (5, 2, 1, 2))),
     "dft": ("#bcbd22", "*", ":"),
+    "sionna-ls": ("#000000", "+", (0, (2, 2))),  # Sionna's own LS (uplink reference)
 }
 _NEURAL = [("#1f77b4", "o", "-"), ("#17becf", "P", "-"), ("#393b79", "X", "-"),
            ("#637939", "<", "-"), ("#843c39", ">", "-")]

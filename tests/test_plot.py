@@ -242,7 +242,7 @@ def test_ber_on_a_log_axis_with_zero_error_points_as_upper_bounds(tmp_path, monk
     zero = [r for r in rows if r["x"] == "20"]
     assert {r["point"] for r in zero} == {"upper-bound"}
     assert float(zero[0]["y"]) == pytest.approx(3.7e-5)
-    assert "perfect-csi (bound)" in {r["series"] for r in rows}
+    assert "perfect-csi (reference)" in {r["series"] for r in rows}
     # the NMSE figure of the same table leaves out perfect-csi (no NMSE) without failing
     *_, nmse = plot_results(table, tmp_path / "nmse.png")
     assert {r["estimator"] for r in _points(nmse)} == {"ls-linear"}

@@ -1,0 +1,146 @@
+"""Result rows for figures: the metrics a figure can draw, reading and checking
+``results.csv`` files (several at once, with tags), and selecting models and estimators.
+Drawing is in :mod:`chanest.plot`."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from chanest.config import ConfigError
+
+__all__ = ["Metric", "METRICS", "X_LABELS", "CI_STYLES", "display_name", "read_results",
+           "load_tables", "select_rows", "figure_title"]
+
+
+@dataclass(frozen=True)
+class Metric:
+    column: str  # CSV column (with ``_lo``/``_hi`` for the interval)
+    label: str  # y-axis label
+    log: bool = False  # log y axis (linear values in the table)
+    bounded: bool = True  # the genie/perfect-CSI rows are bounds of this metric
+    hint: str = ""  # how to get the column when it is missing
+
+
+METRICS = {
+    "nmse": Metric("nmse_db", "NMSE [dB]"),
+    "nmse-ps": Metric("nmse_ps_db", "mean per-grid NMSE [dB]", bounded=False),
+    "mse": Metric("mse_db", "MSE [dB]"),
+    "calibration": Metric("calibration_db", "reported err_var − measured MSE [dB]",
+                          bounded=False),
+    "ber": Metric("ber", "BER", log=True, hint="evaluate --metric ber writes it"),
+    "bler": Metric("bler", "BLER", log=True, hint="evaluate --metric bler writes it "
+                                                  "for coded runs"),
+}
+#: x column → axis label (any other numeric column is labelled by its name)
+X_LABELS = {"snr_db": "SNR [dB]", "num_pilots": "pilots per grid",
+            "delay_spread_ns": "RMS delay spread [ns]", "doppler_hz": "maximum Doppler [Hz]",
+            "ebno_db": "$E_b/N_0$ [dB]"}
+CI_STYLES = ("band", "bars", "none")
+_NEEDED = ("estimator", "is_bound", "snr_db", "model")
+_TEXT = ("estimator", "model")
+
+
+def display_name(name: str) -> str:
+    """Legend label: ``ckpt:runs/<run>/best`` → ``<run>``; a per-SNR glob → ``<parent> (per SNR)``."""
+    if not name.startswith("ckpt:"):
+        return name
+    parts = [p for p in name[len("ckpt:"):].split("/") if p not in ("best", "")]
+    if parts and any(ch in parts[-1] for ch in "*?["):
+        return f"{parts[-2] if len(parts) > 1 else 'ckpt'} (per SNR)"
+    return parts[-1] if parts else name
+
+
+def read_results(path: str | Path) -> list[dict]:
+    """Rows of a ``results.csv`` with numbers parsed (ConfigError if it is not one).
+
+    Empty cells become NaN; ``is_bound`` accepts ``True``/``true``/``1``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"RESULTS_CSV: file not found: {path}")
+    try:
+        with path.open(newline="") as fh:
+            text = fh.read()
+    except UnicodeDecodeError:
+        raise ConfigError(f"RESULTS_CSV: {path.name} is not a text file (give the results.csv "
+                          "written by evaluate)") from None
+    reader = csv.DictReader(text.splitlines())
+    missing = [c for c in _NEEDED if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ConfigError(f"RESULTS_CSV: {path.name} is not a chanest results table "
+                          f"(missing column {missing[0]!r})")
+    rows = []
+    for row in reader:
+        parsed = {}
+        for key, value in row.items():
+            if key in _TEXT:
+                parsed[key] = value
+            elif key == "is_bound":
+                parsed[key] = (value or "").strip().lower() in ("true", "1", "yes")
+            else:
+                try:
+                    parsed[key] = float(value)
+                except (TypeError, ValueError):
+                    parsed[key] = float("nan")
+        if "err_var_db" in parsed and "mse_db" in parsed:
+            parsed["calibration_db"] = parsed["err_var_db"] - parsed["mse_db"]
+        rows.append(parsed)
+    if not rows:
+        raise ConfigError(f"RESULTS_CSV: {path.name} has no rows")
+    return rows
+
+
+def figure_title(csv_path: Path) -> str:
+    meta = csv_path.with_name("results.json")
+    try:
+        scenario = json.loads(meta.read_text())["scenario"]
+        grid, pilots = scenario["grid"], scenario["pilots"]
+        return (f"{grid['num_subcarriers']}x{grid['num_symbols']}, "
+                f"{grid['subcarrier_spacing'] / 1e3:g} kHz, pilots {pilots['pattern']}")
+    except (OSError, KeyError, TypeError, ValueError):
+        return ""
+
+
+def load_tables(paths: list[Path], tags: list[str] | None, metric: Metric, x: str) -> tuple:
+    """(rows with ``_file`` set, tags) of every file; checks tags and columns."""
+    if not paths:
+        raise ConfigError("RESULTS_CSV: give at least one results table")
+    if tags and len(tags) != len(paths):
+        raise ConfigError(f"--tag: give one tag per results file ({len(paths)} files), "
+                          f"got {len(tags)}")
+    if tags is None or not tags:
+        tags = [p.parent.name or p.stem for p in paths] if len(paths) > 1 else [""]
+        if len(set(tags)) < len(tags):
+            tags = [str(p) for p in paths]
+    if len(set(tags)) < len(tags):
+        raise ConfigError(f"--tag: the tags must differ, got {', '.join(tags)}")
+    rows = []
+    for i, path in enumerate(paths):
+        table = read_results(path)
+        for col in (metric.column, x):
+            if col not in table[0]:
+                hint = f" ({metric.hint})" if col == metric.column and metric.hint else ""
+                option = "--x" if col == x and col != metric.column else "--metric"
+                raise ConfigError(f"{option}: {path.name} has no column {col!r}{hint}")
+        rows += [dict(r, _file=i) for r in table]
+    return rows, tags
+
+
+def select_rows(rows: list[dict], model: str | None, estimators: list[str] | None):
+    models = list(dict.fromkeys(r["model"] for r in rows))
+    if model is not None:
+        if model not in models:
+            raise ConfigError(f"--model: {model!r} is not in the table; it has "
+                              f"{', '.join(models)}")
+        models = [model]
+    names = list(dict.fromkeys(r["estimator"] for r in rows))
+    if estimators:
+        missing = [e for e in estimators if e not in names]
+        if missing:
+            raise ConfigError(f"--estimators: {missing[0]!r} is not in the table; it has "
+                              f"{', '.join(names)}")
+        names = list(estimators)
+    return models, names

@@ -122,7 +122,7 @@ def test_refuses_foreign_and_mismatched_files(tmp_path, scenario):
 def test_parse_shard():
     assert parse_shard("1/4") == ShardSpec(1, 4)
     for bad in ("4/4", "-1/2", "a/b", "1", "1/0"):
-        with pytest.raises(ConfigError, match="--shard"):
+        with pytest.raises(ConfigError, match="^shard: expected i/n"):
             parse_shard(bad)
 
 

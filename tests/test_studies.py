@@ -39,6 +39,15 @@ def test_generalization_study_writes_the_gap_matrix_and_resumes(tmp_path):
     assert again.count("finished, skipped") == 2 and again.count("skipped") == 5
 
 
+def test_pretrained_evaluation_tables_the_chosen_shipped_model(tmp_path):
+    """The 72x14 model only (the 624x14 one takes 20 s more; `-m slow` runs every model)."""
+    _run("pretrained_eval.py", "--tiny", "--models", "cenet-lte-mixture", "--out", str(tmp_path))
+    rows = list(csv.DictReader(open(tmp_path / "results.csv")))
+    assert {r["model"] for r in rows} == {"cenet-lte-mixture"}
+    assert "pretrained:cenet-lte-mixture" in (tmp_path / "results.md").read_text()
+
+
+@pytest.mark.slow
 def test_pretrained_evaluation_tables_every_shipped_model(tmp_path):
     from chanest.pretrained import available
 

@@ -32,8 +32,10 @@ def test_dft_warns_on_an_irregular_pilot_mask_and_not_on_a_lattice(sim_data, tmp
 
 @pytest.mark.parametrize("profile,warned", [("ETU", True), ("PedA", False)])
 def test_robust_lmmse_warns_when_the_channel_outlasts_the_cp(profile, warned, sim_data):
-    """ETU (5 us) on a 30 kHz NR grid (CP 2.3 us) breaks the design; PedA (0.41 us) does not."""
-    ctx, _ = sim_data(4, grid={"preset": "nr-624x14"}, pilots={"pattern": "comb", "spacing": 4},
+    """ETU (5 us) on a 30 kHz NR grid (CP 2.3 us) breaks the design; PedA (0.41 us) does not
+    (48 subcarriers of the NR numerology: the CP, not the width, decides)."""
+    ctx, _ = sim_data(4, grid={"preset": "nr-624x14", "num_subcarriers": 48},
+                      pilots={"pattern": "comb", "spacing": 4},
                       channel={"model": "pdp", "profile": profile})
     msgs = _build("lmmse-robust", ctx)
     assert bool(msgs) == warned

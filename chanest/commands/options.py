@@ -38,6 +38,7 @@ CLI_SPELLING: dict[str, str] = {
     "code_rate": "--code-rate",
     "min_errors": "--min-errors",
     "max_grids": "--max-grids",
+    "resume": "--resume",
 }
 
 

@@ -41,6 +41,9 @@ def train_command(config_path, resume, name, out_dir, overwrite, device, quiet):
             raise ConfigError(f"--overwrite: {exp.run_dir} is not a chanest run folder "
                               "(no experiment.yaml); remove it yourself")
         shutil.rmtree(exp.run_dir)
+    if not resume and (exp.run_dir / "last.json").exists():
+        raise ConfigError(f"--config: {exp.run_dir} already holds a run; pass --resume to "
+                          "continue it, --overwrite to start afresh, or choose another --name")
     trainer = Trainer(exp, device=device, resume=resume, progress=not quiet)
     try:
         summary = trainer.fit()

@@ -60,11 +60,10 @@ class Trainer:
         self.run_dir = exp.run_dir
         last_json = checkpoint_paths(self.run_dir / "last")[1]
         if resume and not last_json.exists():
-            raise ConfigError(f"--resume: no checkpoint to resume in {self.run_dir}")
+            raise ConfigError.about("resume", f"no checkpoint to resume in {self.run_dir}")
         if not resume and last_json.exists():
-            raise ConfigError(f"--config: {self.run_dir} already holds a run; pass --resume "
-                              "to continue it, --overwrite to start afresh, or choose "
-                              "another --name")
+            raise ConfigError.about("exp", f"{self.run_dir} already holds a run; resume it "
+                                    "(resume=True) or give the experiment another name")
         self.train_src, self.val_src = make_sources(exp, self.device)
         self.ctx = self.train_src.ctx
         self.spec = model_spec(exp.model.name, exp.model.kwargs, self.ctx.mask)

@@ -14,8 +14,10 @@ def checkpoint_stem(name: str) -> str:
     prefix, _, arg = name.partition(":")
     if prefix == "pretrained":
         from chanest.pretrained import stem
+        from chanest.schema import argument_named
 
-        return str(stem(arg))
+        with argument_named("names", "model"):
+            return str(stem(arg))
     if prefix == "ckpt" and arg:
         return arg
     raise ConfigError(f"MODEL: give ckpt:PATH or pretrained:NAME, got {name!r}")

@@ -39,6 +39,7 @@ CLI_SPELLING: dict[str, str] = {
     "min_errors": "--min-errors",
     "max_grids": "--max-grids",
     "resume": "--resume",
+    "model": "MODEL",
 }
 
 

@@ -31,8 +31,8 @@ def available() -> list[str]:
 def stem(name: str) -> Path:
     """Checkpoint stem of a shipped model; ConfigError listing the names if unknown."""
     if name not in available():
-        raise ConfigError(f"--estimators: unknown pretrained model {name!r}; shipped: "
-                          f"{', '.join(available()) or 'none'}")
+        raise ConfigError.about("names", f"unknown pretrained model {name!r}; shipped: "
+                                f"{', '.join(available()) or 'none'}")
     return PRETRAINED_DIR / name
 
 

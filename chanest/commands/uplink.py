@@ -18,7 +18,8 @@ DEFAULT_UPLINK_ESTIMATORS = "sionna-ls,ls-linear,lmmse-robust,lmmse-adaptive,lmm
                    "default: 2 users, 4 antennas, 72x14.")
 @click.option("--estimators", default=DEFAULT_UPLINK_ESTIMATORS, show_default=True,
               help="Comma-separated chanest estimator names, pretrained:/ckpt: models, or "
-                   "sionna-ls (Sionna's LS estimator).")
+                   "sionna-ls (Sionna's LS estimator); A|B|... gives one per user (e.g. a "
+                   "network trained for each user's pilot layout).")
 @click.option("--out", "-o", default="results/uplink", show_default=True,
               type=click.Path(file_okay=False), help="Output directory.")
 @click.option("--overwrite", is_flag=True, help="Replace results already in --out.")
@@ -38,10 +39,11 @@ def uplink_command(config_path, estimators, out, overwrite, device, quiet):
     names = [n.strip() for n in estimators.split(",") if n.strip()]
     if not names:
         raise ConfigError("--estimators: give at least one name")
-    if SIONNA_LS not in names:
-        from chanest.estimators.registry import parse_estimator_names
+    from chanest.estimators.registry import parse_estimator_names
 
-        parse_estimator_names(",".join(names))
+    chanest_names = [part for n in names if n != SIONNA_LS for part in n.split("|")]
+    if chanest_names:
+        parse_estimator_names(",".join(chanest_names))  # one-line error for unknown names
     refuse_existing_results(out, overwrite)
 
     def progress(snr, batch):

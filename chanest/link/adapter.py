@@ -21,8 +21,9 @@ variance scaled accordingly.
 
 Statistics: estimators that need none (``ls-*``, ``dft``, ``lmmse-robust``,
 ``lmmse-adaptive``, ``pretrained:``/``ckpt:`` networks) work from the resource grid
-alone. ``lmmse`` and the separable LMMSE take the nominal statistics of a chanest
-``scenario`` (a :class:`~chanest.config.Scenario`, a YAML path or a mapping; only its
+alone. A network must have been trained for the stream's pilot layout; give one name
+per stream when the layouts differ (frequency-division users). ``lmmse`` and the
+separable LMMSE take the nominal statistics of a chanest ``scenario`` (a :class:`~chanest.config.Scenario`, a YAML path or a mapping; only its
 channel models and carrier frequency are used). Channels are assumed normalised to
 unit average power per RE, as Sionna's TDL/CDL/Rayleigh models are by default.
 Bounds (``genie-*``) need each grid's true parameters and are refused.
@@ -30,6 +31,7 @@ Bounds (``genie-*``) need each grid's true parameters and are refused.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -73,14 +75,15 @@ class SionnaEstimator(Block):
 
     Args:
         resource_grid: the Sionna resource grid, with its pilot pattern.
-        estimator: chanest estimator name.
+        estimator: chanest estimator name, or one name per (transmitter, stream) in
+            transmitter-major order (e.g. a network trained for each user's pilot layout).
         scenario: nominal channel statistics for estimators that use them (optional).
         precision, device: as for any Sionna block.
         **options: estimator options (as in the registry).
     """
 
-    def __init__(self, resource_grid, estimator: str = "lmmse-adaptive", scenario=None,
-                 precision=None, device=None, **options):
+    def __init__(self, resource_grid, estimator: str | Sequence[str] = "lmmse-adaptive",
+                 scenario=None, precision=None, device=None, **options):
         super().__init__(precision=precision, device=device)
         from sionna.phy.ofdm import ResourceGrid
 
@@ -92,19 +95,25 @@ class SionnaEstimator(Block):
         self.layout: SpanLayout = span_layout(resource_grid)
         scn = _scenario(scenario)
         grid = span_grid(resource_grid, self.layout, scn)
-        built: dict[bytes, Estimator] = {}
+        names = [estimator] * len(self.layout.streams) if isinstance(estimator, str) \
+            else list(estimator)
+        if len(names) != len(self.layout.streams):
+            raise ConfigError.about("estimator", f"give one name or one per stream "
+                                    f"({len(self.layout.streams)}), got {len(names)}")
+        built: dict[tuple, Estimator] = {}
         self.estimators: list[Estimator] = []  # one per stream (shared when pilots match)
-        for stream in self.layout.streams:
-            if stream.key() not in built:
+        for stream, name in zip(self.layout.streams, names):
+            key = (stream.key(), name)
+            if key not in built:
                 ones = np.ones(int(stream.mask.sum()), dtype=np.complex64)  # despread LS values
-                est = build_estimator(estimator, _context(grid, stream.mask, ones, scn,
-                                                          self.device), self.device, **options)
+                est = build_estimator(name, _context(grid, stream.mask, ones, scn,
+                                                     self.device), self.device, **options)
                 if est.is_bound:
-                    raise ConfigError(f"estimator: {estimator} is a bound (it reads each "
-                                      "grid's true channel parameters), not a receiver")
-                built[stream.key()] = est
-            self.estimators.append(built[stream.key()])
-        self.name = estimator
+                    raise ConfigError.about("estimator", f"{name} is a bound (it reads each "
+                                            "grid's true channel parameters), not a receiver")
+                built[key] = est
+            self.estimators.append(built[key])
+        self.name = estimator if isinstance(estimator, str) else "|".join(names)
         self._effective = torch.as_tensor(self.layout.effective, device=self.device)
         self._src = [torch.as_tensor(s.src_idx, device=self.device) for s in self.layout.streams]
         self._despread = [torch.as_tensor(s.despread.T, device=self.device)  # [Q, P]

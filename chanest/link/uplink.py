@@ -131,8 +131,9 @@ class UplinkSystem:
             if name == SIONNA_LS:
                 out.append(LSChannelEstimator(self.rg, interpolation_type="lin",
                                               device=self.device))
-            else:
-                out.append(SionnaEstimator(self.rg, name, scenario=_scenario(self.cfg),
+            else:  # "a|b|…": one estimator per user (e.g. networks per pilot layout)
+                per_user = name.split("|") if "|" in name else name
+                out.append(SionnaEstimator(self.rg, per_user, scenario=_scenario(self.cfg),
                                            device=self.device))
         return out
 

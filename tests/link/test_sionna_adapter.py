@@ -167,3 +167,31 @@ def test_non_orthogonal_or_partly_shared_pilots_bounds_and_other_objects_are_ref
         chanest.SionnaEstimator(_grid(), "genie-lmmse", scenario=TDL_SCENARIO)
     with pytest.raises(ConfigError, match="resource_grid"):
         chanest.SionnaEstimator("72x14", "ls-linear")
+
+
+def test_one_network_per_stream_layout_runs_each_user_on_its_own_checkpoint(tmp_path):
+    """Untrained CENets on the linear base equal the linear interpolation exactly, so a
+    network per FDM user must reproduce ls-linear; one network for both layouts is refused."""
+    from chanest.link.layout import span_layout
+    from chanest.models import build_model, save_model
+
+    rg = _grid(guards=(0, 0), dc_null=False)
+    stems = []
+    for stream in span_layout(rg).streams:
+        model = build_model("cenet", channels=4, blocks=1)
+        stem = tmp_path / f"user{stream.stream}"
+        err = {"err_map.snr_db": torch.zeros(1), "err_map.mse": torch.full((1, 14, 72), 0.01)}
+        save_model(stem, model, {"model": {"name": "cenet", "kwargs": {"channels": 4,
+                                                                       "blocks": 1}},
+                                 "mask": stream.mask.astype(int).tolist(), "stage": None},
+                   extra=err)
+        stems.append(f"ckpt:{stem}")
+    g = torch.Generator().manual_seed(3)
+    y = torch.randn(2, 1, 2, 14, 72, dtype=torch.complex64, generator=g)
+    nets, _ = chanest.SionnaEstimator(rg, stems)(y, torch.tensor(0.1))
+    ls, _ = chanest.SionnaEstimator(rg, "ls-linear")(y, torch.tensor(0.1))
+    torch.testing.assert_close(nets, ls, atol=1e-5, rtol=1e-5)
+    with pytest.raises(ConfigError, match="another pilot layout"):
+        chanest.SionnaEstimator(rg, stems[0])
+    with pytest.raises(ConfigError, match="one per stream"):
+        chanest.SionnaEstimator(rg, stems[:1])

@@ -36,13 +36,12 @@ def test_shipped_model_beats_ls_linear_on_fresh_grids_of_its_scenario(name):
     sim = Simulator(parse_config(base))
     ctx, batch = context_for(sim), sim.generate(48)
     obs = observe(batch)
+    h_hat = {est: build_estimator(est, ctx).estimate(obs).h_hat
+             for est in (f"pretrained:{name}", "ls-linear")}
     for snr in (0.0, 15.0, 30.0):
         sel = batch.snr_db == snr
-        nmse = {}
-        for est in (f"pretrained:{name}", "ls-linear"):
-            h_hat = build_estimator(est, ctx).estimate(obs).h_hat
-            nmse[est] = float(((h_hat - batch.h)[sel].abs() ** 2).sum()
-                              / (batch.h[sel].abs() ** 2).sum())
+        nmse = {est: float(((h - batch.h)[sel].abs() ** 2).sum() / (batch.h[sel].abs() ** 2).sum())
+                for est, h in h_hat.items()}
         assert nmse[f"pretrained:{name}"] < nmse["ls-linear"], (snr, nmse)
 
 

@@ -11,7 +11,7 @@ from chanest.config import ConfigError
 __all__ = ["resolve_device"]
 
 
-def resolve_device(spec: str = "auto", field: str = "--device") -> str:
+def resolve_device(spec: str = "auto", field: str = "device") -> str:
     """Resolve a device spec to ``"cpu"`` or ``"cuda:N"`` (ConfigError if unavailable)."""
     spec = (spec or "auto").strip().lower()
     if spec == "auto":
@@ -20,9 +20,9 @@ def resolve_device(spec: str = "auto", field: str = "--device") -> str:
         return "cpu"
     match = re.fullmatch(r"cuda(?::(\d+))?", spec)
     if not match:
-        raise ConfigError(f"{field}: expected auto, cpu or cuda[:N], got {spec!r}")
+        raise ConfigError.about(field, f"expected auto, cpu or cuda[:N], got {spec!r}")
     index = int(match.group(1) or 0)
     if not torch.cuda.is_available() or index >= torch.cuda.device_count():
-        raise ConfigError(f"{field}: {spec} requested but {torch.cuda.device_count()} "
+        raise ConfigError.about(field, f"{spec} requested but {torch.cuda.device_count()} "
                           "CUDA device(s) are available")
     return f"cuda:{index}"

@@ -25,7 +25,7 @@ POINT_COLUMNS = ["panel", "series", "estimator", "file", "x", "y", "y_lo", "y_hi
 
 
 def figure_target(out: str | Path, default_name: str,
-                  option: str = "--out") -> tuple[Path, list[str]]:
+                  arg: str = "out") -> tuple[Path, list[str]]:
     """(stem, formats) for ``out``; creates the parent folder.
 
     Raises:
@@ -38,11 +38,12 @@ def figure_target(out: str | Path, default_name: str,
     elif stem.suffix:
         fmt = stem.suffix.lower()[1:]
         if fmt not in FORMATS:
-            raise ConfigError(f"{option}: the suffix must be one of "
-                              f"{', '.join('.' + f for f in FORMATS)} or none, got {stem.name!r}")
+            raise ConfigError.about(arg, "the suffix must be one of "
+                                    f"{', '.join('.' + f for f in FORMATS)} or none, got "
+                                    f"{stem.name!r}")
         formats, stem = [fmt], stem.with_suffix("")
     if stem.parent.exists() and not stem.parent.is_dir():
-        raise ConfigError(f"{option}: {stem.parent} is not a directory")
+        raise ConfigError.about(arg, f"{stem.parent} is not a directory")
     stem.parent.mkdir(parents=True, exist_ok=True)
     return stem, formats
 
@@ -75,7 +76,7 @@ def points_path(stem: Path, protect=()) -> Path:
     """``stem.csv``; ConfigError if that is one of the input files ``protect``."""
     path = stem.with_name(f"{stem.name}.csv")
     if any(path.resolve() == Path(p).resolve() for p in protect):
-        raise ConfigError(f"--out: the plotted points would go to {path}, which is an input "
+        raise ConfigError.about("out", f"the plotted points would go to {path}, which is an input "
                           "file; choose another figure name")
     return path
 

@@ -62,7 +62,7 @@ def plot_grid(h: np.ndarray, mask: np.ndarray, out: str | Path, title: str = "",
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    stem, formats = figure_target(out, "grid", option="--plot")
+    stem, formats = figure_target(out, "grid")
     S, F = h.shape
     panels = [("true |H|", _db(h))]
     if h_hat is not None:

@@ -55,7 +55,7 @@ def _series(pts: list[dict], metric: Metric, x: str) -> list[dict]:
         out.append(dict(x=r[x], y=y, y_lo=lo, y_hi=hi, point=kind))
     xs = [p["x"] for p in out]
     if len(set(xs)) < len(xs):
-        raise ConfigError(f"--x: several rows per {x} value for one estimator; "
+        raise ConfigError.about("x", f"several rows per {x} value for one estimator; "
                           f"choose a column that differs between the rows")
     return sorted(out, key=lambda p: p["x"])
 
@@ -143,11 +143,11 @@ def plot_results(csv_path, out: str | Path, metric: str = "nmse",
     import matplotlib.ticker
 
     if metric not in METRICS:
-        raise ConfigError(f"--metric: expected one of {', '.join(METRICS)}, got {metric!r}")
+        raise ConfigError.about("metric", f"expected one of {', '.join(METRICS)}, got {metric!r}")
     if size not in SIZES:
-        raise ConfigError(f"--size: expected one of {', '.join(SIZES)}, got {size!r}")
+        raise ConfigError.about("size", f"expected one of {', '.join(SIZES)}, got {size!r}")
     if ci not in CI_STYLES:
-        raise ConfigError(f"--ci: expected one of {', '.join(CI_STYLES)}, got {ci!r}")
+        raise ConfigError.about("ci", f"expected one of {', '.join(CI_STYLES)}, got {ci!r}")
     m = METRICS[metric]
     paths = [Path(p) for p in ([csv_path] if isinstance(csv_path, (str, Path)) else csv_path)]
     rows, tags = load_tables(paths, tags, m, x)
@@ -195,7 +195,7 @@ def plot_results(csv_path, out: str | Path, metric: str = "nmse",
         if not points:
             plt.close(fig)
             hint = f" ({m.hint})" if m.hint else ""
-            raise ConfigError(f"--metric: no finite {m.column!r} values to draw for the "
+            raise ConfigError.about("metric", f"no finite {m.column!r} values to draw for the "
                               f"chosen estimators{hint}")
         for ax in list(axes.flat)[len(models):]:
             ax.set_visible(False)

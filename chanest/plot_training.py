@@ -88,15 +88,15 @@ def plot_training(runs: list, out: str | Path, metric: str = "val_nmse_db",
     import matplotlib.pyplot as plt
 
     if metric not in TRAINING_METRICS:
-        raise ConfigError(f"--metric: expected one of {', '.join(TRAINING_METRICS)}, "
+        raise ConfigError.about("metric", f"expected one of {', '.join(TRAINING_METRICS)}, "
                           f"got {metric!r}")
     if size not in SIZES:
-        raise ConfigError(f"--size: expected one of {', '.join(SIZES)}, got {size!r}")
+        raise ConfigError.about("size", f"expected one of {', '.join(SIZES)}, got {size!r}")
     if not runs:
         raise ConfigError("RUN_DIR: give at least one run folder")
     paths = [Path(r) for r in runs]
     if tags and len(tags) != len(paths):
-        raise ConfigError(f"--tag: give one tag per run ({len(paths)} runs), got {len(tags)}")
+        raise ConfigError.about("tags", f"give one tag per run ({len(paths)} runs), got {len(tags)}")
     tags = list(tags) if tags else [(p.parent if p.suffix == ".csv" else p).name
                                     for p in paths]
     if groups is not None and len(groups) != len(paths):

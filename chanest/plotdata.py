@@ -109,22 +109,22 @@ def load_tables(paths: list[Path], tags: list[str] | None, metric: Metric, x: st
     if not paths:
         raise ConfigError("RESULTS_CSV: give at least one results table")
     if tags and len(tags) != len(paths):
-        raise ConfigError(f"--tag: give one tag per results file ({len(paths)} files), "
+        raise ConfigError.about("tags", f"give one tag per results file ({len(paths)} files), "
                           f"got {len(tags)}")
     if tags is None or not tags:
         tags = [p.parent.name or p.stem for p in paths] if len(paths) > 1 else [""]
         if len(set(tags)) < len(tags):
             tags = [str(p) for p in paths]
     if len(set(tags)) < len(tags):
-        raise ConfigError(f"--tag: the tags must differ, got {', '.join(tags)}")
+        raise ConfigError.about("tags", f"the tags must differ, got {', '.join(tags)}")
     rows = []
     for i, path in enumerate(paths):
         table = read_results(path)
         for col in (metric.column, x):
             if col not in table[0]:
                 hint = f" ({metric.hint})" if col == metric.column and metric.hint else ""
-                option = "--x" if col == x and col != metric.column else "--metric"
-                raise ConfigError(f"{option}: {path.name} has no column {col!r}{hint}")
+                arg = "x" if col == x and col != metric.column else "metric"
+                raise ConfigError.about(arg, f"{path.name} has no column {col!r}{hint}")
         rows += [dict(r, _file=i) for r in table]
     return rows, tags
 
@@ -133,14 +133,14 @@ def select_rows(rows: list[dict], model: str | None, estimators: list[str] | Non
     models = list(dict.fromkeys(r["model"] for r in rows))
     if model is not None:
         if model not in models:
-            raise ConfigError(f"--model: {model!r} is not in the table; it has "
+            raise ConfigError.about("model", f"{model!r} is not in the table; it has "
                               f"{', '.join(models)}")
         models = [model]
     names = list(dict.fromkeys(r["estimator"] for r in rows))
     if estimators:
         missing = [e for e in estimators if e not in names]
         if missing:
-            raise ConfigError(f"--estimators: {missing[0]!r} is not in the table; it has "
+            raise ConfigError.about("estimators", f"{missing[0]!r} is not in the table; it has "
                               f"{', '.join(names)}")
         names = list(estimators)
     return models, names

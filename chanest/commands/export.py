@@ -16,7 +16,7 @@ def checkpoint_stem(name: str) -> str:
         from chanest.pretrained import stem
         from chanest.schema import argument_named
 
-        with argument_named("names", "model"):
+        with argument_named("names", "model_name"):
             return str(stem(arg))
     if prefix == "ckpt" and arg:
         return arg

@@ -76,6 +76,7 @@ def inspect_command(files, plot_path, estimator, sample, power_samples):
                    f"({10 * np.log10(power):+.3f} dB)")
         if plot_path:
             from chanest.gridplot import plot_grid
+            from chanest.schema import argument_named
 
             b = ds.read(sample, sample + 1)
             title = (f"sample {sample}: {ds.labels[int(b.model[0])]}, SNR "
@@ -88,6 +89,8 @@ def inspect_command(files, plot_path, estimator, sample, power_samples):
 
                 est = build_estimator(estimator, ds.context())
                 h_hat = est.estimate(observe(b)).h_hat[0, 0].numpy()
-            for out in plot_grid(b.h[0, 0].numpy(), ds.mask, Path(plot_path), title, h_hat,
-                                 estimator or ""):
+            with argument_named("out", "plot"):
+                written = plot_grid(b.h[0, 0].numpy(), ds.mask, Path(plot_path), title, h_hat,
+                                    estimator or "")
+            for out in written:
                 click.echo(f"wrote {out}")

@@ -39,7 +39,15 @@ CLI_SPELLING: dict[str, str] = {
     "min_errors": "--min-errors",
     "max_grids": "--max-grids",
     "resume": "--resume",
-    "model": "MODEL",
+    "model_name": "MODEL",
+    "model": "--model",
+    "estimators": "--estimators",
+    "x": "--x",
+    "size": "--size",
+    "ci": "--ci",
+    "tags": "--tag",
+    "device": "--device",
+    "plot": "--plot",
 }
 
 

@@ -17,7 +17,8 @@ from pathlib import Path
 from chanest.config import ConfigError
 from chanest.plotstyle import RC
 
-__all__ = ["FORMATS", "figure_target", "save_figure", "points_path", "write_points", "POINT_COLUMNS"]
+__all__ = ["FORMATS", "figure_target", "save_figure", "points_path", "write_points", "POINT_COLUMNS",
+           "write_text_atomic"]
 
 FORMATS = ("pdf", "png", "svg")
 #: columns of the ``<figure>.csv`` written beside a figure (one row per drawn point)
@@ -89,4 +90,9 @@ def write_points(stem: Path, points: list[dict], protect=()) -> Path:
     w.writeheader()
     for p in points:
         w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in p.items()})
-    return _atomic(path, lambda tmp: tmp.write_text(buf.getvalue()))
+    return write_text_atomic(path, buf.getvalue())
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` to a temporary name beside ``path`` and rename it."""
+    return _atomic(path, lambda tmp: tmp.write_text(text))

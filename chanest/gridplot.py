@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from chanest.figfiles import figure_target, save_figure
+from chanest.figfiles import figure_target, points_path, save_figure, write_text_atomic
 from chanest.plotstyle import RC, SIZES
 
 __all__ = ["plot_grid"]
@@ -96,6 +96,20 @@ def plot_grid(h: np.ndarray, mask: np.ndarray, out: str | Path, title: str = "",
         fig.legend([pilots], [label],
                    loc="outside lower center", frameon=False)
     try:
-        return save_figure(fig, stem, formats)
+        return save_figure(fig, stem, formats) + [_write_cells(stem, mask, panels)]
     finally:
         plt.close(fig)
+
+
+def _write_cells(stem: Path, mask: np.ndarray, panels: list) -> Path:
+    """``stem.csv``: one row per RE with the plotted values (symbol, subcarrier, pilot, and
+    each panel's value in dB), the grid picture's counterpart of a figure's points CSV."""
+    S, F = mask.shape
+    sym, sc = np.meshgrid(np.arange(S), np.arange(F), indexing="ij")
+    cols = {"symbol": sym.ravel(), "subcarrier": sc.ravel(), "pilot": mask.astype(int).ravel()}
+    for key, (_, data) in zip(("h_db", "h_hat_db", "error_db"), panels):
+        cols[key] = data.ravel()
+    lines = [",".join(cols)] + [",".join(f"{v:.6g}" if isinstance(v, float) else str(v)
+                                         for v in row) for row in zip(*(c.tolist()
+                                                                       for c in cols.values()))]
+    return write_text_atomic(points_path(stem), "\n".join(lines) + "\n")

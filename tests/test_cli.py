@@ -63,6 +63,9 @@ def test_simulate_shards_and_inspect(runner, tmp_path):
     for text in ("true |H|", "lmmse |Ĥ|", "error |Ĥ − H| (NMSE", "|H| [dB]", "max. Doppler",
                  "pilot (48 per grid)"):
         assert text in svg, text
+    cells = (tmp_path / "grid.csv").read_text().splitlines()  # the plotted values per RE
+    assert cells[0] == "symbol,subcarrier,pilot,h_db,h_hat_db,error_db"
+    assert len(cells) == 1 + 14 * 72 and sum(c.split(",")[2] == "1" for c in cells[1:]) == 48
     res = run(runner, "inspect", tmp_path / "s0.h5", "--estimator", "lmmse")
     assert res.exit_code == 2 and "--estimator: only used with --plot" in res.output
 

@@ -19,18 +19,17 @@ from __future__ import annotations
 import math
 import statistics
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from chanest.estimators.base import Observation
+from chanest.models import count_parameters
 
 __all__ = ["MacCounter", "ComplexityRow", "count_macs", "measure", "COLUMNS"]
 
 _aten = torch.ops.aten
-COLUMNS = ["grid", "estimator", "parameters", "macs_per_grid", "latency_ms", "batch",
-           "throughput_grids_per_s", "device", "threads"]
 
 
 def _factor(t: torch.Tensor) -> int:
@@ -122,11 +121,15 @@ class ComplexityRow:
     threads: int
 
 
+#: CSV columns of the complexity table
+COLUMNS = [f.name for f in fields(ComplexityRow)]
+
+
 def measure(est, name: str, grid: str, y: torch.Tensor, no: torch.Tensor, batch: int,
             min_seconds: float = 1.0) -> ComplexityRow:
     """One row: parameters, counted MACs, batch-1 latency and large-batch throughput."""
     model = getattr(est, "model", None)
-    params = sum(p.numel() for p in model.parameters()) if model is not None else 0
+    params = count_parameters(model) if model is not None else 0
     macs = count_macs(est, y, no)
     latency = statistics.median(_timed(est, _obs(y, no, 1), min_seconds, 5))
     big = _timed(est, _obs(y, no, batch), min_seconds, 2)

@@ -21,7 +21,7 @@ from chanest.profiles import TapProfile
 from chanest.schema import ConfigError
 
 __all__ = ["GridContext", "context_from_dataset", "context_from_simulator",
-           "context_from_checkpoint", "check_compatible"]
+           "context_from_samplers", "context_from_checkpoint", "check_compatible"]
 
 
 @dataclass(frozen=True)
@@ -74,14 +74,21 @@ def context_from_dataset(ds) -> GridContext:
                        doppler_range=tuple(ds.doppler_ranges), weights=tuple(ds.weights))
 
 
+def context_from_samplers(grid, mask, pilots, samplers, weights) -> GridContext:
+    """A context whose statistics are those of channel samplers (one per model entry,
+    with mixture ``weights`` normalised to 1)."""
+    return GridContext(grid=grid, mask=mask, pilots=pilots,
+                       profiles=tuple(x.profile for x in samplers),
+                       labels=tuple(x.label for x in samplers),
+                       delay_spread_range=tuple(x.delay_spread_range for x in samplers),
+                       doppler_range=tuple(x.doppler_range for x in samplers),
+                       weights=tuple(float(w) for w in weights))
+
+
 def context_from_simulator(sim) -> GridContext:
     """The context of a live :class:`~chanest.simulate.Simulator` (its scenario)."""
-    s = sim.samplers
-    return GridContext(grid=sim.scenario.grid, mask=sim.mask, pilots=sim.pilots,
-                       profiles=tuple(x.profile for x in s), labels=tuple(sim.labels),
-                       delay_spread_range=tuple(x.delay_spread_range for x in s),
-                       doppler_range=tuple(x.doppler_range for x in s),
-                       weights=tuple(float(w) for w in sim.mixture_weights))
+    return context_from_samplers(sim.scenario.grid, sim.mask, sim.pilots, sim.samplers,
+                                 sim.mixture_weights)
 
 
 def context_from_checkpoint(meta: dict) -> GridContext:

@@ -32,6 +32,8 @@ import torch
 from torch import nn
 
 from chanest.config import ConfigError
+from chanest.estimators.neural import SNR_SCALE
+from chanest.metrics import nearest_index, snr_db
 
 __all__ = ["FORMATS", "PARTS", "FullGraph", "export_model", "exportable_parts"]
 
@@ -72,7 +74,7 @@ class FullGraph(nn.Module):
             x = torch.stack([re, im], 1).reshape(B * L, 2, self.S, self.F)
             if self.with_planes:
                 no_n = (no[:, None] / scale**2).reshape(B * L)
-                snr = -10 * torch.log10(no_n.clamp_min(1e-12)) / 30.0
+                snr = snr_db(no_n) / SNR_SCALE
                 planes = torch.stack([self.mask.expand(B * L, -1, -1),
                                       snr[:, None, None].expand(-1, self.S, self.F)], 1)
                 x = torch.cat([x, planes], 1)
@@ -83,9 +85,7 @@ class FullGraph(nn.Module):
         if logvar is not None:
             err = torch.exp(logvar).reshape(B, L, self.S, self.F) * s**2
         else:
-            snr_db = -10 * torch.log10(no.clamp_min(1e-12))  # [B]
-            nearest = torch.argmin((snr_db[:, None] - self.map_snr[None, :]).abs(), dim=1)
-            err = self.map_mse[nearest][:, None] * s**2
+            err = self.map_mse[nearest_index(snr_db(no), self.map_snr)][:, None] * s**2
         return h_hat, err
 
 

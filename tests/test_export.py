@@ -15,7 +15,7 @@ from chanest.dataset import context_for
 from chanest.estimators.base import Observation
 from chanest.estimators.neural import NeuralEstimator
 from chanest.export import export_model
-from chanest.models import build_model
+from chanest.models import build_model, model_spec
 from chanest.simulate import Simulator
 
 MODELS = [("channelnet", {"dncnn_depth": 3}), ("reesnet", {}),
@@ -24,11 +24,9 @@ MODELS = [("channelnet", {"dncnn_depth": 3}), ("reesnet", {}),
 
 
 def _estimator(name, kwargs):
-    from chanest.train import model_kwargs_for
-
     ctx = context_for(Simulator(parse_config({"chunk_size": 16})))
     torch.manual_seed(0)
-    model = build_model(name, **model_kwargs_for(name, kwargs, ctx.mask))
+    model = build_model(name, **model_spec(name, kwargs, ctx.mask)["kwargs"])
     for p in model.parameters():  # random weights everywhere (zero-initialised heads too)
         torch.nn.init.normal_(p, std=0.1)
     err_map = (np.array([0.0, 30.0]), np.random.default_rng(0).uniform(

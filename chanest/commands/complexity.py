@@ -32,9 +32,8 @@ def _candidates(ctx, names, architectures: bool):
 
     from chanest.estimators.neural import NeuralEstimator
     from chanest.estimators.registry import REGISTRY, build_estimator
-    from chanest.models import MODELS, build_model
+    from chanest.models import MODELS, build_model, model_spec
     from chanest.pretrained import available
-    from chanest.train import model_kwargs_for
 
     names = names or [n for n in REGISTRY if not n.startswith("genie-")] + \
         [f"pretrained:{p}" for p in available()]
@@ -49,7 +48,7 @@ def _candidates(ctx, names, architectures: bool):
     if architectures:
         err_map = (np.array([0.0]), np.full((1, *ctx.mask.shape), 0.1, np.float32))
         for arch in MODELS:
-            model = build_model(arch, **model_kwargs_for(arch, {}, ctx.mask))
+            model = build_model(arch, **model_spec(arch, {}, ctx.mask)["kwargs"])
             yield f"{arch} (architecture)", NeuralEstimator(ctx, model, err_map=err_map)
 
 

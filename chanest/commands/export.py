@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from chanest.config import ConfigError
@@ -19,7 +21,10 @@ def checkpoint_stem(name: str) -> str:
         with argument_named("names", "model_name"):
             return str(stem(arg))
     if prefix == "ckpt" and arg:
-        return arg
+        if any(ch in arg for ch in "*?["):
+            raise ConfigError(f"MODEL: export takes one checkpoint, not a per-SNR family "
+                              f"({name!r})")
+        return str(Path(arg) / "best") if Path(arg).is_dir() else arg  # a run folder: best
     raise ConfigError(f"MODEL: give ckpt:PATH or pretrained:NAME, got {name!r}")
 
 
@@ -56,8 +61,6 @@ def load_for_export(name: str, device: str = "cpu"):
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
 def export_command(model, fmt, out, part, overwrite):
     """Export MODEL (ckpt:PATH or pretrained:NAME) for deployment outside chanest."""
-    from pathlib import Path
-
     from chanest.export import export_model
 
     checkpoint_stem(model)

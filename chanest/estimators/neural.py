@@ -32,7 +32,7 @@ from chanest.models.reesnet import pilot_image_shape
 __all__ = ["NeuralFrontEnd", "NeuralEstimator", "pilot_image_shape", "to_complex",
            "to_channels"]
 
-_SNR_SCALE = 30.0  # SNR plane = SNR_dB / 30
+SNR_SCALE = 30.0  # SNR plane = SNR_dB / 30
 
 
 def to_channels(h: torch.Tensor) -> torch.Tensor:
@@ -88,7 +88,7 @@ class NeuralFrontEnd:
         x = to_channels(grid)  # [N, 2, S, F]
         if self.kind.endswith("+mask+snr") or self.base is not None:
             no_n = (no[:, None] / scale**2).reshape(B * L)  # [N]
-            snr = snr_db(no_n) / _SNR_SCALE
+            snr = snr_db(no_n) / SNR_SCALE
             planes = torch.stack([self.mask_plane.expand(B * L, -1, -1),
                                   snr[:, None, None].expand(-1, self.S, self.F)], dim=1)
             x = torch.cat([x, planes], dim=1)  # [N, 4, S, F]

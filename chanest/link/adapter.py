@@ -39,6 +39,7 @@ import torch
 from sionna.phy import Block
 
 from chanest.config import ConfigError, Scenario, load_config, parse_config
+from chanest.context import context_from_samplers
 from chanest.estimators.base import Estimator, GridContext, Observation
 from chanest.link.layout import SpanLayout, span_grid, span_layout
 
@@ -53,20 +54,15 @@ def _scenario(scenario) -> Scenario | None:
     return parse_config(scenario, source="scenario")
 
 
-def _context(grid, mask, pilots, scenario: Scenario | None, device: str) -> GridContext:
-    """GridContext of one stream: its pilots, plus the scenario's nominal statistics."""
+def _statistics(grid, scenario: Scenario | None, device: str):
+    """(samplers, weights) of the scenario's channel models on ``grid``, or None."""
     if scenario is None:
-        return GridContext(grid=grid, mask=mask, pilots=pilots)
+        return None
     from chanest.channels import make_sampler
 
-    samplers = [make_sampler(m, grid, 1, device) for m in scenario.channel.models]
-    weights = [m.weight for m in scenario.channel.models]
-    return GridContext(grid=grid, mask=mask, pilots=pilots,
-                       profiles=tuple(s.profile for s in samplers),
-                       labels=tuple(s.label for s in samplers),
-                       delay_spread_range=tuple(s.delay_spread_range for s in samplers),
-                       doppler_range=tuple(s.doppler_range for s in samplers),
-                       weights=tuple(float(w) / sum(weights) for w in weights))
+    weights = np.array([m.weight for m in scenario.channel.models], dtype=float)
+    return ([make_sampler(m, grid, 1, device) for m in scenario.channel.models],
+            weights / weights.sum())
 
 
 class SionnaEstimator(Block):
@@ -100,14 +96,16 @@ class SionnaEstimator(Block):
         if len(names) != len(self.layout.streams):
             raise ConfigError.about("estimator", f"give one name or one per stream "
                                     f"({len(self.layout.streams)}), got {len(names)}")
+        stats = _statistics(grid, scn, self.device)
         built: dict[tuple, Estimator] = {}
         self.estimators: list[Estimator] = []  # one per stream (shared when pilots match)
         for stream, name in zip(self.layout.streams, names):
             key = (stream.key(), name)
             if key not in built:
-                ones = np.ones(int(stream.mask.sum()), dtype=np.complex64)  # despread LS values
-                est = build_estimator(name, _context(grid, stream.mask, ones, scn,
-                                                     self.device), self.device, **options)
+                ones = np.ones(int(stream.mask.sum()), dtype=np.complex64)  # LS values: unit x
+                ctx = GridContext(grid=grid, mask=stream.mask, pilots=ones) if stats is None \
+                    else context_from_samplers(grid, stream.mask, ones, *stats)
+                est = build_estimator(name, ctx, self.device, **options)
                 if est.is_bound:
                     raise ConfigError.about("estimator", f"{name} is a bound (it reads each "
                                             "grid's true channel parameters), not a receiver")
@@ -116,8 +114,8 @@ class SionnaEstimator(Block):
         self.name = estimator if isinstance(estimator, str) else "|".join(names)
         self._effective = torch.as_tensor(self.layout.effective, device=self.device)
         self._src = [torch.as_tensor(s.src_idx, device=self.device) for s in self.layout.streams]
-        self._despread = [torch.as_tensor(s.despread.T, device=self.device)  # [Q, P]
-                          for s in self.layout.streams]
+        self._weights = [torch.as_tensor(s.weights, device=self.device)  # [P, K]
+                         for s in self.layout.streams]
 
     def call(self, y: torch.Tensor, no: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         lay = self.layout
@@ -127,8 +125,8 @@ class SionnaEstimator(Block):
         no_t = no_t.reshape(*no_t.shape, *([1] * (3 - no_t.dim()))).expand(b, R, A)
         no_grid = no_t.mean(-1).reshape(b * R).float()  # [b*R]
         h_parts, e_parts = [], []
-        for est, src, d, stream in zip(self.estimators, self._src, self._despread, lay.streams):
-            z = y_span[..., src].to(torch.complex64) @ d  # [b*R, A, P] LS values, unit pilots
+        for est, src, w, stream in zip(self.estimators, self._src, self._weights, lay.streams):
+            z = (y_span[..., src].to(torch.complex64) * w).sum(-1)  # [b*R, A, P] LS values
             obs = Observation(z, no_grid * stream.noise_gain)
             out = est.estimate(obs)  # [b*R, A, S, W]
             h_parts.append(out.h_hat.index_select(-1, self._effective))

@@ -7,10 +7,11 @@ grid's variance, and keeps the dataset's pilot observations, so every estimator 
 exactly the pilots it is evaluated on for NMSE. Equalization and demapping are
 Sionna's (``LMMSEEqualizer`` with the estimator's ``err_var``, ``Demapper('app')``).
 
-Coding: one transport block per grid. Its coded bits fill the grid's data REs; it is
-split into C equal LDPC codewords (5G base graph chosen by Sionna) with
-k = round(rate·n) ≤ 8448 information bits each; leftover REs carry uncoded filler
-bits that are not counted. A block error is a grid with any wrong information bit.
+Coding (:class:`TransportCode`): one transport block per grid. Its coded bits fill the
+grid's data REs; it is split into C equal LDPC codewords (5G base graph chosen by
+Sionna) with k = round(rate·n) ≤ 8448 information bits each; leftover REs carry
+uncoded filler bits that are not counted. A block error is a grid with any wrong
+information bit.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import torch
 
 from chanest.config import ConfigError
 
-__all__ = ["MODULATIONS", "LinkChain", "LinkErrors"]
+__all__ = ["MODULATIONS", "LinkChain", "LinkErrors", "TransportCode"]
 
 #: modulation name → bits per QAM symbol
 MODULATIONS = {"qpsk": 2, "16qam": 4, "64qam": 6}
@@ -48,6 +49,59 @@ def _codeword_split(coded_bits: int, rate: float, m: int) -> tuple[int, int, int
         if k <= _MAX_K:
             return c, n, k
         c += 1
+
+
+class TransportCode:
+    """One transport block per grid (or per user): information bits ↔ the coded bits that
+    fill ``coded_bits`` data bits. Uncoded (``rate`` None) it passes the bits through.
+
+    Coded: C 5G LDPC codewords of n bits with k information bits each
+    (:func:`_codeword_split`); leftover bits are random filler, not counted.
+    """
+
+    def __init__(self, coded_bits: int, m: int, rate: float | None = None,
+                 device: str = "cpu"):
+        self.coded_bits, self.rate = coded_bits, rate
+        self.codewords, self.n, self.k = 1, coded_bits, coded_bits
+        if rate is None:
+            return
+        from sionna.phy.fec.ldpc import LDPC5GDecoder, LDPC5GEncoder
+
+        if not 0.2 <= rate <= 0.95:
+            raise ConfigError.about("code_rate", f"must be in [0.2, 0.95], got {rate}")
+        self.codewords, self.n, self.k = _codeword_split(coded_bits, rate, m)
+        if self.k < 12:
+            raise ConfigError.about("code_rate", f"{coded_bits // m} data REs hold too few "
+                                    "bits for an LDPC codeword at this rate")
+        self._encoder = LDPC5GEncoder(self.k, self.n, num_bits_per_symbol=m, device=device)
+        self._decoder = LDPC5GDecoder(self._encoder, hard_out=True, num_iter=20,
+                                      device=device)
+
+    @property
+    def coded(self) -> bool:
+        return self.rate is not None
+
+    @property
+    def info_bits(self) -> int:
+        """Counted bits per block: information bits when coded, else all data bits."""
+        return self.codewords * self.k
+
+    def encode(self, info: torch.Tensor, random_bits) -> torch.Tensor:
+        """[..., info_bits] float bits → [..., coded_bits]; ``random_bits(shape)`` draws
+        the filler."""
+        if not self.coded:
+            return info
+        lead = info.shape[:-1]
+        cw = self._encoder(info.reshape(*lead, self.codewords, self.k)).reshape(*lead, -1)
+        return torch.cat([cw, random_bits((*lead, self.coded_bits - cw.shape[-1]))], -1)
+
+    def decode(self, llr: torch.Tensor) -> torch.Tensor:
+        """[..., coded_bits] LLRs → [..., info_bits] hard bits (float)."""
+        if not self.coded:
+            return (llr > 0).float()
+        lead = llr.shape[:-1]
+        used = llr[..., :self.codewords * self.n].reshape(*lead, self.codewords, self.n)
+        return self._decoder(used).reshape(*lead, -1)
 
 
 class LinkChain:
@@ -82,29 +136,13 @@ class LinkChain:
         self._eq = LMMSEEqualizer(self.rg, StreamManagement(np.ones([1, 1]), 1), device=device)
         self._demapper = Demapper("app", "qam", self.m, device=device)
         self._pilot_idx = torch.as_tensor(ctx.pilot_idx, device=device)
-        self.code_rate = code_rate
-        self._coded = code_rate is not None
-        if self._coded:
-            self._build_code(float(code_rate))
-
-    def _build_code(self, rate: float) -> None:
-        from sionna.phy.fec.ldpc import LDPC5GDecoder, LDPC5GEncoder
-
-        if not 0.2 <= rate <= 0.95:
-            raise ConfigError.about("code_rate", f"must be in [0.2, 0.95], got {rate}")
-        self.codewords, self.n, self.k = _codeword_split(self.num_data * self.m, rate, self.m)
-        if self.k < 12:
-            raise ConfigError.about("code_rate", f"{self.num_data} data REs hold too few bits "
-                                    "for an LDPC codeword at this rate")
-        self._encoder = LDPC5GEncoder(self.k, self.n, num_bits_per_symbol=self.m,
-                                      device=self.device)
-        self._decoder = LDPC5GDecoder(self._encoder, hard_out=True, num_iter=20,
-                                      device=self.device)
+        self.code = TransportCode(self.num_data * self.m, self.m,
+                                  None if code_rate is None else float(code_rate), device)
 
     @property
     def info_bits(self) -> int:
-        """Counted bits per grid: information bits when coded, else all data bits."""
-        return self.codewords * self.k if self._coded else self.num_data * self.m
+        """Counted bits per grid (see :class:`TransportCode`)."""
+        return self.code.info_bits
 
     def transmit(self, h: torch.Tensor, y_pilots: torch.Tensor, no: torch.Tensor,
                  gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -118,17 +156,13 @@ class LinkChain:
             info [B, K] float bits (K = :attr:`info_bits`), y [B, 1, L, S, F] complex64.
         """
         B, L, S, F = h.shape
-        total = self.num_data * self.m
-        info = torch.randint(0, 2, (B, self.info_bits), generator=gen, device=self.device)
-        info = info.float()
-        if self._coded:
-            coded = self._encoder(info.reshape(B, self.codewords, self.k)).reshape(B, -1)
-            filler = torch.randint(0, 2, (B, total - coded.shape[1]), generator=gen,
-                                   device=self.device).float()
-            coded = torch.cat([coded, filler], 1)
-        else:
-            coded = info
-        x = self._rgm(self._mapper(coded.reshape(B, 1, 1, total)))[:, 0, 0]  # [B, S, F]
+
+        def random_bits(shape):
+            return torch.randint(0, 2, shape, generator=gen, device=self.device).float()
+
+        info = random_bits((B, self.info_bits))
+        coded = self.code.encode(info, random_bits)  # [B, S_data·m]
+        x = self._rgm(self._mapper(coded.reshape(B, 1, 1, -1)))[:, 0, 0]  # [B, S, F]
         noise = torch.randn(B, L, S, F, generator=gen, device=self.device,
                             dtype=torch.complex64) * no.sqrt()[:, None, None, None]
         y = h * x[:, None] + noise  # [B, L, S, F]
@@ -144,11 +178,6 @@ class LinkChain:
         no_rx = no.reshape(B, 1, 1).expand(B, 1, L)
         x_hat, no_eff = self._eq(y, h_hat.reshape(shape), err_var.reshape(shape), no_rx)
         llr = self._demapper(x_hat, no_eff).reshape(B, -1)  # [B, S_data·m]
-        if self._coded:
-            used = llr[:, :self.codewords * self.n].reshape(B, self.codewords, self.n)
-            bits = self._decoder(used).reshape(B, -1)
-        else:
-            bits = (llr > 0).float()
-        wrong = (bits != info).sum(1)
+        wrong = (self.code.decode(llr) != info).sum(1)
         return LinkErrors(wrong.cpu().numpy().astype(np.int64), self.info_bits,
                           (wrong > 0).cpu().numpy().astype(np.int64))

@@ -119,7 +119,7 @@ def _take(groups, used, done, max_grids) -> np.ndarray:
 
 def _run(dataset, names, estimators, chain, snr_g, opts, progress):
     metric, min_errors, max_grids = opts["metric"], opts["min_errors"], opts["max_grids"]
-    counts, used, done, errors = _Counts(names), {}, {}, {}
+    counts, used, done = _Counts(names), {}, {}
     seconds = dict.fromkeys(names, 0.0)
     gen = torch.Generator(opts["device"]).manual_seed(opts["seed"])
     bar = tqdm(total=len(dataset), unit="grid", disable=not progress, desc=metric,
@@ -154,11 +154,11 @@ def _run(dataset, names, estimators, chain, snr_g, opts, progress):
             counts.block[PERFECT_CSI].append(link.block_errors)
             per_unit, size = ((counts.bit, chain.info_bits) if metric == "ber" else
                               (counts.block, 1))
+            groups = snr_g[np.concatenate(counts.index)]  # of every grid used so far
+            per_row = [np.concatenate(v) for v in per_unit.values()]
             for g in np.unique(snr_g[idx[take]]):
-                sel = snr_g[np.concatenate(counts.index)] == g
-                errors[g] = min(effective_errors(np.concatenate(v)[sel], size)
-                                for v in per_unit.values())
-                done[g] = errors[g] >= min_errors
+                done[g] = min(effective_errors(e[groups == g], size)
+                              for e in per_row) >= min_errors
     bar.close()
     if not counts.index:
         raise ConfigError.about("dataset", "no grid was evaluated")
@@ -217,20 +217,21 @@ def evaluate_link(dataset, names: list[str], metric: str = "ber", modulation: st
     for row in rows:
         sel = (snr_used == row["snr_db"]) & ((model_g == row["model"]) | (row["model"] == "all"))
         row.update(link_columns(bit[row["estimator"]][sel], block[row["estimator"]][sel],
-                                chain.info_bits, modulation, chain.code_rate, level))
+                                chain.info_bits, modulation, chain.code.rate, level))
     for row in [r for r in rows if r["estimator"] == names[0]]:
         sel = (snr_used == row["snr_db"]) & ((model_g == row["model"]) | (row["model"] == "all"))
         rows.append(dict(estimator=PERFECT_CSI, is_bound=True, snr_db=row["snr_db"],
                          model=row["model"], n=row["n"],
                          **link_columns(bit[PERFECT_CSI][sel], block[PERFECT_CSI][sel],
-                                        chain.info_bits, modulation, chain.code_rate, level)))
+                                        chain.info_bits, modulation, chain.code.rate, level)))
     prov = _provenance(dataset, fit_dataset, names, estimators, {}, seconds, device, batch_size,
                        level, reference, snr_bin_db)
     prov["evaluation"]["metrics"] = {**METRIC_DEFINITIONS, **LINK_DEFINITIONS}
-    prov["link"] = {"metric": metric, "modulation": modulation, "code_rate": chain.code_rate,
-                    "codewords_per_grid": getattr(chain, "codewords", None),
-                    "codeword_bits": getattr(chain, "n", None),
-                    "info_bits_per_codeword": getattr(chain, "k", None),
+    code = chain.code
+    prov["link"] = {"metric": metric, "modulation": modulation, "code_rate": code.rate,
+                    "codewords_per_grid": code.codewords if code.coded else None,
+                    "codeword_bits": code.n if code.coded else None,
+                    "info_bits_per_codeword": code.k if code.coded else None,
                     "counted_bits_per_grid": chain.info_bits, "min_errors": min_errors,
                     "max_grids": max_grids, "seed": seed, "grids_used": int(len(index)),
                     "equalizer": "sionna.phy.ofdm.LMMSEEqualizer",

@@ -37,22 +37,23 @@ DEFAULT_CARRIER_HZ = 3.5e9
 class StreamPilots:
     """What one (transmitter, stream) is estimated from, on the span.
 
-    chanest sees unit pilots at ``mask`` with observations ``despread @ y[src_idx]`` and
-    noise variance ``noise_gain · no``.
+    chanest sees unit pilots at ``mask`` (row-major order) with observations
+    ``sum_k weights[p, k] · y[src_idx[p, k]]`` and noise variance ``noise_gain · no``.
 
     Attributes:
         tx, stream: indices in Sionna's pilot pattern.
         mask: [S, W] bool, the (virtual) pilot positions, P of them.
-        src_idx: [Q] row-major indices of the received REs used, in the [S, W] span.
-        despread: [P, Q] complex64 map from those REs to LS values at the pilots.
-        noise_gain: noise variance of a despread value over ``no``.
+        src_idx: [P, K] row-major indices in the [S, W] span of the received REs that
+            make each pilot's LS value (K = 1 on own REs, K streams for code division).
+        weights: [P, K] complex64, conj(x)/‖x‖² of those REs.
+        noise_gain: noise variance of an LS value over ``no``.
     """
 
     tx: int
     stream: int
     mask: np.ndarray
     src_idx: np.ndarray
-    despread: np.ndarray
+    weights: np.ndarray
     noise_gain: float
 
     def key(self) -> bytes:
@@ -108,22 +109,22 @@ def _active(rg, effective) -> dict[tuple[int, int], tuple[np.ndarray, np.ndarray
     return out
 
 
-def _own(flat, values, W, S) -> tuple[np.ndarray, np.ndarray, float]:
-    """A stream alone on its REs: despread = diag(1/x) (constant modulus)."""
-    amp = np.abs(values)
-    if not np.allclose(amp, amp.mean(), rtol=1e-3):
+def _ls_values(groups: np.ndarray, x: np.ndarray, W: int,
+               S: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """One stream's LS values from RE groups [P, K] (span indices) carrying its pilot
+    symbols ``x`` [P, K]: (mask at each group's mean subcarrier, src_idx, weights, noise
+    gain). Groups are rows of one symbol, so the mean stays on that symbol."""
+    norm = np.sum(np.abs(x) ** 2, axis=1)  # [P]
+    if not np.allclose(norm, norm[0], rtol=1e-3):
         raise ConfigError("resource_grid.pilot_pattern: pilots of one stream must have "
                           "constant modulus (e.g. QPSK)")
     mask = np.zeros(S * W, dtype=bool)
-    mask[flat] = True
-    return mask.reshape(S, W), np.diag(1.0 / values), float(1.0 / amp.mean() ** 2)
+    mask[np.floor(groups.mean(axis=1)).astype(int)] = True
+    return mask.reshape(S, W), groups, x.conj() / norm[:, None], float(1.0 / norm[0])
 
 
-def _code_division(flat, values_of, W, S) -> list[tuple[np.ndarray, np.ndarray, float]]:
-    """Streams sharing REs with orthogonal cover codes over K adjacent pilot REs of a
-    symbol: each group of K REs gives one LS value per stream, placed at the group's
-    centre subcarrier (rounded down), assuming the channel constant over the group."""
-    K = len(values_of)
+def _cdm_groups(flat: np.ndarray, K: int, W: int) -> np.ndarray:
+    """[G, K] positions (into ``flat``) of consecutive runs of K pilot REs per symbol."""
     rows = flat // W
     groups = []
     for sym in np.unique(rows):
@@ -131,28 +132,23 @@ def _code_division(flat, values_of, W, S) -> list[tuple[np.ndarray, np.ndarray, 
         if len(idx) % K:
             raise ConfigError(f"resource_grid.pilot_pattern: {K} streams share {len(idx)} pilot "
                               f"REs of symbol {sym}, not a multiple of {K}")
-        groups += [idx[i:i + K] for i in range(0, len(idx), K)]
-    out = []
-    for values in values_of:
-        despread = np.zeros((len(groups), len(flat)), dtype=np.complex128)
-        mask = np.zeros(S * W, dtype=bool)
-        gains = []
-        for g, idx in enumerate(groups):
-            x = np.stack([v[idx] for v in values_of], 1)  # [K REs, K streams]
-            gram = x.conj().T @ x
-            if not np.allclose(gram, np.diag(np.diag(gram)), atol=1e-4 * np.abs(gram).max()):
-                raise ConfigError("resource_grid.pilot_pattern: code-division pilots must be "
-                                  f"orthogonal over groups of {K} adjacent pilot REs of a symbol")
-            col = values[idx]
-            norm = float(np.sum(np.abs(col) ** 2))
-            despread[g, idx] = col.conj() / norm
-            gains.append(1.0 / norm)
-            mask[int(np.floor(flat[idx].mean()))] = True  # one symbol: the mean subcarrier
-        if not np.allclose(gains, gains[0], rtol=1e-3):
-            raise ConfigError("resource_grid.pilot_pattern: code-division pilots must have "
-                              "constant modulus")
-        out.append((mask.reshape(S, W), despread, gains[0]))
-    return out
+        groups.append(idx.reshape(-1, K))
+    return np.concatenate(groups)
+
+
+def _code_division(flat, values_of, W, S) -> list[tuple]:
+    """Streams sharing REs with orthogonal cover codes over K adjacent pilot REs of a
+    symbol: each group of K REs gives one LS value per stream, placed at the group's
+    centre subcarrier (rounded down), assuming the channel constant over the group."""
+    K = len(values_of)
+    pos = _cdm_groups(flat, K, W)  # [G, K]
+    codes = np.stack([v[pos] for v in values_of], axis=-1)  # [G, K REs, K streams]
+    gram = codes.conj().transpose(0, 2, 1) @ codes  # [G, K, K]
+    off = gram * (1 - np.eye(K))
+    if np.abs(off).max() > 1e-4 * np.abs(gram).max():
+        raise ConfigError("resource_grid.pilot_pattern: code-division pilots must be "
+                          f"orthogonal over groups of {K} adjacent pilot REs of a symbol")
+    return [_ls_values(flat[pos], values[pos], W, S) for values in values_of]
 
 
 def span_layout(resource_grid) -> SpanLayout:
@@ -167,20 +163,20 @@ def span_layout(resource_grid) -> SpanLayout:
     by_res: dict[bytes, list] = {}
     for key, (flat, _) in active.items():
         by_res.setdefault(np.sort(flat).tobytes(), []).append(key)
-    owner = np.full(S * W, -1)
+    taken = np.zeros(S * W, dtype=bool)
     built = {}
     for keys in by_res.values():
         flat = active[keys[0]][0]
-        if (owner[flat] >= 0).any():
+        if taken[flat].any():
             raise ConfigError("resource_grid.pilot_pattern: streams share only some of their "
                               "pilot REs; give each stream its own REs or a full code-division "
                               "group")
-        owner[flat] = 1
-        parts = ([_own(flat, active[keys[0]][1], W, S)] if len(keys) == 1 else
-                 _code_division(flat, [active[k][1] for k in keys], W, S))
-        for key, (mask, despread, gain) in zip(keys, parts):
-            built[key] = StreamPilots(key[0], key[1], mask, flat,
-                                      despread.astype(np.complex64), gain)
+        taken[flat] = True
+        parts = ([_ls_values(flat[:, None], active[keys[0]][1][:, None], W, S)]
+                 if len(keys) == 1 else _code_division(flat, [active[k][1] for k in keys], W, S))
+        for key, (mask, src, weights, gain) in zip(keys, parts):
+            built[key] = StreamPilots(key[0], key[1], mask, src, weights.astype(np.complex64),
+                                      gain)
     T, N = max(k[0] for k in active) + 1, max(k[1] for k in active) + 1
     return SpanLayout(lo, hi, effective, S, tuple(built[k] for k in sorted(built)), T, N)
 

@@ -16,13 +16,14 @@ errors when coded, else bit errors) or ``max_batches`` batches.
 from __future__ import annotations
 
 import time
+from dataclasses import asdict
 
 import numpy as np
 import torch
 
 from chanest.config import ConfigError
 from chanest.evaluate import METRIC_DEFINITIONS, RESULT_COLUMNS, _summary_row
-from chanest.link.chain import MODULATIONS, _codeword_split
+from chanest.link.chain import MODULATIONS, TransportCode
 from chanest.link.evaluate import (
     LINK_COLUMNS,
     LINK_DEFINITIONS,
@@ -32,6 +33,7 @@ from chanest.link.evaluate import (
 )
 from chanest.link.intervals import effective_errors
 from chanest.link.uplink_config import UplinkConfig
+from chanest.metrics import sample_errors
 from chanest.versions import versions
 
 __all__ = ["SIONNA_LS", "UplinkSystem", "run_uplink"]
@@ -108,17 +110,8 @@ class UplinkSystem:
         self.rgm = ResourceGridMapper(self.rg, device=device)
         self.eq = LMMSEEqualizer(self.rg, StreamManagement(np.ones([1, 1]), U), device=device)
         self.demapper = Demapper("app", "qam", self.m, device=device)
-        self.coded_bits = int(self.rg.num_data_symbols) * self.m
-        self.coded = cfg.code_rate is not None
-        if self.coded:
-            from sionna.phy.fec.ldpc import LDPC5GDecoder, LDPC5GEncoder
-
-            self.codewords, self.n, self.k = _codeword_split(self.coded_bits, cfg.code_rate,
-                                                             self.m)
-            self.encoder = LDPC5GEncoder(self.k, self.n, num_bits_per_symbol=self.m,
-                                         device=device)
-            self.decoder = LDPC5GDecoder(self.encoder, hard_out=True, device=device)
-        self.info_bits = self.codewords * self.k if self.coded else self.coded_bits
+        self.code = TransportCode(int(self.rg.num_data_symbols) * self.m, self.m,
+                                  cfg.code_rate, device)
         self.eff = torch.as_tensor(self.rg.effective_subcarrier_ind, device=device)
 
     def estimators(self, names: list[str]) -> list:
@@ -140,13 +133,8 @@ class UplinkSystem:
     def transmit(self, batch: int, no: torch.Tensor):
         """info bits [B, 1, U, K] and (y, h_eff [B, 1, L, 1, U, S, F_eff])."""
         U = self.cfg.users
-        info = self.source([batch, 1, U, self.info_bits])
-        coded = info
-        if self.coded:
-            cw = self.encoder(info.reshape(batch, 1, U, self.codewords, self.k))
-            coded = cw.reshape(batch, 1, U, -1)
-            pad = self.coded_bits - coded.shape[-1]
-            coded = torch.cat([coded, self.source([batch, 1, U, pad])], -1)
+        info = self.source([batch, 1, U, self.code.info_bits])
+        coded = self.code.encode(info, lambda shape: self.source(list(shape)))
         y, h = self.channel(self.rgm(self.mapper(coded)), no)
         return info, y, h[..., self.eff]
 
@@ -154,25 +142,20 @@ class UplinkSystem:
         """Bit errors and block errors per (grid, user), [B·U] each."""
         x_hat, no_eff = self.eq(y, h_hat, err_var, no)
         llr = self.demapper(x_hat, no_eff)  # [B, 1, U, bits]
-        B, U = llr.shape[0], self.cfg.users
-        if self.coded:
-            used = llr[..., :self.codewords * self.n].reshape(B, 1, U, self.codewords, self.n)
-            bits = self.decoder(used).reshape(B, 1, U, -1)
-        else:
-            bits = (llr > 0).to(info.dtype)
+        bits = self.code.decode(llr).to(info.dtype)
         wrong = (bits != info).sum(-1).reshape(-1)
         return wrong.cpu().numpy(), (wrong > 0).cpu().numpy().astype(np.int64)
 
 
+def _per_user(t: torch.Tensor) -> torch.Tensor:
+    """[B, 1, L, 1, U, S, F] → [B·U, L, S, F]: each (grid, user) as one chanest grid."""
+    return t[:, 0, :, 0].movedim(2, 1).flatten(0, 1)
+
+
 def _nmse_terms(h, h_hat, err_var) -> dict:
-    """Per (grid, user) error terms as in :func:`chanest.metrics.sample_errors`."""
-    # [B, 1, L, 1, U, S, F] → [B, U, L·S·F]
-    flat = lambda t: t[:, 0, :, 0].movedim(2, 1).reshape(t.shape[0] * t.shape[4], -1)  # noqa
-    e = (flat(h) - flat(h_hat)).abs().square().double()
-    p = flat(h).abs().square().double()
-    ev = flat(err_var.expand_as(h_hat.real)).double()
-    return {"mse": e.mean(1).numpy(), "err": e.sum(1).numpy(), "power": p.sum(1).numpy(),
-            "nmse": (e.sum(1) / p.sum(1)).numpy(), "err_var": ev.mean(1).numpy()}
+    """Per (grid, user) errors (:func:`chanest.metrics.sample_errors`) as a dict."""
+    errs = sample_errors(_per_user(h), _per_user(h_hat), _per_user(err_var.expand_as(h.real)))
+    return asdict(errs)
 
 
 def run_uplink(cfg: UplinkConfig, names: list[str], device: str = "cpu", progress=None,
@@ -185,7 +168,7 @@ def run_uplink(cfg: UplinkConfig, names: list[str], device: str = "cpu", progres
     system = UplinkSystem(cfg, device)
     ests = system.estimators(names)
     labels = [*names, PERFECT_CSI]
-    unit = "block" if system.coded else "bit"
+    unit = "block" if system.code.coded else "bit"
     rows, seconds, batches_run = [], dict.fromkeys(names, 0.0), {}
     with torch.no_grad():
         for si, snr in enumerate(cfg.snr_db):
@@ -205,7 +188,7 @@ def run_uplink(cfg: UplinkConfig, names: list[str], device: str = "cpu", progres
                     rec[name]["block"].append(block)
                 if progress:
                     progress(snr, b + 1)
-                size = 1 if system.coded else system.info_bits
+                size = 1 if system.code.coded else system.code.info_bits
                 if min(effective_errors(np.concatenate(r[unit]), size)
                        for r in rec.values()) >= cfg.min_errors:
                     break
@@ -217,14 +200,14 @@ def run_uplink(cfg: UplinkConfig, names: list[str], device: str = "cpu", progres
     prov = {"schema": "chanest-results", "schema_version": 1, "uplink": cfg.model_dump(mode="json"),
             "estimators": [{"name": n, "seconds": round(seconds[n], 3)} for n in names],
             "batches_per_snr": batches_run, "link": {
-                "metric": "bler" if system.coded else "ber", "users": cfg.users,
-                "rx_antennas": cfg.rx_antennas, "counted_bits_per_user": system.info_bits,
+                "metric": "bler" if system.code.coded else "ber", "users": cfg.users,
+                "rx_antennas": cfg.rx_antennas, "counted_bits_per_user": system.code.info_bits,
                 "equalizer": "sionna.phy.ofdm.LMMSEEqualizer (joint over users)"},
             "evaluation": {"confidence": level, "metrics": {**METRIC_DEFINITIONS,
                                                             **LINK_DEFINITIONS}},
             "versions": versions()}
     return LinkResult(rows, [], prov, columns=RESULT_COLUMNS + LINK_COLUMNS,
-                      metric="bler" if system.coded else "ber")
+                      metric="bler" if system.code.coded else "ber")
 
 
 def _rows(rec, names, snr, system, level) -> list[dict]:
@@ -236,7 +219,7 @@ def _rows(rec, names, snr, system, level) -> list[dict]:
         if name != PERFECT_CSI:
             d = {k: np.concatenate([t[k] for t in rec[name]["nmse"]]) for k in rec[name]["nmse"][0]}
             row.update(_summary_row(name, False, snr, "", d, sel, level))
-        row.update(link_columns(bit, block, system.info_bits, system.cfg.modulation,
+        row.update(link_columns(bit, block, system.code.info_bits, system.cfg.modulation,
                                 system.cfg.code_rate, level))
         out.append(row)
     return out

@@ -14,33 +14,19 @@ previous state is restored afterwards).
 
 from __future__ import annotations
 
-import contextlib
 import math
 
 import torch
-from sionna.phy import config as sionna_config
 
 from chanest.batch import Batch
 from chanest.channels import SPEED_OF_LIGHT, ChannelSampler, make_sampler
 from chanest.config import Scenario
 from chanest.grid import pilot_indices, pilot_mask, pilot_values
 from chanest.pilotcheck import pilot_layout_problems
-from chanest.seeding import chunk_seeds
+from chanest.seeding import chunk_seeds, sionna_rng_seeded
 from chanest.warn import warn
 
 __all__ = ["Simulator", "chunk_seeds"]
-
-
-@contextlib.contextmanager
-def _sionna_rng_seeded(device: str, seed: int):
-    """Seed Sionna's generator for ``device`` and restore its state on exit."""
-    gen = sionna_config.torch_rng(device)
-    saved = gen.get_state()
-    gen.manual_seed(seed)
-    try:
-        yield
-    finally:
-        gen.set_state(saved)
 
 
 class Simulator:
@@ -117,7 +103,7 @@ class Simulator:
         snr_db = self._snr_db(k, u[2])  # [B]
 
         h = torch.empty(B, L, S, F, dtype=torch.complex64, device=dev)  # [B, L, S, F]
-        with _sionna_rng_seeded(dev, theirs):
+        with sionna_rng_seeded(dev, theirs):
             for m, sampler in enumerate(self.samplers):
                 idx = torch.nonzero(model == m).squeeze(1)
                 if idx.numel():

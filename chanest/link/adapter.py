@@ -23,8 +23,9 @@ Statistics: estimators that need none (``ls-*``, ``dft``, ``lmmse-robust``,
 ``lmmse-adaptive``, ``pretrained:``/``ckpt:`` networks) work from the resource grid
 alone. A network must have been trained for the stream's pilot layout; give one name
 per stream when the layouts differ (frequency-division users). ``lmmse`` and the
-separable LMMSE take the nominal statistics of a chanest ``scenario`` (a :class:`~chanest.config.Scenario`, a YAML path or a mapping; only its
-channel models and carrier frequency are used). Channels are assumed normalised to
+separable LMMSE take the nominal statistics of a chanest ``scenario`` (a
+:class:`~chanest.config.Scenario`, a YAML path or a mapping; only its channel models
+and carrier frequency are used). Channels are assumed normalised to
 unit average power per RE, as Sionna's TDL/CDL/Rayleigh models are by default.
 Bounds (``genie-*``) need each grid's true parameters and are refused.
 """

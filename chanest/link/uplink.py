@@ -1,6 +1,8 @@
 """Multi-user uplink through Sionna with chanest estimators: NMSE, BER and BLER vs SNR.
 
-Per batch (fresh channels, bits and noise, seeded per SNR and batch)::
+Per batch (fresh channels, bits and noise from Sionna's generator, seeded from the
+config's seed, SNR and batch and restored afterwards; the Kronecker pilot symbols are
+seeded too)::
 
     bits → [LDPC5GEncoder] → Mapper → ResourceGridMapper → OFDMChannel(TDL, U users → L
     antennas) → estimator (per user and antenna) → LMMSEEqualizer (joint detection of the
@@ -34,6 +36,7 @@ from chanest.link.evaluate import (
 from chanest.link.intervals import effective_errors
 from chanest.link.uplink_config import UplinkConfig
 from chanest.metrics import sample_errors
+from chanest.seeding import derive_seed, sionna_rng_seeded
 from chanest.versions import versions
 
 __all__ = ["SIONNA_LS", "UplinkSystem", "run_uplink"]
@@ -91,14 +94,15 @@ class UplinkSystem:
 
         self.cfg, self.device, U = cfg, device, cfg.users
         self.m = MODULATIONS[cfg.modulation]
-        self.rg = ResourceGrid(num_ofdm_symbols=cfg.num_symbols, fft_size=cfg.fft_size,
-                               subcarrier_spacing=cfg.subcarrier_spacing, num_tx=1,
-                               num_streams_per_tx=U,
-                               cyclic_prefix_length=int(round(cfg.fft_size * 144 / 2048)),
-                               num_guard_carriers=list(cfg.guard_carriers),
-                               dc_null=cfg.dc_null, pilot_pattern=_pilot_pattern(cfg),
-                               pilot_ofdm_symbol_indices=list(cfg.pilot_symbols),
-                               device=device)
+        with sionna_rng_seeded(device, derive_seed(cfg.seed, "pilots")):  # Kronecker draws
+            self.rg = ResourceGrid(num_ofdm_symbols=cfg.num_symbols, fft_size=cfg.fft_size,
+                                   subcarrier_spacing=cfg.subcarrier_spacing, num_tx=1,
+                                   num_streams_per_tx=U,
+                                   cyclic_prefix_length=int(round(cfg.fft_size * 144 / 2048)),
+                                   num_guard_carriers=list(cfg.guard_carriers),
+                                   dc_null=cfg.dc_null, pilot_pattern=_pilot_pattern(cfg),
+                                   pilot_ofdm_symbol_indices=list(cfg.pilot_symbols),
+                                   device=device)
         ch = cfg.channel
         self.tdl = TDL(ch.profile, ch.delay_spread_ns * 1e-9, cfg.carrier_frequency,
                        min_speed=ch.speed_mps[0], max_speed=ch.speed_mps[1],
@@ -161,8 +165,6 @@ def _nmse_terms(h, h_hat, err_var) -> dict:
 def run_uplink(cfg: UplinkConfig, names: list[str], device: str = "cpu", progress=None,
                level: float = 0.95) -> LinkResult:
     """NMSE, BER and (coded) BLER per estimator and SNR; rows as ``evaluate``'s."""
-    from sionna.phy import config as sionna_config
-
     if not names:
         raise ConfigError.about("names", "give at least one estimator")
     system = UplinkSystem(cfg, device)
@@ -175,8 +177,8 @@ def run_uplink(cfg: UplinkConfig, names: list[str], device: str = "cpu", progres
             no = torch.tensor(10 ** (-snr / 10), device=device)
             rec = {n: {"bit": [], "block": [], "nmse": []} for n in labels}
             for b in range(cfg.max_batches):
-                sionna_config.seed = cfg.seed * 1_000_003 + si * 10_007 + b
-                info, y, h = system.transmit(cfg.batch_size, no)
+                with sionna_rng_seeded(device, derive_seed(cfg.seed, "batch", si, b)):
+                    info, y, h = system.transmit(cfg.batch_size, no)
                 for name, est in [*zip(names, ests), (PERFECT_CSI, None)]:
                     t0 = time.perf_counter()
                     h_hat, ev = (h, torch.zeros_like(h.real)) if est is None else est(y, no)

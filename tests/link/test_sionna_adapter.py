@@ -31,10 +31,15 @@ TDL_SCENARIO = {"grid": {"preset": None, "num_subcarriers": 72, "num_symbols": 1
 
 
 def _grid(num_streams=2, guards=(2, 1), dc_null=True):
-    return ResourceGrid(num_ofdm_symbols=14, fft_size=72 + sum(guards) + dc_null,
-                        subcarrier_spacing=15e3, num_tx=1, num_streams_per_tx=num_streams,
-                        cyclic_prefix_length=6, num_guard_carriers=list(guards), dc_null=dc_null,
-                        pilot_pattern="kronecker", pilot_ofdm_symbol_indices=[2, 11])
+    """Kronecker pilots (random QPSK drawn from Sionna's generator, seeded here)."""
+    from chanest.seeding import sionna_rng_seeded
+
+    with sionna_rng_seeded("cpu", 0):
+        return ResourceGrid(num_ofdm_symbols=14, fft_size=72 + sum(guards) + dc_null,
+                            subcarrier_spacing=15e3, num_tx=1, num_streams_per_tx=num_streams,
+                            cyclic_prefix_length=6, num_guard_carriers=list(guards),
+                            dc_null=dc_null,
+                            pilot_pattern="kronecker", pilot_ofdm_symbol_indices=[2, 11])
 
 
 def test_outputs_have_sionnas_shapes_and_a_flat_noiseless_channel_is_recovered():

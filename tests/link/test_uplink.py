@@ -37,6 +37,12 @@ def test_each_user_is_estimated_from_its_own_pilots_and_lmmse_beats_ls(pilots, s
     assert row[("lmmse", 25)]["nmse_db"] < row[("lmmse", 0)]["nmse_db"] - 10
 
 
+def test_the_same_config_gives_the_same_pilots_channels_and_errors():
+    cfg = parse_uplink({**TINY, "snr_db": [5]})
+    first, second = (run_uplink(cfg, ["ls-linear", "lmmse-adaptive"]).rows for _ in range(2))
+    assert first == second
+
+
 def test_uplink_config_errors_name_the_field():
     with pytest.raises(ConfigError, match="pilots"):
         parse_uplink({"pilots": "ofdma"})

@@ -11,10 +11,10 @@ Per transmitter and stream, the pilots are the REs where that stream sends a
 nonzero pilot symbol. Streams on their own REs (frequency- or time-division pilots,
 e.g. Sionna's Kronecker pattern) are estimated from LS values y/x_p there. Streams
 that share REs with orthogonal cover codes (code division, as NR DM-RS ports of one
-CDM group) are first despread over groups of K adjacent pilot REs of a symbol (K
-streams): one LS value per stream and group, at the group's centre subcarrier, with
-noise variance no/‖x‖², assuming the channel constant over the group. chanest
-estimators then see unit pilots at those positions.
+CDM group, FD-OCC, TD-OCC or both) are first despread over tiles of K pilot REs (K
+streams, :mod:`chanest.despread`): one LS value per stream and tile, at the tile's
+centre, with noise variance no/‖x‖², assuming the channel constant over the tile.
+chanest estimators then see unit pilots at those positions.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from chanest.config import CP_RATIOS, ConfigError, GridConfig, Scenario
+from chanest.despread import despread
 
 __all__ = ["StreamPilots", "SpanLayout", "span_layout", "span_grid"]
 
@@ -109,48 +110,6 @@ def _active(rg, effective) -> dict[tuple[int, int], tuple[np.ndarray, np.ndarray
     return out
 
 
-def _ls_values(groups: np.ndarray, x: np.ndarray, W: int,
-               S: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """One stream's LS values from RE groups [P, K] (span indices) carrying its pilot
-    symbols ``x`` [P, K]: (mask at each group's mean subcarrier, src_idx, weights, noise
-    gain). Groups are rows of one symbol, so the mean stays on that symbol."""
-    norm = np.sum(np.abs(x) ** 2, axis=1)  # [P]
-    if not np.allclose(norm, norm[0], rtol=1e-3):
-        raise ConfigError("resource_grid.pilot_pattern: pilots of one stream must have "
-                          "constant modulus (e.g. QPSK)")
-    mask = np.zeros(S * W, dtype=bool)
-    mask[np.floor(groups.mean(axis=1)).astype(int)] = True
-    return mask.reshape(S, W), groups, x.conj() / norm[:, None], float(1.0 / norm[0])
-
-
-def _cdm_groups(flat: np.ndarray, K: int, W: int) -> np.ndarray:
-    """[G, K] positions (into ``flat``) of consecutive runs of K pilot REs per symbol."""
-    rows = flat // W
-    groups = []
-    for sym in np.unique(rows):
-        idx = np.flatnonzero(rows == sym)
-        if len(idx) % K:
-            raise ConfigError(f"resource_grid.pilot_pattern: {K} streams share {len(idx)} pilot "
-                              f"REs of symbol {sym}, not a multiple of {K}")
-        groups.append(idx.reshape(-1, K))
-    return np.concatenate(groups)
-
-
-def _code_division(flat, values_of, W, S) -> list[tuple]:
-    """Streams sharing REs with orthogonal cover codes over K adjacent pilot REs of a
-    symbol: each group of K REs gives one LS value per stream, placed at the group's
-    centre subcarrier (rounded down), assuming the channel constant over the group."""
-    K = len(values_of)
-    pos = _cdm_groups(flat, K, W)  # [G, K]
-    codes = np.stack([v[pos] for v in values_of], axis=-1)  # [G, K REs, K streams]
-    gram = codes.conj().transpose(0, 2, 1) @ codes  # [G, K, K]
-    off = gram * (1 - np.eye(K))
-    if np.abs(off).max() > 1e-4 * np.abs(gram).max():
-        raise ConfigError("resource_grid.pilot_pattern: code-division pilots must be "
-                          f"orthogonal over groups of {K} adjacent pilot REs of a symbol")
-    return [_ls_values(flat[pos], values[pos], W, S) for values in values_of]
-
-
 def span_layout(resource_grid) -> SpanLayout:
     """The :class:`SpanLayout` of a ``sionna.phy.ofdm.ResourceGrid`` (ConfigError for
     streams without pilots, partly overlapping or non-orthogonal code-division pilots)."""
@@ -172,11 +131,11 @@ def span_layout(resource_grid) -> SpanLayout:
                               "pilot REs; give each stream its own REs or a full code-division "
                               "group")
         taken[flat] = True
-        parts = ([_ls_values(flat[:, None], active[keys[0]][1][:, None], W, S)]
-                 if len(keys) == 1 else _code_division(flat, [active[k][1] for k in keys], W, S))
-        for key, (mask, src, weights, gain) in zip(keys, parts):
-            built[key] = StreamPilots(key[0], key[1], mask, src, weights.astype(np.complex64),
-                                      gain)
+        parts = despread(flat, [active[k][1] for k in keys], S, W,
+                         what="resource_grid.pilot_pattern")
+        for key, part in zip(keys, parts):
+            built[key] = StreamPilots(key[0], key[1], part.mask, part.src, part.weights,
+                                      part.noise_gain)
     T, N = max(k[0] for k in active) + 1, max(k[1] for k in active) + 1
     return SpanLayout(lo, hi, effective, S, tuple(built[k] for k in sorted(built)), T, N)
 

@@ -80,9 +80,10 @@ def test_adapter_equals_the_chanest_estimator_on_a_grid_without_guards():
         torch.testing.assert_close(err_var[:, 0, :, 0, 0], direct.err_var)
 
 
-def _chain_ber(estimators, rg, batches=4, batch_size=64, snr_db=10.0):
+def _chain_ber(estimators, rg, batches=4, batch_size=64, snr_db=10.0, num_rx_ant=2):
     """Bit errors per batch [n_est+1, batches] (last row: perfect CSI) and bits per batch,
-    for QPSK over TDL-A with 2 streams and 2 receive antennas, LMMSE equalization."""
+    for QPSK over TDL-A with the grid's streams and ``num_rx_ant`` receive antennas,
+    LMMSE equalization."""
     from sionna.phy import config
     from sionna.phy.channel import OFDMChannel
     from sionna.phy.channel.tr38901 import TDL
@@ -91,7 +92,8 @@ def _chain_ber(estimators, rg, batches=4, batch_size=64, snr_db=10.0):
 
     config.seed = 7
     n = rg.num_streams_per_tx
-    tdl = TDL("A", 100e-9, 2.6e9, min_speed=3.0, max_speed=3.0, num_rx_ant=2, num_tx_ant=n)
+    tdl = TDL("A", 100e-9, 2.6e9, min_speed=3.0, max_speed=3.0, num_rx_ant=num_rx_ant,
+              num_tx_ant=n)
     channel = OFDMChannel(tdl, rg, add_awgn=True, normalize_channel=True, return_channel=True)
     source, mapper, rgm = BinarySource(), Mapper("qam", 2), ResourceGridMapper(rg)
     eq = LMMSEEqualizer(rg, StreamManagement(np.ones([1, 1]), n))
@@ -109,49 +111,60 @@ def _chain_ber(estimators, rg, batches=4, batch_size=64, snr_db=10.0):
     return errors, bits.numel()
 
 
-@pytest.mark.filterwarnings("ignore::UserWarning")
-def test_ls_linear_matches_sionnas_ls_ber_and_lmmse_beats_it_in_a_sionna_chain():
-    rg = _grid()
-    ests = [LSChannelEstimator(rg, interpolation_type="lin"),
-            chanest.SionnaEstimator(rg, "ls-linear"),
-            chanest.SionnaEstimator(rg, "lmmse", scenario=TDL_SCENARIO)]
-    errors, bits = _chain_ber(ests, rg)
+def _assert_ls_matches_and_lmmse_beats(errors, bits):
+    """Rows of ``errors``: the Sionna LS reference, chanest ls-linear, chanest lmmse, perfect
+    CSI. ls-linear's BER within 3 standard errors (over batches) of the reference; lmmse
+    better than the reference on paired differences. Returns the BERs."""
     ber = errors.sum(1) / (bits * errors.shape[1])
     se = errors.std(1, ddof=1) / np.sqrt(errors.shape[1]) / bits  # over batches
     assert ber[-1] < ber[2] < ber[0]  # perfect CSI < lmmse < LS
     assert abs(ber[1] - ber[0]) < 3 * np.hypot(se[0], se[1])
     gain = errors[0] - errors[2]  # paired: the same bits, channels and noise
     assert gain.mean() > 3 * gain.std(ddof=1) / np.sqrt(gain.size)
+    return ber
 
 
-def _dmrs_grid():
-    """One transmitter, 2 layers on DM-RS ports 0 and 1: one CDM group, FD-OCC."""
-    from sionna.phy.nr import PUSCHConfig, PUSCHPilotPattern
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_ls_linear_matches_sionnas_ls_ber_and_lmmse_beats_it_in_a_sionna_chain():
+    rg = _grid()
+    ests = [LSChannelEstimator(rg, interpolation_type="lin"),
+            chanest.SionnaEstimator(rg, "ls-linear"),
+            chanest.SionnaEstimator(rg, "lmmse", scenario=TDL_SCENARIO)]
+    _assert_ls_matches_and_lmmse_beats(*_chain_ber(ests, rg))
+
+
+def _dmrs_chain_ber(ports, length, additional_position, **chain):
+    """_chain_ber of Sionna's PUSCH LS (linear), chanest ls-linear and lmmse for one
+    transmitter whose layers use DM-RS ``ports`` (type 1, ``length`` 1 or 2 symbols)."""
+    from sionna.phy.nr import PUSCHConfig, PUSCHLSChannelEstimator, PUSCHPilotPattern
 
     cfg = PUSCHConfig()
     cfg.carrier.n_size_grid = 6
-    cfg.num_layers, cfg.num_antenna_ports = 2, 2
-    cfg.dmrs.dmrs_port_set, cfg.dmrs.additional_position = [0, 1], 1
-    return ResourceGrid(num_ofdm_symbols=14, fft_size=72, subcarrier_spacing=15e3,
-                        num_streams_per_tx=2, cyclic_prefix_length=5,
-                        pilot_pattern=PUSCHPilotPattern([cfg]))
+    cfg.num_layers = cfg.num_antenna_ports = len(ports)
+    cfg.dmrs.length, cfg.dmrs.additional_position = length, additional_position
+    cfg.dmrs.dmrs_port_set = list(ports)
+    rg = ResourceGrid(num_ofdm_symbols=14, fft_size=72, subcarrier_spacing=15e3,
+                      num_streams_per_tx=len(ports), cyclic_prefix_length=5,
+                      pilot_pattern=PUSCHPilotPattern([cfg]))
+    ests = [PUSCHLSChannelEstimator(rg, length, additional_position,
+                                    cfg.dmrs.num_cdm_groups_without_data,
+                                    interpolation_type="lin"),
+            chanest.SionnaEstimator(rg, "ls-linear"),
+            chanest.SionnaEstimator(rg, "lmmse", scenario=TDL_SCENARIO)]
+    return _chain_ber(ests, rg, **chain)
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
 def test_code_division_dmrs_ports_are_despread_like_sionnas_pusch_ls_and_lmmse_beats_it():
-    from sionna.phy.nr import PUSCHLSChannelEstimator
+    """2 layers on DM-RS ports 0 and 1: one CDM group, FD-OCC."""
+    _assert_ls_matches_and_lmmse_beats(*_dmrs_chain_ber([0, 1], 1, 1))
 
-    rg = _dmrs_grid()
-    ests = [PUSCHLSChannelEstimator(rg, 1, 1, 2, interpolation_type="lin"),
-            chanest.SionnaEstimator(rg, "ls-linear"),
-            chanest.SionnaEstimator(rg, "lmmse", scenario=TDL_SCENARIO)]
-    errors, bits = _chain_ber(ests, rg)
-    ber = errors.sum(1) / (bits * errors.shape[1])
-    se = errors.std(1, ddof=1) / np.sqrt(errors.shape[1]) / bits
-    assert ber[-1] < ber[2] < ber[0]
-    assert abs(ber[1] - ber[0]) < 3 * np.hypot(se[0], se[1])
-    gain = errors[0] - errors[2]  # paired: the same bits, channels and noise
-    assert gain.mean() > 3 * gain.std(ddof=1) / np.sqrt(gain.size)
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_double_symbol_dmrs_time_and_frequency_cover_is_despread_like_sionnas_pusch_ls():
+    """4 layers on ports 0, 1, 4, 5 of double-symbol DM-RS (symbols 2-3 and 10-11): one CDM
+    group, FD-OCC × TD-OCC in 2 × 2 tiles; 4 receive antennas for the 4 layers."""
+    _assert_ls_matches_and_lmmse_beats(*_dmrs_chain_ber([0, 1, 4, 5], 2, 1, num_rx_ant=4))
 
 
 def test_non_orthogonal_or_partly_shared_pilots_bounds_and_other_objects_are_refused():

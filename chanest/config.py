@@ -18,6 +18,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import numpy as np
 import yaml
 from pydantic import Field, model_validator
 
@@ -34,6 +35,7 @@ from chanest.pilots import (
     PilotConfig,
     pilot_mask,
 )
+from chanest.users import UsersConfig, user_layout
 from chanest.schema import (
     ConfigError,
     Range,
@@ -67,6 +69,7 @@ __all__ = [
     "ChannelModelConfig",
     "ChannelConfig",
     "NoiseConfig",
+    "UsersConfig",
     "Scenario",
     "load_config",
     "parse_config",
@@ -233,18 +236,31 @@ class Scenario(Strict):
     pilots: PilotConfig = Field(default_factory=ChannelNetPilots)
     channel: ChannelConfig = Field(default_factory=ChannelConfig)
     noise: NoiseConfig = Field(default_factory=NoiseConfig)
+    users: UsersConfig | None = Field(default=None, description="several uplink users "
+                                      "(chanest.users); absent: one transmitter")
 
     @model_validator(mode="after")
     def _pilots_fit_grid(self) -> "Scenario":
         try:
-            pilot_mask(self.pilots, self.grid)
+            mask = pilot_mask(self.pilots, self.grid)
+            if self.users is not None:
+                user_layout(self.users, mask, np.ones(int(mask.sum()), dtype=np.complex64))
         except ConfigError as err:
             raise ValueError(str(err)) from None
         return self
 
+    @property
+    def num_users(self) -> int:
+        """U: transmitters whose channels a grid holds (1 without ``users:``)."""
+        return 1 if self.users is None else self.users.count
+
     def to_dict(self) -> dict:
-        """Resolved config as plain JSON-able data (presets expanded)."""
-        return self.model_dump(mode="json")
+        """Resolved config as plain JSON-able data (presets expanded; ``users`` only when
+        set, so single-user configs keep their fingerprints)."""
+        out = self.model_dump(mode="json")
+        if out.get("users") is None:
+            out.pop("users", None)
+        return out
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.to_dict(), sort_keys=False)

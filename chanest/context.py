@@ -12,7 +12,7 @@ or a checkpoint's metadata (:func:`context_from_checkpoint`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -38,6 +38,8 @@ class GridContext:
         doppler_range: per entry, (lo, hi) maximum Doppler [Hz] of the scenario.
         weights: per entry, mixture probability (sums to 1; empty = equal).
         source: where the context comes from, for messages ('' if nothing to say).
+        users: the :class:`~chanest.users.UserLayout` of a multi-user scenario (then
+            ``mask`` is the union of the users' pilot REs and ``pilots`` [U, P]), or None.
     """
 
     grid: GridConfig | None
@@ -49,6 +51,14 @@ class GridContext:
     doppler_range: tuple[tuple[float, float], ...] = ()
     weights: tuple[float, ...] = ()
     source: str = ""
+    users: object | None = None
+
+    def for_user(self, u: int) -> "GridContext":
+        """User ``u``'s single-user problem: unit pilots at its (despread) positions."""
+        part = self.users.users[u]
+        ones = np.ones(int(part.mask.sum()), dtype=np.complex64)
+        where = f"user {u}" + (f", {self.source}" if self.source else "")
+        return replace(self, mask=part.mask, pilots=ones, users=None, source=where)
 
     @property
     def pilot_idx(self) -> np.ndarray:
@@ -71,7 +81,8 @@ def context_from_dataset(ds) -> GridContext:
     return GridContext(grid=ds.scenario.grid, mask=ds.mask, pilots=ds.pilots,
                        profiles=tuple(ds.profiles), labels=tuple(ds.labels),
                        delay_spread_range=tuple(ds.delay_spread_ranges),
-                       doppler_range=tuple(ds.doppler_ranges), weights=tuple(ds.weights))
+                       doppler_range=tuple(ds.doppler_ranges), weights=tuple(ds.weights),
+                       users=getattr(ds, "users", None))
 
 
 def context_from_samplers(grid, mask, pilots, samplers, weights) -> GridContext:
@@ -87,8 +98,8 @@ def context_from_samplers(grid, mask, pilots, samplers, weights) -> GridContext:
 
 def context_from_simulator(sim) -> GridContext:
     """The context of a live :class:`~chanest.simulate.Simulator` (its scenario)."""
-    return context_from_samplers(sim.scenario.grid, sim.mask, sim.pilots, sim.samplers,
-                                 sim.mixture_weights)
+    return replace(context_from_samplers(sim.scenario.grid, sim.mask, sim.pilots, sim.samplers,
+                                         sim.mixture_weights), users=sim.users)
 
 
 def context_from_checkpoint(meta: dict) -> GridContext:

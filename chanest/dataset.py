@@ -2,12 +2,13 @@
 
 Schema ``chanest-dataset`` version 1, one file per shard::
 
-    /h             [n, L, S, F] complex64   true channel
-    /y             [n, L, P]    complex64   received pilots y = h_p·x_p + n
+    /h             [n, L, S, F] complex64   true channel (L = U·A with U users, user-major)
+    /y             [n, A, P]    complex64   received pilots y = Σ_u h_u,p·x_u,p + n at the
+                                            (union of the users') pilot REs
     /no, /snr_db, /delay_spread, /doppler, /speed   [n] float32
     /model         [n] int16    index into the profiles below
     /pilot_mask    [S, F] uint8
-    /pilots        [P] complex64
+    /pilots        [P] complex64 ([U, P] with users: each user's symbols, 0 where silent)
     /profiles/<i>  group: delays [C], powers [C]; attrs label, scale_delays,
                    los_power, delay_spread_range, doppler_range
     attrs: schema, schema_version, chanest/torch/sionna versions, config (YAML),
@@ -39,6 +40,7 @@ from chanest.context import GridContext, context_from_dataset
 from chanest.context import context_from_simulator as context_for  # the older name
 from chanest.schema import ConfigError, parse_yaml
 from chanest.profiles import TapProfile
+from chanest.users import scenario_users
 from chanest.writer import (  # re-exported: the writer's public names live here too
     _PER_SAMPLE,
     SCHEMA,
@@ -227,6 +229,19 @@ class ChannelDataset:
     def context(self) -> GridContext:
         """The :class:`~chanest.context.GridContext` of this dataset."""
         return context_from_dataset(self)
+
+    @property
+    def users(self):
+        """The :class:`~chanest.users.UserLayout` of a multi-user dataset, else None."""
+        if not hasattr(self, "_users"):
+            self._users = scenario_users(self.scenario)
+        return self._users
+
+    def user_view(self, user: int):
+        """User ``user`` as a single-user dataset (:class:`~chanest.userview.UserView`)."""
+        from chanest.userview import user_view
+
+        return user_view(self, user)
 
 
 def open_dataset(paths: str | Path | Sequence[str | Path]) -> ChannelDataset:

@@ -210,7 +210,8 @@ def evaluate(dataset, names: list[str], device: str = "cpu", batch_size: int = 2
 def evaluate_to_dir(data, names, out_dir: str | Path, device: str = "cpu",
                     batch_size: int = 256, progress: bool = True, fit_data=None,
                     snr_bin_db: float | None = None, memory_gb: float = 4.0,
-                    runner=None) -> tuple[EvaluationResult, dict[str, Path]]:
+                    runner=None, user: int | None = None
+                    ) -> tuple[EvaluationResult, dict[str, Path]]:
     """Open dataset file(s), evaluate, write the tables into ``out_dir``.
 
     Args:
@@ -218,12 +219,15 @@ def evaluate_to_dir(data, names, out_dir: str | Path, device: str = "cpu",
         fit_data: optional training dataset path(s) for ``fit``.
         runner: the evaluation to run, with :func:`evaluate`'s signature (default
             :func:`evaluate`; e.g. a partial of :func:`chanest.link.evaluate.evaluate_link`).
+        user: with multi-user data, evaluate only this user (its view, as single-user
+            data; :mod:`chanest.userview`); None evaluates every user.
 
     Returns:
         (result, written paths).
     """
     from chanest.dataset import open_dataset
     from chanest.estimators.registry import parse_estimator_names
+    from chanest.userview import user_view
 
     if isinstance(names, str):
         names = parse_estimator_names(names)
@@ -234,9 +238,13 @@ def evaluate_to_dir(data, names, out_dir: str | Path, device: str = "cpu",
         with argument_named("paths", "fit_data"):
             fit = open_dataset(fit_data) if fit_data else None
         try:
-            result = (runner or evaluate)(dataset, list(names), device=device, batch_size=batch_size,
-                         progress=progress, fit_dataset=fit, snr_bin_db=snr_bin_db,
-                         memory_gb=memory_gb)
+            if user is not None:
+                dataset = user_view(dataset, user)
+                fit = None if fit is None else user_view(fit, user, arg="fit_data")
+            result = (runner or evaluate)(dataset, list(names), device=device,
+                                          batch_size=batch_size, progress=progress,
+                                          fit_dataset=fit, snr_bin_db=snr_bin_db,
+                                          memory_gb=memory_gb)
         finally:
             if fit is not None:
                 fit.close()

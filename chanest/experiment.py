@@ -50,6 +50,8 @@ class DataSpec(Strict):
         default=None, description="train only on these SNRs (one model per SNR)")
     memory_gb: float = Field(default=8.0, gt=0, description="largest training dataset held "
                              "in memory; larger ones must be streamed (simulate)")
+    user: int | None = Field(default=None, ge=0, description="with multi-user data: the user "
+                             "whose pilot layout and channel the network learns")
 
     @model_validator(mode="after")
     def _one_source(self) -> "DataSpec":

@@ -101,7 +101,9 @@ def symbol_times(grid: GridConfig) -> np.ndarray:
 
 
 def to_sionna_resource_grid(grid: GridConfig, mask: np.ndarray, pilots: np.ndarray):
-    """A ``sionna.phy.ofdm.ResourceGrid`` (SISO, no guards) carrying this pilot mask.
+    """A ``sionna.phy.ofdm.ResourceGrid`` (one transmitter, no guards) carrying this pilot
+    mask: one stream with ``pilots`` [P], or U streams (users) sharing the mask with
+    ``pilots`` [U, P] (0 where a user is silent).
 
     The cyclic-prefix length is rounded to whole samples of an FFT of size F,
     so the symbol duration may differ slightly from ``grid.symbol_duration``;
@@ -110,13 +112,16 @@ def to_sionna_resource_grid(grid: GridConfig, mask: np.ndarray, pilots: np.ndarr
     import torch
     from sionna.phy.ofdm import PilotPattern, ResourceGrid
 
-    mask_t = torch.as_tensor(mask[None, None], dtype=torch.bool)  # [1, 1, S, F]
-    pilots_t = torch.as_tensor(pilots[None, None], dtype=torch.complex64)  # [1, 1, P]
+    pilots = np.asarray(pilots).reshape(-1, int(np.sum(mask)))  # [U, P]
+    mask_t = torch.as_tensor(np.repeat(mask[None, None], len(pilots), 1),
+                             dtype=torch.bool)  # [1, U, S, F]
+    pilots_t = torch.as_tensor(pilots[None], dtype=torch.complex64)  # [1, U, P]
     pattern = PilotPattern(mask_t, pilots_t)
     return ResourceGrid(
         num_ofdm_symbols=grid.num_symbols,
         fft_size=grid.num_subcarriers,
         subcarrier_spacing=grid.subcarrier_spacing,
         cyclic_prefix_length=int(round(CP_RATIOS[grid.cyclic_prefix] * grid.num_subcarriers)),
+        num_streams_per_tx=len(pilots),
         pilot_pattern=pattern,
     )

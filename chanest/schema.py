@@ -110,7 +110,7 @@ def _loc_to_str(loc: tuple) -> str:
 def format_validation_error(err: ValidationError, prefix: str = "") -> str:
     """One line: ``field.path: what is allowed (got value)``."""
     first = err.errors()[0]
-    loc = ".".join(p for p in [prefix, _loc_to_str(tuple(first["loc"]))] if p) or "config"
+    loc = ".".join(p for p in [prefix, _loc_to_str(tuple(first["loc"]))] if p)
     msg = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         msg = "unknown field"
@@ -121,7 +121,8 @@ def format_validation_error(err: ValidationError, prefix: str = "") -> str:
             not isinstance(inp, (dict, list)):
         msg += f" (got {inp!r})"
     extra = f" ({len(err.errors()) - 1} more)" if len(err.errors()) > 1 else ""
-    return f"{loc}: {msg}{extra}".replace("\n", " ")
+    # a model-level check names its own field(s) in the message
+    return (f"{loc}: {msg}{extra}" if loc else f"{msg}{extra}").replace("\n", " ")
 
 
 def validate(model: type[Strict], data: Any, source: str, empty_ok: bool = False):

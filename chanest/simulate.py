@@ -24,6 +24,7 @@ from chanest.config import Scenario
 from chanest.grid import pilot_indices, pilot_mask, pilot_values
 from chanest.pilotcheck import pilot_layout_problems
 from chanest.seeding import chunk_seeds, sionna_rng_seeded
+from chanest.users import scenario_users
 from chanest.warn import warn
 
 __all__ = ["Simulator", "chunk_seeds"]
@@ -32,10 +33,15 @@ __all__ = ["Simulator", "chunk_seeds"]
 class Simulator:
     """Generates :class:`Batch` es for a scenario on one device.
 
+    With a ``users:`` section (U users, :mod:`chanest.users`) a grid holds every user's
+    channel, user-major on the link axis (``h`` [B, U·A, S, F]), and the pilots the
+    receiver sees at the union of their pilot REs (``y`` [B, A, P]).
+
     Attributes:
-        mask: [S, F] bool pilot mask (numpy).
+        mask: [S, F] bool pilot mask (numpy; the union of the users' REs).
         pilot_idx: [P] flat row-major pilot indices (numpy).
-        pilots: [P] complex64 pilot symbols x_p (numpy).
+        pilots: [P] complex64 pilot symbols x_p (numpy); [U, P] with users.
+        users: the :class:`~chanest.users.UserLayout`, or None.
         samplers: one :class:`ChannelSampler` per model entry.
         labels: model label per entry.
     """
@@ -44,10 +50,12 @@ class Simulator:
         self.scenario = scenario
         self.device = device
         grid, chan = scenario.grid, scenario.channel
-        self.mask = pilot_mask(scenario.pilots, grid)
+        self.users = scenario_users(scenario)
+        self.mask = pilot_mask(scenario.pilots, grid) if self.users is None else self.users.mask
         self.pilot_idx = pilot_indices(self.mask)
         self.pilots = pilot_values(scenario.pilots.values, len(self.pilot_idx),
-                                   scenario.pilots.sequence_seed)
+                                   scenario.pilots.sequence_seed) if self.users is None \
+            else self.users.pilots
         self.samplers: list[ChannelSampler] = [
             make_sampler(m, grid, chan.num_rx_antennas, device) for m in chan.models]
         self.labels = [s.label for s in self.samplers]
@@ -66,12 +74,18 @@ class Simulator:
         self._fd = table([s.doppler_range for s in self.samplers])  # [M, 2] Hz
         self._doppler_per_speed = self.scenario.grid.carrier_frequency / SPEED_OF_LIGHT
         self._pilot_idx_t = torch.as_tensor(self.pilot_idx, device=dev)
-        self._pilots_t = torch.as_tensor(self.pilots, device=dev)
+        self._pilots_t = torch.as_tensor(self.pilots, device=dev).reshape(
+            self.scenario.num_users, -1)  # [U, P]
 
     @property
     def mixture_weights(self) -> list[float]:
         """Probability of each model entry (weights normalised to 1)."""
         return self._weights.cpu().tolist()
+
+    @property
+    def num_links(self) -> int:
+        """Links per grid in ``h``: users × receive antennas."""
+        return self.scenario.num_users * self.scenario.channel.num_rx_antennas
 
     @property
     def chunk_size(self) -> int:
@@ -82,8 +96,8 @@ class Simulator:
 
     def chunk(self, k: int) -> Batch:
         """Chunk ``k``: ``chunk_size`` grids, a function of (seed, k) only."""
-        sc, B = self.scenario, self.chunk_size
-        grid, L = sc.grid, sc.channel.num_rx_antennas
+        sc, B, U = self.scenario, self.chunk_size, self.scenario.num_users
+        grid, L = sc.grid, sc.channel.num_rx_antennas  # L receive antennas
         S, F, P = grid.num_symbols, grid.num_subcarriers, len(self.pilot_idx)
         dev = self.device
         ours, theirs = chunk_seeds(sc.seed, k)
@@ -102,16 +116,19 @@ class Simulator:
         speed = doppler / self._doppler_per_speed
         snr_db = self._snr_db(k, u[2])  # [B]
 
-        h = torch.empty(B, L, S, F, dtype=torch.complex64, device=dev)  # [B, L, S, F]
+        h = torch.empty(B, U * L, S, F, dtype=torch.complex64, device=dev)  # [B, U·L, S, F]
         with sionna_rng_seeded(dev, theirs):
             for m, sampler in enumerate(self.samplers):
                 idx = torch.nonzero(model == m).squeeze(1)
-                if idx.numel():
-                    h[idx] = sampler(ds[idx], doppler[idx], gen)
+                if idx.numel():  # users: independent fading, the grid's parameters
+                    h[idx] = sampler(ds[idx].repeat_interleave(U),
+                                     doppler[idx].repeat_interleave(U),
+                                     gen).reshape(len(idx), U * L, S, F)
 
         no = torch.pow(10.0, -snr_db / 10.0)  # [B]
-        h_p = h.reshape(B, L, S * F)[..., self._pilot_idx_t]  # [B, L, P]
-        y = h_p * self._pilots_t + torch.sqrt(no).to(torch.float32)[:, None, None] * noise
+        h_p = h.reshape(B, U, L, S * F)[..., self._pilot_idx_t]  # [B, U, L, P]
+        y = (h_p * self._pilots_t[:, None]).sum(1) \
+            + torch.sqrt(no).to(torch.float32)[:, None, None] * noise  # [B, L, P]
         return Batch(h=h, y=y, no=no.float(), snr_db=snr_db.float(), model=model,
                      delay_spread=ds.float(), doppler=doppler.float(), speed=speed.float())
 

@@ -19,6 +19,7 @@ from chanest.context import check_compatible, context_from_simulator
 from chanest.dataset import open_dataset
 from chanest.schema import ConfigError, argument_named
 from chanest.seeding import derive_seed
+from chanest.userview import UserView, user_view
 
 __all__ = ["DatasetSource", "SimulatorSource", "make_sources"]
 
@@ -38,11 +39,12 @@ class DatasetSource:
     """A dataset held in host memory, reshuffled every epoch."""
 
     def __init__(self, paths, device: str, snrs: list[float] | None = None, seed: int = 0,
-                 memory_gb: float = 8.0, field: str = "data.train"):
+                 memory_gb: float = 8.0, field: str = "data.train", user: int | None = None):
         self.seed = seed
         with argument_named("paths", field):
-            ds = open_dataset(paths)
-        with ds:
+            opened = open_dataset(paths)
+        with opened:
+            ds = user_view(opened, user, arg="data.user")
             L, S, F = ds.read(0, 1).h.shape[1:]
             need = len(ds) * L * S * F * 8
             if need > memory_gb * 2**30:
@@ -78,7 +80,7 @@ class SimulatorSource:
     """Fresh grids every epoch from a scenario, with a seed derived for ``purpose``."""
 
     def __init__(self, scenario_path: str, seed: int, purpose: str, samples: int, device: str,
-                 snrs: list[float] | None = None):
+                 snrs: list[float] | None = None, user: int | None = None):
         from chanest.simulate import Simulator
 
         base = load_config(scenario_path).to_dict()
@@ -87,7 +89,10 @@ class SimulatorSource:
             base["noise"] = {"snr_db": list(snrs)}
         self.scenario = parse_config(base, source=f"{scenario_path} ({purpose})")
         self.sim = Simulator(self.scenario, device=device)
+        view = user_view(self.sim, user, arg="data.user")
+        self._view = view.view if isinstance(view, UserView) else (lambda batch: batch)
         self.ctx = context_from_simulator(self.sim)
+        self.ctx = self.ctx if user is None else self.ctx.for_user(user)
         self.samples = samples
         self._cache: dict[int, Batch] = {}
 
@@ -98,7 +103,7 @@ class SimulatorSource:
         if k not in self._cache:
             if len(self._cache) >= 2:
                 self._cache.pop(next(iter(self._cache)))
-            self._cache[k] = self.sim.chunk(k)
+            self._cache[k] = self._view(self.sim.chunk(k))
         return self._cache[k]
 
     def batches(self, epoch_index: int, batch_size: int, rank: int = 0,
@@ -117,7 +122,7 @@ class SimulatorSource:
     def all(self, batch_size: int, rank: int = 0, world: int = 1) -> Iterator[Batch]:
         """The fixed set of ``samples`` grids (chunks 0…), split over ranks."""
         if not hasattr(self, "_fixed"):
-            self._fixed = self.sim.generate(self.samples)
+            self._fixed = self.sim.generate(self.samples, chunk=self._chunk)
         data = self._fixed
         for lo in range(rank * batch_size, len(data), world * batch_size):
             yield data[lo:lo + batch_size]
@@ -127,16 +132,19 @@ def make_sources(exp, device: str):
     """(train source, validation source) for an :class:`~chanest.experiment.Experiment`."""
     d = exp.data
     if d.train is not None:
-        train = DatasetSource(d.train, device, d.snr_db, seed=exp.seed, memory_gb=d.memory_gb)
-        val = DatasetSource(d.val, device, d.snr_db, memory_gb=d.memory_gb, field="data.val")
+        train = DatasetSource(d.train, device, d.snr_db, seed=exp.seed, memory_gb=d.memory_gb,
+                              user=d.user)
+        val = DatasetSource(d.val, device, d.snr_db, memory_gb=d.memory_gb, field="data.val",
+                            user=d.user)
     else:
         train = SimulatorSource(d.simulate, exp.seed, "train", d.samples_per_epoch, device,
-                                d.snr_db)
+                                d.snr_db, user=d.user)
         if d.val is not None:
             val = DatasetSource(d.val, device, d.snr_db, memory_gb=d.memory_gb,
-                                field="data.val")
+                                field="data.val", user=d.user)
         else:
-            val = SimulatorSource(d.simulate, exp.seed, "val", d.val_samples, device, d.snr_db)
+            val = SimulatorSource(d.simulate, exp.seed, "val", d.val_samples, device, d.snr_db,
+                                  user=d.user)
     check_compatible(val.ctx, train.ctx, ("the validation grids", "the training grids"),
                      arg="data.val", fields=("mask", "pilots"))
     return train, val

@@ -125,7 +125,7 @@ class DatasetWriter:
     def _create(self, path: Path) -> h5py.File:
         """The final file's layout (datasets sized, metadata written), open for writing."""
         sim, sc = self.sim, self.sim.scenario
-        n, L = self.num_samples, sc.channel.num_rx_antennas
+        n, L, A = self.num_samples, sim.num_links, sc.channel.num_rx_antennas
         S, F, P = sc.grid.num_symbols, sc.grid.num_subcarriers, len(sim.pilot_idx)
         f = h5py.File(path, "w")
         f.attrs.update(self._attrs())
@@ -134,7 +134,7 @@ class DatasetWriter:
         f.attrs["complete"] = False
         rows = max(1, min(sim.chunk_size, _TARGET_CHUNK_BYTES // (L * S * F * 8)))
         f.create_dataset("h", (n, L, S, F), np.complex64, chunks=(min(rows, n), L, S, F))
-        f.create_dataset("y", (n, L, P), np.complex64, chunks=(min(sim.chunk_size, n), L, P))
+        f.create_dataset("y", (n, A, P), np.complex64, chunks=(min(sim.chunk_size, n), A, P))
         for name in _PER_SAMPLE:
             f.create_dataset(name, (n,), np.float32)
         f.create_dataset("model", (n,), np.int16)

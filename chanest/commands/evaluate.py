@@ -48,10 +48,13 @@ DEFAULT_ESTIMATORS = "ls-linear,dft,lmmse,lmmse-separable,genie-lmmse"
               help="...or after this many grids per SNR (default: all of the dataset's).")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Seed of the data bits and their noise (ber/bler).")
+@click.option("--user", type=click.IntRange(min=0), default=None,
+              help="Multi-user data: evaluate this user alone, as single-user data (default: "
+                   "every user, one estimator per user, errors pooled over users).")
 @quiet_option
 def evaluate_command(data, estimators, out, device, batch_size, fit_data, snr_bin,
                      list_estimators, memory_gb, overwrite, metric, modulation, code_rate,
-                     min_errors, max_grids, seed, quiet):
+                     min_errors, max_grids, seed, user, quiet):
     """Evaluate channel estimators on the same test grids (NMSE, BER or BLER vs SNR, with
     95% CIs)."""
     from chanest.estimators.registry import (
@@ -85,6 +88,7 @@ def evaluate_command(data, estimators, out, device, batch_size, fit_data, snr_bi
                                    max_grids=max_grids, seed=seed)
     result, paths = evaluate_to_dir(list(data), names, out, resolve_device(device), batch_size,
                                     progress=not quiet, fit_data=list(fit_data) or None,
-                                    snr_bin_db=snr_bin, memory_gb=memory_gb, runner=runner)
+                                    snr_bin_db=snr_bin, memory_gb=memory_gb, runner=runner,
+                                    user=user)
     click.echo(result.table(), nl=False)
     click.echo(f"wrote {paths['csv']}, {paths['paired']}, {paths['json']}")

@@ -54,6 +54,13 @@ def inspect_command(files, plot_path, estimator, sample, power_samples):
         click.echo(f"grid: {g.num_subcarriers} x {g.num_symbols}, "
                    f"{g.subcarrier_spacing / 1e3:g} kHz, fc {g.carrier_frequency / 1e9:g} GHz; "
                    f"pilots: {sc.pilots.pattern} ({int(ds.mask.sum())})")
+        if sc.users is not None:
+            u = sc.users
+            click.echo(f"users: {u.count} (h holds user u's antennas at links u·A…u·A+A-1), "
+                       f"{u.count // u.per_set} RE sets shifted by {u.shift.symbols} symbols "
+                       f"and {u.shift.subcarriers} subcarriers, cover {u.cover.frequency} "
+                       f"(frequency) x {u.cover.time} (time); LS values per user: "
+                       f"{int(ds.users.users[0].mask.sum())}")
         params = {name: ds.column(name)
                   for name in ("snr_db", "model", "delay_spread", "doppler", "speed")}
         click.echo("models:")

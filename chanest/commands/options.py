@@ -27,6 +27,7 @@ CLI_SPELLING: dict[str, str] = {
     "fit_data": "--fit-data",
     "fit_dataset": "--fit-data",
     "names": "--estimators",
+    "user": "--user",
     "batch_size": "--batch-size",
     "memory_gb": "--memory-gb",
     "out_dir": "--out",

@@ -73,8 +73,10 @@ def simulate_command(config_path, num_samples, out, device, batch_size, shard, o
     bar.close()
     elapsed = time.perf_counter() - start
     made = writer.num_samples - (first_done or 0)
-    g = scenario.grid
+    g, A = scenario.grid, scenario.channel.num_rx_antennas
+    links = f"L={A}" if sim.users is None else f"L={sim.num_links} = {scenario.num_users} " \
+        f"users x {A} antennas"
     click.echo(f"wrote {out}: {writer.num_samples} grids "
-               f"[L={scenario.channel.num_rx_antennas}, S={g.num_symbols}, "
-               f"F={g.num_subcarriers}], {len(sim.pilot_idx)} pilots, {made} new in "
+               f"[{links}, S={g.num_symbols}, "
+               f"F={g.num_subcarriers}], {len(sim.pilot_idx)} pilot REs, {made} new in "
                f"{elapsed:.1f} s ({made / max(elapsed, 1e-9):,.0f} grids/s) on {dev}")

@@ -62,7 +62,20 @@ def describe(name: str) -> str:
 
 
 def build_estimator(name: str, ctx: GridContext, device: str = "cpu", **opts) -> Estimator:
-    """Build a registered estimator by name (``ConfigError`` for unknown names/options)."""
+    """Build a registered estimator by name (``ConfigError`` for unknown names/options).
+
+    On a multi-user context (``ctx.users``) it is a
+    :class:`~chanest.estimators.peruser.PerUserEstimator` of ``name`` per user
+    (``"a|b"``: one name per user)."""
+    if ctx.users is not None:
+        from chanest.estimators.peruser import PerUserEstimator
+
+        est = PerUserEstimator(name, ctx, device, build_estimator, **opts)
+        est.name = name
+        return est
+    if "|" in name:
+        raise ConfigError.about("names", f"{name!r}: one estimator per user (a|b) needs data "
+                                "with several users")
     prefix, sep, arg = name.partition(":")
     if sep:
         if prefix not in PREFIX_HOOKS:
@@ -72,16 +85,18 @@ def build_estimator(name: str, ctx: GridContext, device: str = "cpu", **opts) ->
 
 
 def parse_estimator_names(text: str) -> list[str]:
-    """Split ``a,b,c`` (``all`` = every registered name); checks names, keeps order."""
+    """Split ``a,b,c`` (``all`` = every registered name; ``a|b`` one name per user of
+    multi-user data); checks names, keeps order."""
     names: list[str] = []
     for part in (p.strip() for p in text.split(",")):
         if not part:
             continue
         for name in (REGISTRY if part == "all" else [part]):
-            if ":" not in name and name not in REGISTRY:
-                raise unknown_name(name)
-            if ":" in name and name.partition(":")[0] not in PREFIX_HOOKS:
-                raise unknown_name(name)
+            for each in name.split("|"):  # a|b: one estimator per user
+                if ":" not in each and each.strip() not in REGISTRY:
+                    raise unknown_name(each.strip())
+                if ":" in each and each.strip().partition(":")[0] not in PREFIX_HOOKS:
+                    raise unknown_name(each.strip())
             if name not in names:
                 names.append(name)
     if not names:

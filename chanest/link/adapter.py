@@ -43,6 +43,7 @@ from chanest.config import ConfigError, Scenario, load_config, parse_config
 from chanest.context import context_from_samplers
 from chanest.estimators.base import Estimator, GridContext, Observation
 from chanest.link.layout import SpanLayout, span_grid, span_layout
+from chanest.users import apply_despread
 
 __all__ = ["SionnaEstimator"]
 
@@ -127,7 +128,7 @@ class SionnaEstimator(Block):
         no_grid = no_t.mean(-1).reshape(b * R).float()  # [b*R]
         h_parts, e_parts = [], []
         for est, src, w, stream in zip(self.estimators, self._src, self._weights, lay.streams):
-            z = (y_span[..., src].to(torch.complex64) * w).sum(-1)  # [b*R, A, P] LS values
+            z = apply_despread(y_span.to(torch.complex64), src, w)  # [b*R, A, P] LS values
             obs = Observation(z, no_grid * stream.noise_gain)
             out = est.estimate(obs)  # [b*R, A, S, W]
             h_parts.append(out.h_hat.index_select(-1, self._effective))

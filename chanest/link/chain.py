@@ -1,16 +1,18 @@
 """Data on a dataset's grids: QAM (optionally 5G LDPC coded) → channel → Sionna LMMSE
 equalizer → demapper → bit and block errors.
 
-A dataset holds the true channel h [B, L, S, F] and the received pilots; the chain
-puts QAM symbols on every other RE, receives them through h with fresh noise of the
+A dataset holds the true channel h [B, U·A, S, F] (U users, A receive antennas; U = 1
+without ``users:``) and the received pilots; the chain puts each user's QAM symbols on
+every RE that is no user's pilot, receives their sum through h with fresh noise of the
 grid's variance, and keeps the dataset's pilot observations, so every estimator sees
-exactly the pilots it is evaluated on for NMSE. Equalization and demapping are
+exactly the pilots it is evaluated on for NMSE. Detection is joint over the users
+(Sionna's LMMSE equalizer with U streams). Equalization and demapping are
 Sionna's (``LMMSEEqualizer`` with the estimator's ``err_var``, ``Demapper('app')``).
 
-Coding (:class:`TransportCode`): one transport block per grid. Its coded bits fill the
+Coding (:class:`TransportCode`): one transport block per grid and user. Its coded bits fill the
 grid's data REs; it is split into C equal LDPC codewords (5G base graph chosen by
 Sionna) with k = round(rate·n) ≤ 8448 information bits each; leftover REs carry
-uncoded filler bits that are not counted. A block error is a grid with any wrong
+uncoded filler bits that are not counted. A block error is a user's block with any wrong
 information bit.
 """
 
@@ -33,7 +35,8 @@ _MAX_K = 8448  # largest 5G LDPC information block
 
 @dataclass
 class LinkErrors:
-    """Per grid: [B] bit errors and bits (information bits when coded), block errors."""
+    """Per grid and user: [B, U] bit errors and block errors; ``bits`` per block
+    (information bits when coded)."""
 
     bit_errors: np.ndarray
     bits: int
@@ -108,8 +111,9 @@ class LinkChain:
     """The transmit/receive chain of one dataset layout.
 
     Args:
-        ctx: the dataset's :class:`~chanest.estimators.base.GridContext` (grid, pilots).
-        num_rx_ant: L.
+        ctx: the dataset's :class:`~chanest.estimators.base.GridContext` (grid, pilots;
+            U users when ``ctx.users`` is set).
+        num_rx_ant: A.
         modulation: a key of :data:`MODULATIONS`.
         code_rate: None for uncoded bits, else the LDPC code rate (1/5 … 0.95).
         device: torch device.
@@ -129,11 +133,13 @@ class LinkChain:
         self.m = MODULATIONS[modulation]
         self.device = device
         self.num_rx_ant = num_rx_ant
+        self.num_users = 1 if ctx.users is None else ctx.users.count
         self.rg = to_sionna_resource_grid(ctx.grid, ctx.mask, ctx.pilots)
         self.num_data = int(self.rg.num_data_symbols)
         self._mapper = Mapper("qam", self.m, device=device)
         self._rgm = ResourceGridMapper(self.rg, device=device)
-        self._eq = LMMSEEqualizer(self.rg, StreamManagement(np.ones([1, 1]), 1), device=device)
+        self._eq = LMMSEEqualizer(self.rg, StreamManagement(np.ones([1, 1]), self.num_users),
+                                  device=device)
         self._demapper = Demapper("app", "qam", self.m, device=device)
         self._pilot_idx = torch.as_tensor(ctx.pilot_idx, device=device)
         self.code = TransportCode(self.num_data * self.m, self.m,
@@ -149,35 +155,41 @@ class LinkChain:
         """Bits and the received grid.
 
         Args:
-            h: [B, L, S, F] complex64 true channel.  y_pilots: [B, L, P] dataset pilots.
+            h: [B, U·A, S, F] complex64 true channel.  y_pilots: [B, A, P] dataset pilots.
             no: [B] noise variance.  gen: generator for bits and noise (on ``device``).
 
         Returns:
-            info [B, K] float bits (K = :attr:`info_bits`), y [B, 1, L, S, F] complex64.
+            info [B, U, K] float bits (K = :attr:`info_bits`), y [B, 1, A, S, F] complex64.
         """
-        B, L, S, F = h.shape
+        B, _, S, F = h.shape
+        U, A = self.num_users, self.num_rx_ant
 
         def random_bits(shape):
             return torch.randint(0, 2, shape, generator=gen, device=self.device).float()
 
-        info = random_bits((B, self.info_bits))
-        coded = self.code.encode(info, random_bits)  # [B, S_data·m]
-        x = self._rgm(self._mapper(coded.reshape(B, 1, 1, -1)))[:, 0, 0]  # [B, S, F]
-        noise = torch.randn(B, L, S, F, generator=gen, device=self.device,
+        info = random_bits((B, U, self.info_bits))
+        coded = self.code.encode(info, random_bits)  # [B, U, S_data·m]
+        x = self._rgm(self._mapper(coded.reshape(B, 1, U, -1)))[:, 0]  # [B, U, S, F]
+        noise = torch.randn(B, A, S, F, generator=gen, device=self.device,
                             dtype=torch.complex64) * no.sqrt()[:, None, None, None]
-        y = h * x[:, None] + noise  # [B, L, S, F]
-        y = y.reshape(B, L, S * F)
+        y = (h.reshape(B, U, A, S, F) * x[:, :, None]).sum(1) + noise  # [B, A, S, F]
+        y = y.reshape(B, A, S * F)
         y[..., self._pilot_idx] = y_pilots  # the dataset's pilot observations
-        return info, y.reshape(B, 1, L, S, F)
+        return info, y.reshape(B, 1, A, S, F)
 
     def receive(self, y: torch.Tensor, h_hat: torch.Tensor, err_var: torch.Tensor,
                 no: torch.Tensor, info: torch.Tensor) -> LinkErrors:
-        """Equalize with an estimate ([B, L, S, F] each), demap, decode, count errors."""
-        B, L = h_hat.shape[:2]
-        shape = (B, 1, L, 1, 1, *h_hat.shape[2:])
-        no_rx = no.reshape(B, 1, 1).expand(B, 1, L)
-        x_hat, no_eff = self._eq(y, h_hat.reshape(shape), err_var.reshape(shape), no_rx)
-        llr = self._demapper(x_hat, no_eff).reshape(B, -1)  # [B, S_data·m]
-        wrong = (self.code.decode(llr) != info).sum(1)
+        """Equalize jointly with an estimate ([B, U·A, S, F] each), demap, decode, count
+        errors per user."""
+        B, U, A = h_hat.shape[0], self.num_users, self.num_rx_ant
+        S, F = h_hat.shape[2:]
+
+        def sionna_shape(t):  # [B, U·A, S, F] → [B, rx 1, A, tx 1, streams U, S, F]
+            return t.reshape(B, U, A, S, F).transpose(1, 2).reshape(B, 1, A, 1, U, S, F)
+
+        no_rx = no.reshape(B, 1, 1).expand(B, 1, A)
+        x_hat, no_eff = self._eq(y, sionna_shape(h_hat), sionna_shape(err_var), no_rx)
+        llr = self._demapper(x_hat, no_eff).reshape(B, U, -1)  # [B, U, S_data·m]
+        wrong = (self.code.decode(llr) != info).sum(-1)  # [B, U]
         return LinkErrors(wrong.cpu().numpy().astype(np.int64), self.info_bits,
                           (wrong > 0).cpu().numpy().astype(np.int64))

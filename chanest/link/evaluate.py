@@ -46,7 +46,8 @@ PERFECT_CSI = "perfect-csi"
 LINK_DEFINITIONS = {
     "ber": "bit errors / bits: all data bits (uncoded) or information bits after LDPC "
            "decoding (code_rate set); CI: Wilson on bits / design effect over grids",
-    "bler": "grids whose transport block has any wrong information bit / grids; CI: Wilson",
+    "bler": "transport blocks (one per grid and user) with any wrong information bit / "
+            "blocks; CI: Wilson",
     "perfect-csi": "equalized with the true channel and err_var = 0",
 }
 
@@ -201,7 +202,7 @@ def evaluate_link(dataset, names: list[str], metric: str = "ber", modulation: st
                          arg="fit_dataset")
         for est in estimators:
             est.fit(fit_dataset)
-    num_rx_ant = dataset.read(0, 1).h.shape[1]
+    num_rx_ant = dataset.read(0, 1).y.shape[1]  # A (y [n, A, P])
     chain = LinkChain(ctx, num_rx_ant, modulation, code_rate if metric == "bler" else None,
                       device)
     snr_g = _snr_groups(dataset.column("snr_db"), snr_bin_db)
@@ -232,7 +233,8 @@ def evaluate_link(dataset, names: list[str], metric: str = "ber", modulation: st
                     "codewords_per_grid": code.codewords if code.coded else None,
                     "codeword_bits": code.n if code.coded else None,
                     "info_bits_per_codeword": code.k if code.coded else None,
-                    "counted_bits_per_grid": chain.info_bits, "min_errors": min_errors,
+                    "users": chain.num_users, "counted_bits_per_block": chain.info_bits,
+                    "min_errors": min_errors,
                     "max_grids": max_grids, "seed": seed, "grids_used": int(len(index)),
                     "equalizer": "sionna.phy.ofdm.LMMSEEqualizer",
                     "demapper": "sionna.phy.mapping.Demapper('app')",

@@ -1,0 +1,86 @@
+"""Any estimator on a multi-user grid: one single-user estimator per user.
+
+On a context with users (:mod:`chanest.users`) the observation is what the receiver
+sees at the union of the users' pilot REs, ``y`` [B, A, Q]. :class:`PerUserEstimator`
+despreads it into each user's LS values (:mod:`chanest.despread`), runs that user's
+estimator on them (built from :meth:`GridContext.for_user`, so every registered
+estimator, bound or network works unchanged) and returns every user's channel,
+user-major on the link axis::
+
+    estimate(obs: y [B, A, Q], no [B]) -> h_hat, err_var [B, U·A, S, F]
+
+``name`` is one estimator for every user, or ``"a|b|…"`` one per user (e.g. a network
+trained for each user's pilot layout, :mod:`chanest.userview`). Users whose layout
+and name are the same share one instance.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from chanest.estimators.base import Estimate, Estimator, GridContext, Observation
+from chanest.schema import ConfigError
+from chanest.users import apply_despread
+
+__all__ = ["PerUserEstimator", "per_user_names"]
+
+
+def per_user_names(name: str, count: int) -> list[str]:
+    """``name`` for each of ``count`` users, or its ``|``-separated parts (one per user)."""
+    parts = [p.strip() for p in name.split("|")]
+    if len(parts) == 1:
+        return parts * count
+    if len(parts) != count:
+        raise ConfigError.about("names", f"{name!r} gives {len(parts)} estimators for "
+                                f"{count} users; give one, or one per user separated by |")
+    return parts
+
+
+class PerUserEstimator(Estimator):
+    """Per-user estimators on a multi-user context (module docstring)."""
+
+    def __init__(self, name: str, ctx: GridContext, device: str, build, **opts):
+        super().__init__(ctx, device)
+        users = ctx.users
+        built: dict[tuple, Estimator] = {}
+        self.parts: list[Estimator] = []
+        for u, part_name in enumerate(per_user_names(name, users.count)):
+            key = (users.users[u].mask.tobytes(), part_name)
+            if key not in built:
+                built[key] = build(part_name, ctx.for_user(u), device, **opts)
+            self.parts.append(built[key])
+        self.is_bound = any(p.is_bound for p in self.parts)
+        self._gain = [u.noise_gain for u in users.users]
+        self._src = [torch.as_tensor(u.src, device=device) for u in users.users]  # [P_u, K]
+        self._weights = [torch.as_tensor(u.weights, device=device) for u in users.users]
+
+    def user_observation(self, obs: Observation, u: int) -> Observation:
+        """User ``u``'s LS values [B, A, P_u] and their noise variance [B]."""
+        return Observation(apply_despread(obs.y, self._src[u], self._weights[u]),
+                           obs.no * self._gain[u], obs.side)
+
+    def fit(self, dataset) -> "PerUserEstimator":
+        """Fit each user's estimator on that user's view of a multi-user ``dataset``."""
+        if getattr(dataset, "users", None) is None:
+            raise ConfigError.about("fit_dataset", "the test data holds several users; the "
+                                    "training data must hold the same users")
+        done = set()
+        for u, est in enumerate(self.parts):
+            if id(est) not in done:
+                est.fit(dataset.user_view(u))
+                done.add(id(est))
+        return self
+
+    def estimate(self, obs: Observation) -> Estimate:
+        outs = [est.estimate(self.user_observation(obs, u)) for u, est in enumerate(self.parts)]
+        return Estimate(torch.cat([o.h_hat for o in outs], 1),  # [B, U·A, S, F]
+                        torch.cat([o.err_var for o in outs], 1))
+
+    def bytes_per_grid(self) -> int:
+        return max(p.bytes_per_grid() for p in self.parts) + 16 * len(self.parts) * \
+            self.ctx.mask.size
+
+    def provenance(self) -> dict:
+        return {"users": [{"user": u, "estimator": p.name or type(p).__name__,
+                           **(p.provenance() if hasattr(p, "provenance") else {})}
+                          for u, p in enumerate(self.parts)]}

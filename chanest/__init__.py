@@ -13,11 +13,14 @@ Map of the package (one concern per module)::
   simulation      profiles, channels   tap profiles, channel samplers (TDL/CDL/PDP/Rayleigh)
                   simulate     Simulator: scenario → reproducible chunks of grids (Batch)
                   pilotcheck   warnings about pilot layouts that cannot work
+                  users, despread   several uplink users: their pilot REs, cover codes
+                               and per-user LS values; userview: one user as single-user data
   storage         writer       resumable HDF5 dataset writer; dataset: the reader
                   checkpoint   safetensors + JSON checkpoints, hash-verified
   context         GridContext: grid, pilots, channel statistics; check_compatible
   estimators/     base (contract), catalog + registry (names), one file per family,
-                  neural (front end for networks), checkpointed (ckpt:/pretrained:)
+                  neural (front end for networks), checkpointed (ckpt:/pretrained:),
+                  peruser (one estimator per user on multi-user data)
   models/         networks; each declares inputs, arguments, stages (base);
                   registry builds them, io: save_model / load_model
   training/       loop (Trainer), objective, optim, validation, resume, runlog;

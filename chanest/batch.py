@@ -14,9 +14,10 @@ class Batch:
     """B simulated grids with their pilot observations and channel parameters.
 
     Attributes:
-        h: [B, L, S, F] complex64 true channel.
+        h: [B, L, S, F] complex64 true channel (L = U·A, user-major, with U users).
         y: [B, L, P] complex64 received pilots y = h_p · x_p + n, in the row-major
-            order of the pilot mask; n ~ CN(0, no).
+            order of the pilot mask; n ~ CN(0, no). With users: [B, A, P], the sum of
+            every user's h_p · x_p at the union of their pilot REs, plus n.
         no: [B] float32 noise variance (linear); SNR = 1/no.
         snr_db: [B] float32 SNR [dB].
         model: [B] int64 index into the dataset's model labels/profiles.

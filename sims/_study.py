@@ -100,14 +100,23 @@ class Study:
             return int(ds.mask.sum())
 
     def evaluate(self, part: str, data: Path, estimators: list[str],
-                 fit_data: Path | None = None) -> Path:
-        """``OUT/parts/<part>/results.csv`` of ``estimators`` on ``data``."""
+                 fit_data: Path | None = None, **link) -> Path:
+        """``OUT/parts/<part>/results.csv`` of ``estimators`` on ``data``; ``link`` options
+        (``metric="bler"``, ``modulation``, ``code_rate``, ``min_errors``, ``max_grids``)
+        evaluate BER/BLER with :func:`chanest.link.evaluate.evaluate_link` instead of NMSE."""
         folder = self.out / "parts" / part
         if (folder / "results.csv").exists():
             self._step(f"evaluate {part}", True)
             return folder / "results.csv"
+        runner = None
+        if link:
+            import functools
+
+            from chanest.link.evaluate import evaluate_link
+
+            runner = functools.partial(evaluate_link, **link)
         evaluate_to_dir([str(data)], list(estimators), folder, "cpu", progress=False,
-                        fit_data=[str(fit_data)] if fit_data else None)
+                        fit_data=[str(fit_data)] if fit_data else None, runner=runner)
         self._step(f"evaluated {len(estimators)} estimators on {part}", False)
         return folder / "results.csv"
 

@@ -153,3 +153,18 @@ def test_nr_dmrs_study_evaluates_the_shipped_network_per_tdl_profile(tmp_path):
     assert "CENet (shipped)" in {p["series"] for p in per_profile}
     for name in ("grid.pdf", "grid.png", "nmse.pdf", "nmse_per_profile.png"):
         assert (out / name).stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_uplink_study_trains_a_network_per_cdm_group_and_writes_nmse_and_bler(tmp_path):
+    out = tmp_path / "uplink"
+    _run("uplink_neural.py", "--tiny", "--out", str(out))
+    with (out / "results_bler.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    network = next(r["estimator"] for r in rows if r["estimator"].startswith("ckpt:"))
+    assert network.count("|") == 3 and network.count("group0") == 2  # a network per user
+    assert {"perfect-csi", "lmmse-adaptive", network} <= {r["estimator"] for r in rows}
+    assert all(r["bler"] != "" for r in rows)
+    for name in ("nmse", "bler"):
+        assert (out / f"{name}.png").stat().st_size > 0 and (out / f"{name}.csv").exists()
+    assert "finished, skipped" in _run("uplink_neural.py", "--tiny", "--out", str(out))

@@ -86,7 +86,8 @@ def inspect_command(files, plot_path, estimator, sample, power_samples):
             from chanest.schema import argument_named
 
             b = ds.read(sample, sample + 1)
-            title = (f"sample {sample}: {ds.labels[int(b.model[0])]}, SNR "
+            who = "" if sc.users is None else ", user 0, antenna 0"
+            title = (f"sample {sample}{who}: {ds.labels[int(b.model[0])]}, SNR "
                      f"{float(b.snr_db[0]):.1f} dB, max. Doppler {float(b.doppler[0]):.0f} Hz, "
                      f"RMS delay spread {float(b.delay_spread[0]) * 1e9:.0f} ns")
             h_hat = None

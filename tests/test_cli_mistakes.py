@@ -4,6 +4,7 @@ and nothing is clobbered."""
 import json
 
 import pytest
+import yaml
 
 from tests.test_cli import SMALL, assert_clean_failure, run, write_cfg
 
@@ -209,7 +210,16 @@ def test_train_overwrite_starts_afresh_and_refuses_foreign_folders(runner, tmp_p
     again = run(runner, *args)
     assert again.exit_code == 2 and "already holds a run" in again.stderr
     assert run(runner, *args, "--overwrite").exit_code == 0
-    assert len((tmp_path / "runs" / "r" / "log.csv").read_text().splitlines()) == 2
+    log = tmp_path / "runs" / "r" / "log.csv"
+    assert len(log.read_text().splitlines()) == 2
+    before = log.read_text()
+    bad = yaml.safe_load(cfg.read_text())
+    bad["data"]["user"] = 3  # the scenario has one transmitter
+    cfg.write_text(yaml.safe_dump(bad))
+    res = run(runner, *args, "--overwrite")
+    assert res.exit_code == 2 and "data.user" in res.stderr
+    assert log.read_text() == before  # the refused run left the old one in place
+    assert not (tmp_path / "runs" / "r.replaced").exists()
     foreign = tmp_path / "runs" / "x"
     foreign.mkdir()
     (foreign / "precious.txt").write_text("keep")

@@ -36,15 +36,26 @@ def train_command(config_path, resume, name, out_dir, overwrite, device, quiet):
         exp = parse_experiment({**exp.to_dict(), **overrides}, source="command line")
     if overwrite and resume:
         raise ConfigError("--overwrite: cannot be combined with --resume")
+    aside = None
     if overwrite and exp.run_dir.is_dir():
         if not (exp.run_dir / "experiment.yaml").is_file():
             raise ConfigError(f"--overwrite: {exp.run_dir} is not a chanest run folder "
                               "(no experiment.yaml); remove it yourself")
-        shutil.rmtree(exp.run_dir)
+        aside = exp.run_dir.with_name(exp.run_dir.name + ".replaced")
+        shutil.rmtree(aside, ignore_errors=True)
+        exp.run_dir.rename(aside)  # kept until the new run's data and model check out
     if not resume and (exp.run_dir / "last.json").exists():
         raise ConfigError(f"--config: {exp.run_dir} already holds a run; pass --resume to "
                           "continue it, --overwrite to start afresh, or choose another --name")
-    trainer = Trainer(exp, device=device, resume=resume, progress=not quiet)
+    try:
+        trainer = Trainer(exp, device=device, resume=resume, progress=not quiet)
+    except BaseException:
+        if aside is not None:
+            shutil.rmtree(exp.run_dir, ignore_errors=True)
+            aside.rename(exp.run_dir)
+        raise
+    if aside is not None:
+        shutil.rmtree(aside)
     try:
         summary = trainer.fit()
     except KeyboardInterrupt:

@@ -74,8 +74,9 @@ def simulate_command(config_path, num_samples, out, device, batch_size, shard, o
     elapsed = time.perf_counter() - start
     made = writer.num_samples - (first_done or 0)
     g, A = scenario.grid, scenario.channel.num_rx_antennas
-    links = f"L={A}" if sim.users is None else f"L={sim.num_links} = {scenario.num_users} " \
-        f"users x {A} antennas"
+    U = scenario.num_users
+    links = f"L={A}" if sim.users is None else \
+        f"L={sim.num_links} = {U} user{'s' * (U > 1)} x {A} antenna{'s' * (A > 1)}"
     click.echo(f"wrote {out}: {writer.num_samples} grids "
                f"[{links}, S={g.num_symbols}, "
                f"F={g.num_subcarriers}], {len(sim.pilot_idx)} pilot REs, {made} new in "

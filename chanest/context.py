@@ -130,13 +130,15 @@ def _differs(a: GridContext, b: GridContext, field: str) -> tuple[str, str] | No
     if field == "mask":
         same = a.mask.shape == b.mask.shape and np.array_equal(a.mask, b.mask)
         return None if same else (_layout(a), _layout(b))
-    if a.pilots.shape != b.pilots.shape:
-        return (f"{len(a.pilots)} symbols", f"{len(b.pilots)} symbols")
+    if a.pilots.shape != b.pilots.shape:  # [P], or [U, P] with users
+        what = lambda p: " x ".join(map(str, p.shape)) + " symbols"  # noqa: E731
+        return what(a.pilots), what(b.pilots)
     close = np.isclose(a.pilots, b.pilots)
     if close.all():
         return None
-    i = int(np.flatnonzero(~close)[0])
-    show = lambda z: f"pilot {i} = {z.real:+.3f}{z.imag:+.3f}j"  # noqa: E731
+    i = np.unravel_index(int(np.flatnonzero(~close.ravel())[0]), close.shape)
+    where = f"user {i[0]} pilot {i[1]}" if len(i) == 2 else f"pilot {i[0]}"
+    show = lambda z: f"{where} = {z.real:+.3f}{z.imag:+.3f}j"  # noqa: E731
     return show(a.pilots[i]), show(b.pilots[i])
 
 

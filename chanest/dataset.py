@@ -234,7 +234,13 @@ class ChannelDataset:
     def users(self):
         """The :class:`~chanest.users.UserLayout` of a multi-user dataset, else None."""
         if not hasattr(self, "_users"):
-            self._users = scenario_users(self.scenario)
+            users = scenario_users(self.scenario)
+            if users is not None and not (np.array_equal(users.mask, self.mask) and np.allclose(
+                    users.pilots, self.pilots, atol=1e-6)):
+                raise ConfigError.about("paths", f"{self.paths[0]}: the stored pilots differ "
+                                        "from the users' layout this chanest builds from its "
+                                        "config (written by another version?)")
+            self._users = users
         return self._users
 
     def user_view(self, user: int):

@@ -16,7 +16,8 @@ the tile's centre (mean symbol and subcarrier, rounded down) with noise variance
 ``no / ‖x‖²``. This assumes the channel constant over a tile; a channel that varies
 within a tile leaks between the streams of that tile.
 
-Pure numpy; used by the multi-user simulator (:mod:`chanest.users`) and the Sionna
+Pure numpy, except :class:`Despreader` (applies one in torch); used by the multi-user
+simulator (:mod:`chanest.users`) and the Sionna
 adapter (:mod:`chanest.link.layout`).
 """
 
@@ -28,7 +29,7 @@ import numpy as np
 
 from chanest.schema import ConfigError
 
-__all__ = ["Despread", "despread", "cover_codes", "tiles_of"]
+__all__ = ["Despread", "Despreader", "despread", "cover_codes", "tiles_of"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,28 @@ class Despread:
     src: np.ndarray
     weights: np.ndarray
     noise_gain: float
+
+
+class Despreader:
+    """One stream's LS values from what the receiver sees (torch, on ``device``)::
+
+        z, no_z = Despreader(src, weights, noise_gain)(y, no)
+        # y [..., Q] at the REs ``src`` indexes → z [..., P]; no [...] → no·noise_gain
+    """
+
+    def __init__(self, src, weights, noise_gain: float, device="cpu"):
+        import torch
+
+        self.src = torch.as_tensor(src, device=device)  # [P, K]
+        self.weights = torch.as_tensor(weights, device=device)  # [P, K]
+        self.noise_gain = noise_gain
+
+    @classmethod
+    def of(cls, part: Despread, device="cpu") -> "Despreader":
+        return cls(part.src, part.weights, part.noise_gain, device)
+
+    def __call__(self, y, no):
+        return (y[..., self.src] * self.weights).sum(-1), no * self.noise_gain
 
 
 def cover_codes(k: int) -> np.ndarray:

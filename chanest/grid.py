@@ -112,7 +112,10 @@ def to_sionna_resource_grid(grid: GridConfig, mask: np.ndarray, pilots: np.ndarr
     import torch
     from sionna.phy.ofdm import PilotPattern, ResourceGrid
 
-    pilots = np.asarray(pilots).reshape(-1, int(np.sum(mask)))  # [U, P]
+    P = int(np.sum(mask))
+    if np.asarray(pilots).size % max(P, 1):
+        raise ValueError(f"pilots: {np.asarray(pilots).shape} symbols for {P} pilot REs")
+    pilots = np.asarray(pilots).reshape(-1, P)  # [U, P]
     mask_t = torch.as_tensor(np.repeat(mask[None, None], len(pilots), 1),
                              dtype=torch.bool)  # [1, U, S, F]
     pilots_t = torch.as_tensor(pilots[None], dtype=torch.complex64)  # [1, U, P]

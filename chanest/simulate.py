@@ -61,7 +61,10 @@ class Simulator:
         self.labels = [s.label for s in self.samplers]
         self._build_tables()
         max_fd = max((s.doppler_range[1] for s in self.samplers), default=0.0)
-        for problem in pilot_layout_problems(self.mask, grid, max_fd):
+        masks = [self.mask] if self.users is None else \
+            list({u.mask.tobytes(): u.mask for u in self.users.users}.values())  # per user
+        for problem in dict.fromkeys(p for m in masks
+                                     for p in pilot_layout_problems(m, grid, max_fd)):
             warn(problem)
 
     def _build_tables(self) -> None:

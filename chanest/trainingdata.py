@@ -45,7 +45,7 @@ class DatasetSource:
             opened = open_dataset(paths)
         with opened:
             ds = user_view(opened, user, arg="data.user")
-            L, S, F = ds.read(0, 1).h.shape[1:]
+            L, S, F = opened.read(0, 1).h.shape[1:]  # every user is read, then one kept
             need = len(ds) * L * S * F * 8
             if need > memory_gb * 2**30:
                 raise ConfigError(f"{field}: {len(ds)} grids need {need / 2**30:.1f} GB, "

@@ -28,7 +28,7 @@ from chanest.despread import Despread, cover_codes, despread, tiles_of
 from chanest.schema import ConfigError, Strict
 
 __all__ = ["CoverConfig", "ShiftConfig", "UsersConfig", "UserLayout", "user_layout",
-           "scenario_users", "apply_despread"]
+           "scenario_users"]
 
 
 class CoverConfig(Strict):
@@ -48,7 +48,8 @@ class ShiftConfig(Strict):
 class UsersConfig(Strict):
     """U single-antenna users with orthogonal pilots (module docstring)."""
 
-    count: int = Field(default=2, ge=1, le=64)
+    count: int = Field(ge=2, le=64, description="users (leave users: out for one "
+                       "transmitter)")
     cover: CoverConfig = Field(default_factory=CoverConfig)
     shift: ShiftConfig = Field(default_factory=ShiftConfig)
 
@@ -92,7 +93,9 @@ def _moved(mask: np.ndarray, by: tuple[int, int], g: int) -> np.ndarray:
     rows, cols = rows + by[0], cols + by[1]
     if rows.max() >= S or cols.max() >= F:
         raise ConfigError.about("users.shift", f"RE set {g} moves pilots off the {S}×{F} grid "
-                                f"(shifted by {by[0]} symbols, {by[1]} subcarriers)")
+                                f"(shifted by {by[0]} symbols, {by[1]} subcarriers; the "
+                                f"pilots span symbols {rows.min() - by[0]}–{rows.max() - by[0]}"
+                                f", subcarriers {cols.min() - by[1]}–{cols.max() - by[1]})")
     out = np.zeros_like(mask)
     out[rows, cols] = True
     return out
@@ -146,15 +149,11 @@ def _tile_index(flat: np.ndarray, F: int, kf: int, kt: int) -> np.ndarray:
     """[P] index of each RE (of the sorted set ``flat``) within its kf × kt tile."""
     pos = tiles_of(flat, F, kf, kt)
     if pos is None:
-        raise ConfigError.about("users.cover", f"the pilot pattern does not split into tiles of "
-                                f"{kf} adjacent pilot REs × {kt} adjacent pilot symbols at the "
-                                "same subcarriers")
+        symbols = sorted(set((flat // F).tolist()))
+        raise ConfigError.about("users.cover", f"the pilot pattern (pilot symbols {symbols}) "
+                                f"does not split into tiles of {kf} adjacent pilot REs × {kt} "
+                                "adjacent pilot symbols at the same subcarriers")
     index = np.empty(len(flat), dtype=int)
     index[pos] = np.arange(pos.shape[1])[None, :]
     return index
 
-
-def apply_despread(y, src, weights):
-    """LS values ``Σ_k weights[p, k]·y[..., src[p, k]]``: [..., Q] → [..., P] (torch or
-    numpy; ``src`` [P, K] and ``weights`` [P, K] on y's device)."""
-    return (y[..., src] * weights).sum(-1)

@@ -18,12 +18,11 @@ from __future__ import annotations
 from typing import Iterator
 
 import numpy as np
-import torch
 
 from chanest.batch import Batch
 from chanest.context import GridContext
 from chanest.schema import ConfigError
-from chanest.users import apply_despread
+from chanest.despread import Despreader
 
 __all__ = ["UserView", "user_view"]
 
@@ -58,11 +57,10 @@ class UserView:
 
     def view(self, batch: Batch) -> Batch:
         """This user's :class:`Batch` from a multi-user one (shapes in the module doc)."""
-        A, u, part = self._antennas, self.user, self._part
-        src = torch.as_tensor(part.src, device=batch.y.device)
-        weights = torch.as_tensor(part.weights, device=batch.y.device)
-        return Batch(h=batch.h[:, u * A:(u + 1) * A], y=apply_despread(batch.y, src, weights),
-                     no=batch.no * part.noise_gain, snr_db=batch.snr_db, model=batch.model,
+        A, u = self._antennas, self.user
+        y, no = Despreader.of(self._part, batch.y.device)(batch.y, batch.no)
+        return Batch(h=batch.h[:, u * A:(u + 1) * A].contiguous(),  # frees the other users
+                     y=y, no=no, snr_db=batch.snr_db, model=batch.model,
                      delay_spread=batch.delay_spread, doppler=batch.doppler, speed=batch.speed)
 
     def read(self, start: int = 0, stop: int | None = None) -> Batch:

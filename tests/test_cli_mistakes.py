@@ -219,7 +219,7 @@ def test_train_overwrite_starts_afresh_and_refuses_foreign_folders(runner, tmp_p
     res = run(runner, *args, "--overwrite")
     assert res.exit_code == 2 and "data.user" in res.stderr
     assert log.read_text() == before  # the refused run left the old one in place
-    assert not (tmp_path / "runs" / "r.replaced").exists()
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["r"]  # nothing left aside
     foreign = tmp_path / "runs" / "x"
     foreign.mkdir()
     (foreign / "precious.txt").write_text("keep")

@@ -62,8 +62,11 @@ def test_layouts_that_do_not_fit_are_refused_naming_the_users_field():
         _scenario({"count": 2, "shift": {"symbols": 3, "subcarriers": 0}})
     with pytest.raises(ConfigError, match=r"users: count \(3\) must be a multiple"):
         _scenario({"count": 3, "cover": {"frequency": 2}})
-    with pytest.raises(ConfigError, match="users.cover: the pilot pattern does not split"):
+    with pytest.raises(ConfigError, match=r"users.cover: the pilot pattern \(pilot symbols \[2, 11\]\) does not split"):
         _scenario({"count": 2, "cover": {"time": 2}})  # symbols 2 and 11 are not adjacent
+    with pytest.raises(ConfigError, match="users.count: Input should be greater than or "
+                                          "equal to 2"):
+        _scenario({"count": 1})
 
 
 @pytest.mark.parametrize("kind", ["fdm", "fd-occ+fdm", "td-occ"])
@@ -124,11 +127,54 @@ def test_one_estimator_per_user_and_single_user_names_are_checked():
         build_estimator("ls-linear|dft", ctx.for_user(0))
 
 
-def test_single_user_scenarios_keep_their_config_fingerprint_and_data():
-    sc = parse_config({"seed": 5, "chunk_size": 16})
+def test_single_user_scenarios_keep_their_fingerprint_and_their_pilot_noise_draws():
+    """Without users: the config has no users key (fingerprints unchanged) and the pilot
+    noise is still the chunk generator's third draw, added to h_p·x_p as before."""
+    from chanest.seeding import chunk_seeds
+
+    sc = parse_config({"seed": 5, "chunk_size": 16, "channel": {"num_rx_antennas": 2}})
     assert "users" not in sc.to_dict()
-    batch = Simulator(sc).chunk(0)
-    assert batch.y.shape == (16, 1, 48) and batch.h.shape == (16, 1, 14, 72)
-    h_p = batch.h.reshape(16, 1, -1)[..., Simulator(sc).pilot_idx]
-    noise = batch.y - h_p * torch.as_tensor(Simulator(sc).pilots)
-    assert noise.abs().pow(2).mean() < 2 * batch.no.mean()
+    assert sc.fingerprint() == parse_config({**sc.to_dict(), "seed": 5}).fingerprint()
+    sim = Simulator(sc)
+    batch = sim.chunk(3)
+    gen = torch.Generator().manual_seed(chunk_seeds(5, 3)[0])
+    torch.multinomial(sim._weights, 16, replacement=True, generator=gen)  # model
+    torch.rand(3, 16, generator=gen, dtype=torch.float64)  # delay spread, speed, SNR
+    noise = torch.randn(16, 2, 48, generator=gen, dtype=torch.complex64)
+    h_p = batch.h.reshape(16, 2, -1)[..., sim.pilot_idx]
+    expect = h_p * torch.as_tensor(sim.pilots) + batch.no.sqrt()[:, None, None] * noise
+    torch.testing.assert_close(batch.y, expect, rtol=1e-5, atol=1e-6)
+
+
+def test_stored_pilots_that_differ_from_the_users_layout_are_refused(tmp_path):
+    import h5py
+
+    from chanest.dataset import open_dataset
+    from chanest.writer import DatasetWriter
+
+    path = tmp_path / "mu.h5"
+    for _ in DatasetWriter(path, Simulator(_scenario(LAYOUTS["fd-occ"])), 32).run():
+        pass
+    with h5py.File(path, "r+") as f:
+        f["pilots"][0, 0] = -f["pilots"][0, 0]
+    with open_dataset(path) as ds, pytest.raises(ConfigError, match="stored pilots differ"):
+        ds.context()
+
+
+def test_multi_user_pilot_sequences_that_differ_are_named_by_user_and_pilot():
+    from chanest.context import check_compatible
+
+    a = context_from_simulator(Simulator(_scenario(LAYOUTS["fdm"])))
+    other = _scenario(LAYOUTS["fdm"]).model_dump()
+    other["pilots"]["sequence_seed"] = 99
+    b = context_from_simulator(Simulator(parse_config(other)))
+    with pytest.raises(ConfigError, match=r"fit_data: .* another pilot sequence \(user 0 "
+                                          r"pilot 0 = .*\) than"):
+        check_compatible(a, b, ("the training data", "the test data"), arg="fit_data")
+
+
+def test_the_genie_is_a_bound_only_where_despreading_is_exact():
+    fdm = context_from_simulator(Simulator(_scenario(LAYOUTS["fdm"])))
+    cdm = context_from_simulator(Simulator(_scenario(LAYOUTS["fd-occ"])))
+    assert build_estimator("genie-lmmse", fdm).is_bound
+    assert not build_estimator("genie-lmmse", cdm).is_bound  # tiles of 2 REs

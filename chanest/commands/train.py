@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
+from pathlib import Path
 
 import click
 
@@ -37,13 +40,17 @@ def train_command(config_path, resume, name, out_dir, overwrite, device, quiet):
     if overwrite and resume:
         raise ConfigError("--overwrite: cannot be combined with --resume")
     aside = None
+    if overwrite and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        raise ConfigError("--overwrite: not under torchrun (every process would replace the "
+                          "run); remove the run folder first or choose another --name")
     if overwrite and exp.run_dir.is_dir():
         if not (exp.run_dir / "experiment.yaml").is_file():
             raise ConfigError(f"--overwrite: {exp.run_dir} is not a chanest run folder "
                               "(no experiment.yaml); remove it yourself")
-        aside = exp.run_dir.with_name(exp.run_dir.name + ".replaced")
-        shutil.rmtree(aside, ignore_errors=True)
-        exp.run_dir.rename(aside)  # kept until the new run's data and model check out
+        # kept aside until the new run's data and model check out
+        aside = Path(tempfile.mkdtemp(prefix=f".{exp.run_dir.name}.replaced-",
+                                      dir=exp.run_dir.parent)) / exp.run_dir.name
+        exp.run_dir.rename(aside)
     if not resume and (exp.run_dir / "last.json").exists():
         raise ConfigError(f"--config: {exp.run_dir} already holds a run; pass --resume to "
                           "continue it, --overwrite to start afresh, or choose another --name")
@@ -53,9 +60,10 @@ def train_command(config_path, resume, name, out_dir, overwrite, device, quiet):
         if aside is not None:
             shutil.rmtree(exp.run_dir, ignore_errors=True)
             aside.rename(exp.run_dir)
+            aside.parent.rmdir()
         raise
     if aside is not None:
-        shutil.rmtree(aside)
+        shutil.rmtree(aside.parent)
     try:
         summary = trainer.fit()
     except KeyboardInterrupt:

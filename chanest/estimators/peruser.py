@@ -11,7 +11,9 @@ user-major on the link axis::
 
 ``name`` is one estimator for every user, or ``"a|b|…"`` one per user (e.g. a network
 trained for each user's pilot layout, :mod:`chanest.userview`). Users whose layout
-and name are the same share one instance.
+and name are the same share one instance. Where users share REs through cover codes
+over tiles of several REs, despreading assumes the channel constant over a tile, so a
+genie-aided estimator is then a reference, not a bound (``is_bound`` False).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import torch
 
 from chanest.estimators.base import Estimate, Estimator, GridContext, Observation
 from chanest.schema import ConfigError
-from chanest.users import apply_despread
+from chanest.despread import Despreader
 
 __all__ = ["PerUserEstimator", "per_user_names"]
 
@@ -49,15 +51,15 @@ class PerUserEstimator(Estimator):
             if key not in built:
                 built[key] = build(part_name, ctx.for_user(u), device, **opts)
             self.parts.append(built[key])
-        self.is_bound = any(p.is_bound for p in self.parts)
-        self._gain = [u.noise_gain for u in users.users]
-        self._src = [torch.as_tensor(u.src, device=device) for u in users.users]  # [P_u, K]
-        self._weights = [torch.as_tensor(u.weights, device=device) for u in users.users]
+        # despread values over tiles of several REs assume the channel constant over a
+        # tile; a genie-aided estimator built on that is then a reference, not a bound
+        exact = all(u.src.shape[1] == 1 for u in users.users)
+        self.is_bound = exact and any(p.is_bound for p in self.parts)
+        self._despread = [Despreader.of(u, device) for u in users.users]
 
     def user_observation(self, obs: Observation, u: int) -> Observation:
         """User ``u``'s LS values [B, A, P_u] and their noise variance [B]."""
-        return Observation(apply_despread(obs.y, self._src[u], self._weights[u]),
-                           obs.no * self._gain[u], obs.side)
+        return Observation(*self._despread[u](obs.y, obs.no), obs.side)
 
     def fit(self, dataset) -> "PerUserEstimator":
         """Fit each user's estimator on that user's view of a multi-user ``dataset``."""

@@ -75,7 +75,7 @@ def build_estimator(name: str, ctx: GridContext, device: str = "cpu", **opts) ->
         return est
     if "|" in name:
         raise ConfigError.about("names", f"{name!r}: one estimator per user (a|b) needs data "
-                                "with several users")
+                                "with several users (for one user of them, give one name)")
     prefix, sep, arg = name.partition(":")
     if sep:
         if prefix not in PREFIX_HOOKS:

@@ -43,7 +43,7 @@ from chanest.config import ConfigError, Scenario, load_config, parse_config
 from chanest.context import context_from_samplers
 from chanest.estimators.base import Estimator, GridContext, Observation
 from chanest.link.layout import SpanLayout, span_grid, span_layout
-from chanest.users import apply_despread
+from chanest.despread import Despreader
 
 __all__ = ["SionnaEstimator"]
 
@@ -115,9 +115,8 @@ class SionnaEstimator(Block):
             self.estimators.append(built[key])
         self.name = estimator if isinstance(estimator, str) else "|".join(names)
         self._effective = torch.as_tensor(self.layout.effective, device=self.device)
-        self._src = [torch.as_tensor(s.src_idx, device=self.device) for s in self.layout.streams]
-        self._weights = [torch.as_tensor(s.weights, device=self.device)  # [P, K]
-                         for s in self.layout.streams]
+        self._despread = [Despreader(s.src_idx, s.weights, s.noise_gain, self.device)
+                          for s in self.layout.streams]
 
     def call(self, y: torch.Tensor, no: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         lay = self.layout
@@ -127,9 +126,8 @@ class SionnaEstimator(Block):
         no_t = no_t.reshape(*no_t.shape, *([1] * (3 - no_t.dim()))).expand(b, R, A)
         no_grid = no_t.mean(-1).reshape(b * R).float()  # [b*R]
         h_parts, e_parts = [], []
-        for est, src, w, stream in zip(self.estimators, self._src, self._weights, lay.streams):
-            z = apply_despread(y_span.to(torch.complex64), src, w)  # [b*R, A, P] LS values
-            obs = Observation(z, no_grid * stream.noise_gain)
+        for est, despread in zip(self.estimators, self._despread):
+            obs = Observation(*despread(y_span.to(torch.complex64), no_grid))  # [b*R, A, P]
             out = est.estimate(obs)  # [b*R, A, S, W]
             h_parts.append(out.h_hat.index_select(-1, self._effective))
             e_parts.append(out.err_var.index_select(-1, self._effective))

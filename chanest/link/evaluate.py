@@ -32,8 +32,9 @@ from chanest.evaluate import (
     _summarise,
 )
 from chanest.link.chain import LinkChain
-from chanest.link.intervals import clustered_rate, effective_errors, wilson
+from chanest.link.intervals import clustered_rate, effective_errors, per_grid, wilson
 from chanest.metrics import sample_errors
+from chanest.userview import UserView
 
 __all__ = ["LINK_METRICS", "LINK_COLUMNS", "PERFECT_CSI", "LinkResult", "evaluate_link",
            "link_columns"]
@@ -158,7 +159,7 @@ def _run(dataset, names, estimators, chain, snr_g, opts, progress):
             groups = snr_g[np.concatenate(counts.index)]  # of every grid used so far
             per_row = [np.concatenate(v) for v in per_unit.values()]
             for g in np.unique(snr_g[idx[take]]):
-                done[g] = min(effective_errors(e[groups == g], size)
+                done[g] = min(effective_errors(*per_grid(e[groups == g], size))
                               for e in per_row) >= min_errors
     bar.close()
     if not counts.index:
@@ -169,13 +170,16 @@ def _run(dataset, names, estimators, chain, snr_g, opts, progress):
 def link_columns(bit: np.ndarray, block: np.ndarray, bits_per_block: int, modulation: str,
                  code_rate: float | None, level: float = 0.95) -> dict:
     """BER (and, when coded, BLER) columns of a results row from per-block error counts
-    ``bit`` and ``block`` [n] (a block: one grid, or one user of a grid)."""
-    ber = clustered_rate(bit, bits_per_block, level)
+    ``bit`` and ``block``: [n] (one block per grid) or [n, U] (one per grid and user;
+    intervals clustered by grid, :mod:`chanest.link.intervals`)."""
+    ber = clustered_rate(*per_grid(bit, bits_per_block), level)
     row = dict(ber=ber[0], ber_lo=ber[1], ber_hi=ber[2], bit_errors=int(bit.sum()),
                bits=bit.size * bits_per_block, modulation=modulation,
                code_rate=code_rate if code_rate is not None else "")
     if code_rate is not None:
-        bler = wilson(float(block.sum()), float(block.size), level)
+        grids, users = per_grid(block, 1)
+        bler = wilson(float(block.sum()), float(block.size), level) if users == 1 else \
+            clustered_rate(grids, users, level)
         row.update(bler=bler[0], bler_lo=bler[1], bler_hi=bler[2],
                    block_errors=int(block.sum()), blocks=block.size)
     return row
@@ -193,6 +197,9 @@ def evaluate_link(dataset, names: list[str], metric: str = "ber", modulation: st
     per SNR group; ``seed`` of the data bits and their noise.
     """
     _check_options(metric, min_errors, max_grids)
+    if isinstance(dataset, UserView):
+        raise ConfigError.about("user", "BER/BLER detect every user of a grid jointly; "
+                                "evaluate one user alone with the nmse metric only")
     if len(dataset) == 0:
         raise ConfigError.about("dataset", "the dataset holds no grids")
     ctx = dataset.context()

@@ -5,7 +5,9 @@ trials: a binomial interval over all bits would be far too narrow. The interval 
 Wilson score interval on the *effective* number of bits, n / deff, where the design
 effect deff is the variance of the per-grid error counts over its binomial value
 (Kish; at least 1). It stays defined with zero errors (upper end > 0). Block errors,
-one per grid, are independent: deff = 1. The stopping rules count bit errors the
+one per grid, are independent: deff = 1. With several users per grid (errors [n, U],
+one block per user) the users of a grid share its SNR, parameters and joint detector,
+so the grid is the cluster for bits and blocks alike (:func:`per_grid`). The stopping rules count bit errors the
 same way (:func:`effective_errors`), so "100 errors" means the precision of 100
 independent errors, not 100 errors from one deep fade.
 """
@@ -15,7 +17,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import norm
 
-__all__ = ["RateCI", "wilson", "clustered_rate", "design_effect", "effective_errors"]
+__all__ = ["RateCI", "wilson", "clustered_rate", "design_effect", "effective_errors",
+           "per_grid"]
 
 
 class RateCI(tuple):
@@ -49,6 +52,15 @@ def design_effect(errors: np.ndarray, bits_per_grid: int) -> float:
     if errors.size < 2 or not 0 < p < 1:
         return 1.0
     return max(1.0, float(errors.var(ddof=1)) / (bits_per_grid * p * (1 - p)))
+
+
+def per_grid(errors: np.ndarray, units_per_block: int) -> tuple[np.ndarray, int]:
+    """Errors per grid and units per grid: [n, U] blocks summed over the U users (a 1-D
+    array is one block per grid already)."""
+    errors = np.asarray(errors)
+    if errors.ndim == 1:
+        return errors, units_per_block
+    return errors.reshape(len(errors), -1).sum(1), units_per_block * errors[0].size
 
 
 def effective_errors(errors: np.ndarray, bits_per_grid: int) -> float:

@@ -33,7 +33,7 @@ from chanest.link.evaluate import (
     LinkResult,
     link_columns,
 )
-from chanest.link.intervals import effective_errors
+from chanest.link.intervals import effective_errors, per_grid
 from chanest.link.uplink_config import UplinkConfig
 from chanest.metrics import sample_errors
 from chanest.seeding import derive_seed, sionna_rng_seeded
@@ -143,11 +143,11 @@ class UplinkSystem:
         return info, y, h[..., self.eff]
 
     def errors(self, y, h_hat, err_var, no, info) -> tuple[np.ndarray, np.ndarray]:
-        """Bit errors and block errors per (grid, user), [B·U] each."""
+        """Bit errors and block errors per grid and user, [B, U] each."""
         x_hat, no_eff = self.eq(y, h_hat, err_var, no)
         llr = self.demapper(x_hat, no_eff)  # [B, 1, U, bits]
         bits = self.code.decode(llr).to(info.dtype)
-        wrong = (bits != info).sum(-1).reshape(-1)
+        wrong = (bits != info).sum(-1).reshape(info.shape[0], -1)  # [B, U]
         return wrong.cpu().numpy(), (wrong > 0).cpu().numpy().astype(np.int64)
 
 
@@ -191,7 +191,7 @@ def run_uplink(cfg: UplinkConfig, names: list[str], device: str = "cpu", progres
                 if progress:
                     progress(snr, b + 1)
                 size = 1 if system.code.coded else system.code.info_bits
-                if min(effective_errors(np.concatenate(r[unit]), size)
+                if min(effective_errors(*per_grid(np.concatenate(r[unit]), size))
                        for r in rec.values()) >= cfg.min_errors:
                     break
             batches_run[snr] = b + 1

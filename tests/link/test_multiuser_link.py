@@ -53,3 +53,32 @@ def test_estimators_on_multi_user_grids_lose_to_perfect_csi_and_lmmse_beats_ls(t
     for snr in (0.0, 8.0):
         assert rate[(PERFECT_CSI, snr)] <= rate[("lmmse", snr)] < rate[("ls-nearest", snr)]
     assert res.provenance["link"]["users"] == 2
+
+
+def test_a_silent_users_bits_are_lost_and_the_other_users_are_not(tmp_path):
+    """User 1's channel zeroed: its bits are coin flips (BER 1/2), user 0 is detected as
+    a single user; a user/antenna mix-up in the chain would spread the loss over both."""
+    import torch
+
+    from chanest.link.chain import LinkChain
+
+    with _users_dataset(tmp_path, 2, 2, n=64) as data:
+        batch = data.read()
+        chain = LinkChain(data.context(), 2, "qpsk", None)
+    h = batch.h.clone()
+    h[:, 2:4] = 0  # user 1 at links 2, 3 (user-major)
+    info, y = chain.transmit(h, batch.y, batch.no, torch.Generator().manual_seed(0))
+    errs = chain.receive(y, h, torch.zeros_like(h.real), batch.no, info)
+    ber = errs.bit_errors.sum(0) / (len(batch) * errs.bits)  # per user
+    assert abs(ber[1] - 0.5) < 0.01
+    assert ber[0] < rayleigh_qpsk_ber(0, 2) * 1.3  # at most the 0 dB MRC rate (of 0/8 dB)
+
+
+def test_ber_of_one_user_alone_is_refused_in_one_line(tmp_path, runner):
+    from chanest.cli import main
+
+    _users_dataset(tmp_path, 2, 2, n=64).close()
+    res = runner.invoke(main, ["evaluate", "--data", str(tmp_path / "users.h5"), "--metric",
+                               "bler", "--user", "0", "-o", str(tmp_path / "r"), "-q"])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert res.output.startswith("Error: --user: BER/BLER detect every user of a grid jointly")

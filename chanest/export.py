@@ -17,7 +17,10 @@ Two parts can be exported (real tensors only; complex values as a trailing re/im
     output ``h`` [N, 2, S, F] (and ``log_err_var`` [N, 1, S, F] with an error head).
 
 A JSON sidecar ``OUT.json`` records the part, the tensor names and shapes, the pilot
-mask and the model specification. The batch axis is dynamic.
+mask and the model specification. The batch axis is dynamic. A network trained on one
+user of multi-user data (``user`` in the sidecar, :mod:`chanest.users`) takes that
+user's LS values after despreading (:class:`chanest.despread.Despreader`) as ``z``, and
+their noise variance ``no·noise_gain`` as ``no``.
 """
 
 from __future__ import annotations
@@ -133,7 +136,9 @@ def export_model(est, out: str | Path, fmt: str, part: str = "auto") -> dict:
             "shapes": {n: [ax.get(i, size) for i, size in enumerate(a.shape)]
                        for n, a, ax in zip(names_in, args, axes)},
             "mask": np.asarray(est.ctx.mask).astype(int).tolist(),
-            "model": getattr(est, "meta", {}).get("model"), "input_kind": est.front.kind}
+            "model": getattr(est, "meta", {}).get("model"), "input_kind": est.front.kind,
+            "user": ((getattr(est, "meta", {}).get("experiment") or {}).get("data")
+                     or {}).get("user")}
     out.with_name(out.name + ".json").write_text(json.dumps(side, indent=1) + "\n")
     return side
 

@@ -182,8 +182,8 @@ def plot_results(csv_path, out: str | Path, metric: str = "nmse",
                     base = style_for(name, bound, neural.index(label_of[name])
                                      if label_of[name] in neural else 0)
                     tag = (" (bound)" if m.bounded else " (genie)") if bound else ""
-                    if name == "perfect-csi":  # the link-level reference, not an estimator
-                        tag = " (reference)"
+                    if name == "perfect-csi" or (name.startswith("genie-") and not bound):
+                        tag = " (reference)"  # a reference, not an estimator or a bound
                     label = label_of[name] + tag
                     entries.setdefault(label, base)
                     _draw(ax, pts, _file_style(base, f, several), label, ci, m.log)

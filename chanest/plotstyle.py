@@ -46,6 +46,8 @@ def style_for(name: str, is_bound: bool, neural_index: int = 0) -> dict:
     """Keyword arguments for ``Axes.plot`` (colour, marker, line style, z-order)."""
     if is_bound:
         return dict(color="black", linestyle="--", marker=None, zorder=1, linewidth=1.0)
+    if name.startswith("genie-"):  # genie-aided but not a bound (e.g. code-division users)
+        return dict(color="black", linestyle="-.", marker=None, zorder=2, linewidth=1.0)
     if name in _FIXED:
         colour, marker, line = _FIXED[name]
         return dict(color=colour, marker=marker, linestyle=line, zorder=3)

@@ -13,12 +13,16 @@ or a checkpoint's metadata (:func:`context_from_checkpoint`).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from chanest.grid import GridConfig, pilot_indices, subcarrier_frequencies, symbol_times
 from chanest.profiles import TapProfile
 from chanest.schema import ConfigError
+
+if TYPE_CHECKING:
+    from chanest.users import UserLayout
 
 __all__ = ["GridContext", "context_from_dataset", "context_from_simulator",
            "context_from_samplers", "context_from_checkpoint", "check_compatible"]
@@ -51,7 +55,7 @@ class GridContext:
     doppler_range: tuple[tuple[float, float], ...] = ()
     weights: tuple[float, ...] = ()
     source: str = ""
-    users: object | None = None
+    users: UserLayout | None = None
 
     def for_user(self, u: int) -> "GridContext":
         """User ``u``'s single-user problem: unit pilots at its (despread) positions."""

@@ -245,6 +245,8 @@ def evaluate_to_dir(data, names, out_dir: str | Path, device: str = "cpu",
                                           batch_size=batch_size, progress=progress,
                                           fit_dataset=fit, snr_bin_db=snr_bin_db,
                                           memory_gb=memory_gb)
+            if user is not None:
+                result.provenance["dataset"]["user"] = user
         finally:
             if fit is not None:
                 fit.close()

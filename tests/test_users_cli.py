@@ -4,6 +4,7 @@ estimator per user, evaluate one user alone."""
 from __future__ import annotations
 
 import csv
+import json
 
 import numpy as np
 import yaml
@@ -66,6 +67,8 @@ def test_a_network_per_user_trains_on_its_layout_and_evaluates_with_one_name_per
                                  f"ckpt:{runs[1]}", "--user", "1", "-o", str(tmp_path / "u1"),
                                  "-q"])
     assert alone.exit_code == 0, alone.output
+    prov = json.loads((tmp_path / "u1" / "results.json").read_text())
+    assert prov["dataset"]["user"] == 1
     bad = runner.invoke(main, ["evaluate", "--data", str(data), "--user", "2", "-o",
                                str(tmp_path / "u2"), "-q"])
     assert bad.exit_code == 2 and bad.output.startswith("Error: --user: must be one of 0–1")

@@ -37,6 +37,7 @@ class UserView:
         self.pilots = np.ones(int(part.mask.sum()), dtype=np.complex64)  # [P_u]
         self.users = None
         self._part = part
+        self._despread: dict = {}
         self._antennas = dataset.scenario.channel.num_rx_antennas
 
     def __getattr__(self, name):  # scenario, labels, profiles, paths, column, attrs, …
@@ -57,8 +58,10 @@ class UserView:
 
     def view(self, batch: Batch) -> Batch:
         """This user's :class:`Batch` from a multi-user one (shapes in the module doc)."""
-        A, u = self._antennas, self.user
-        y, no = Despreader.of(self._part, batch.y.device)(batch.y, batch.no)
+        A, u, dev = self._antennas, self.user, batch.y.device
+        if dev not in self._despread:  # built once per device, not per batch
+            self._despread[dev] = Despreader.of(self._part, dev)
+        y, no = self._despread[dev](batch.y, batch.no)
         return Batch(h=batch.h[:, u * A:(u + 1) * A].contiguous(),  # frees the other users
                      y=y, no=no, snr_db=batch.snr_db, model=batch.model,
                      delay_spread=batch.delay_spread, doppler=batch.doppler, speed=batch.speed)

@@ -17,14 +17,13 @@ import time
 
 import torch
 
-from chanest.config import parse_config
-from chanest.dataset import context_for
+from chanest.data.scenario import parse_config
+from chanest.data.dataset import context_for
 from chanest.estimators.base import observe
 from chanest.estimators.neural import NeuralEstimator, NeuralFrontEnd
 from chanest.estimators.registry import build_estimator
-from chanest.models import build_model, count_parameters
-from chanest.simulate import Simulator
-from chanest.train import model_kwargs_for
+from chanest.models import build_model, count_parameters, model_spec
+from chanest.data.simulate import Simulator
 
 MODELS = {"channelnet": {}, "reesnet": {}, "cenet": {}}
 GRIDS = {"72x14": {"grid": {"preset": "lte-72x14"}, "pilots": {"pattern": "channelnet-48"}},
@@ -58,7 +57,7 @@ def training_rate(name: str, device: str, batch: int, steps: int, amp: bool,
                   channels_last: bool) -> float:
     sim = _sim("72x14", device, batch)
     ctx = context_for(sim)
-    model = build_model(name, **model_kwargs_for(name, MODELS[name], ctx.mask)).to(device)
+    model = build_model(name, **model_spec(name, MODELS[name], ctx.mask)["kwargs"]).to(device)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     front = NeuralFrontEnd(ctx, model.input_kind, device)
@@ -88,7 +87,7 @@ def inference_rates(size: str, device: str, batch: int, reps: int) -> dict[str, 
     obs = observe(sim.chunk(0))
     ests = {n: build_estimator(n, ctx, device) for n in ("lmmse", "lmmse-separable")}
     for name, kw in MODELS.items():
-        model = build_model(name, **model_kwargs_for(name, kw, ctx.mask))
+        model = build_model(name, **model_spec(name, kw, ctx.mask)["kwargs"])
         err_map = (torch.zeros(1).numpy(), torch.zeros(1, *ctx.mask.shape).numpy())
         ests[name] = NeuralEstimator(ctx, model, device, err_map=err_map)
     return {n: _median_rate(lambda e=e: e.estimate(obs), batch, reps, device)
@@ -111,7 +110,7 @@ def main() -> None:
     print("|---|---|" + "---|" * len(cols))
     for name, kw in MODELS.items():
         ctx = context_for(_sim("72x14", "cpu", 1))
-        params = count_parameters(build_model(name, **model_kwargs_for(name, kw, ctx.mask)))
+        params = count_parameters(build_model(name, **model_spec(name, kw, ctx.mask)["kwargs"]))
         rates = [training_rate(name, device, args.batch, args.steps, False, False)]
         if cuda:
             rates += [training_rate(name, device, args.batch, args.steps, True, False),

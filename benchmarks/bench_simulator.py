@@ -32,7 +32,7 @@ SIZES = {"72x14": ("lte-72x14", 1024), "624x14": ("nr-624x14", 128)}
 
 
 def _scenario(preset: str, batch: int):
-    from chanest.config import parse_config
+    from chanest.data.scenario import parse_config
 
     return parse_config({
         "chunk_size": batch, "grid": {"preset": preset}, "pilots": {"pattern": "comb"},
@@ -64,7 +64,7 @@ def _bare(sc, device: str):
 
 
 def _ours(sc, device: str):
-    from chanest.simulate import Simulator
+    from chanest.data.simulate import Simulator
 
     return Simulator(sc, device=device).chunk
 
@@ -108,7 +108,7 @@ def peak_memory(size: str, impl: str, device: str) -> float:
 
 def _child(size: str, impl: str, device: str) -> None:
     """Print the process's peak memory [MiB]; impl "none" only imports both stacks."""
-    import chanest.simulate  # noqa: F401 - imports count towards every baseline
+    import chanest.data.simulate  # noqa: F401 - imports count towards every baseline
     import sionna.phy.channel  # noqa: F401
 
     if impl != "none":

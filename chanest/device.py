@@ -6,7 +6,7 @@ import re
 
 import torch
 
-from chanest.config import ConfigError
+from chanest.schema import ConfigError
 
 __all__ = ["resolve_device"]
 

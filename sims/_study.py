@@ -8,7 +8,7 @@ A study writes everything into one folder OUT:
 * ``OUT/runs/<name>/``            trainings (skipped when finished, else resumed);
 * ``OUT/results.csv``             the parts' tables joined, with the study's own columns
                                    (e.g. ``num_pilots``) in front;
-* figures via :func:`chanest.plot.plot_results` (each with the CSV of its points).
+* figures via :func:`chanest.plots.results.plot_results` (each with the CSV of its points).
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from pathlib import Path
 import yaml
 from _common import REPO, write_csv
 
-from chanest.config import load_config, parse_config
-from chanest.evaluate import RESULT_COLUMNS, evaluate_to_dir
+from chanest.data.scenario import load_config, parse_config
+from chanest.evaluation.evaluate import RESULT_COLUMNS, evaluate_to_dir
 
 __all__ = ["Study", "scenario_dict", "study_arguments", "CLASSICAL"]
 
@@ -77,8 +77,8 @@ class Study:
 
     def dataset(self, part: str, scenario: dict, samples: int) -> Path:
         """``OUT/data/<part>.h5``: ``samples`` grids of ``scenario`` (a scenario dict)."""
-        from chanest.simulate import Simulator
-        from chanest.writer import DatasetWriter
+        from chanest.data.simulate import Simulator
+        from chanest.data.writer import DatasetWriter
 
         path = self.out / "data" / f"{part}.h5"
         if path.exists():
@@ -94,7 +94,7 @@ class Study:
     @staticmethod
     def pilots(data: Path) -> int:
         """Pilots per grid of a dataset."""
-        from chanest.dataset import open_dataset
+        from chanest.data.dataset import open_dataset
 
         with open_dataset([str(data)]) as ds:
             return int(ds.mask.sum())
@@ -158,8 +158,8 @@ class Study:
         return path
 
     def figure(self, tables, name: str, **kwargs) -> list[Path]:
-        """``OUT/<name>.pdf/.png/.csv`` via :func:`chanest.plot.plot_results`."""
-        from chanest.plot import plot_results
+        """``OUT/<name>.pdf/.png/.csv`` via :func:`chanest.plots.results.plot_results`."""
+        from chanest.plots.results import plot_results
 
         paths = plot_results(tables, self.out / name, **kwargs)
         print(f"figure {paths[0]} (+ .png, .csv)", flush=True)

@@ -81,7 +81,7 @@ def main(argv=None) -> int:
     study.figure(tables, "nmse", tags=[f"{d} pilots" for d in densities], labels=labels,
                  title="72x14 VehA" if len(tables) > 1 else None,
                  size="single" if args.tiny else "double")
-    from chanest.plot_training import plot_training
+    from chanest.plots.training import plot_training
 
     plot_training(runs, study.out / "training", tags=[Path(r).name for r in runs],
                   groups=[Path(r).name.rsplit("-p", 1)[0] for r in runs])

@@ -25,7 +25,7 @@ import yaml
 from _common import REPO, write_csv
 from _study import Study, scenario_dict, study_arguments
 
-from chanest.evaluate import RESULT_COLUMNS
+from chanest.evaluation.evaluate import RESULT_COLUMNS
 
 CLASSICAL = ["ls-linear", "lmmse-robust", "lmmse", "genie-lmmse"]
 SNRS = [0.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0]
@@ -92,7 +92,7 @@ def main(argv=None) -> int:
     study.figure(study.out / "summary.csv", "nmse", ci="bars",
                  labels={NETWORK: f"CENet, {len(seeds)} seeds (std ≤ {spread:.2f} dB)"},
                  title="72x14 VehA, 48 pilots")
-    from chanest.plot_training import plot_training
+    from chanest.plots.training import plot_training
 
     plot_training(runs, study.out / "training")
     print(f"figure {study.out / 'training.pdf'} (+ .png, .csv)", flush=True)

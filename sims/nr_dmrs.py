@@ -30,10 +30,10 @@ SNRS = [-5.0, 0.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 35.0]
 
 def _grid_figure(study: Study, data, spec: str, sample: int) -> None:
     """grid.pdf/.png: one test grid (the first at the highest SNR) with ``spec``'s estimate."""
-    from chanest.dataset import open_dataset
+    from chanest.data.dataset import open_dataset
     from chanest.estimators.base import observe
     from chanest.estimators.registry import build_estimator
-    from chanest.gridplot import plot_grid
+    from chanest.plots.grid import plot_grid
 
     if (study.out / "grid.png").exists():
         return

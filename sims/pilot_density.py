@@ -21,15 +21,15 @@ from pathlib import Path
 from _common import REPO
 from _study import CLASSICAL, Study, scenario_dict, study_arguments
 
-from chanest.config import ConfigError
+from chanest.schema import ConfigError
 
-#: the ChannelNet lattices of chanest.grid, fewest pilots first
+#: the ChannelNet lattices of chanest.grid.ofdm, fewest pilots first
 PATTERNS = ["channelnet-8", "channelnet-16", "channelnet-24", "channelnet-36", "channelnet-48"]
 
 
 def _fits(spec: str, data) -> bool:
     """Whether the network ``spec`` can run on the grids of ``data`` (its pilot pattern)."""
-    from chanest.dataset import open_dataset
+    from chanest.data.dataset import open_dataset
     from chanest.estimators.registry import build_estimator
 
     with open_dataset([str(data)]) as ds:

@@ -7,7 +7,7 @@ set -euo pipefail
 out=${1:-results/veha-cpu}
 mkdir -p "$out"
 for exp in reesnet-veha cenet-veha channelnet-veha-22db; do
-  name=$(python -c "from chanest.experiment import load_experiment as l; print(l('configs/experiments/cpu/$exp.yaml').name)")
+  name=$(python -c "from chanest.training.experiment import load_experiment as l; print(l('configs/experiments/cpu/$exp.yaml').name)")
   if [ -f "runs/$name/last.json" ]; then resume=--resume; else resume=; fi
   python cli.py train --config "configs/experiments/cpu/$exp.yaml" --device cpu $resume
 done

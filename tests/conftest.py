@@ -8,7 +8,7 @@ import torch
 import yaml
 from click.testing import CliRunner
 
-from chanest.config import parse_config
+from chanest.data.scenario import parse_config
 from tests.training_setup import SCENARIO
 
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import yaml
 
-from chanest.experiment import parse_experiment
-from chanest.train import Trainer, _unwrap
+from chanest.training.experiment import parse_experiment
+from chanest.models.io import unwrap as _unwrap
+from chanest.training.loop import Trainer
 
 
 def main(config: str) -> None:

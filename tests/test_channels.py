@@ -10,10 +10,10 @@ import pytest
 import torch
 from scipy.special import j0
 
-from chanest.config import parse_config
+from chanest.data.scenario import parse_config
 from tests.reference_covariance import freq_correlation
-from chanest.grid import subcarrier_frequencies, symbol_times
-from chanest.simulate import Simulator
+from chanest.grid.ofdm import subcarrier_frequencies, symbol_times
+from chanest.data.simulate import Simulator
 
 N = 4096  # grids per statistic
 

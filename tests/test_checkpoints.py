@@ -6,13 +6,14 @@ import json
 import pytest
 import torch
 
-from chanest.checkpoint import load_checkpoint, save_checkpoint
-from chanest.config import ConfigError, parse_config
-from chanest.dataset import context_for
+from chanest.models.checkpoint import load_checkpoint, save_checkpoint
+from chanest.data.scenario import parse_config
+from chanest.schema import ConfigError
+from chanest.data.dataset import context_for
 from chanest.estimators.base import observe
 from chanest.estimators.checkpointed import load_neural_estimator
-from chanest.simulate import Simulator
-from chanest.train import Trainer
+from chanest.data.simulate import Simulator
+from chanest.training.loop import Trainer
 from tests.training_setup import SCENARIO, experiment
 
 

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from chanest.cli import main
-from chanest.config import Scenario
+from chanest.data.scenario import Scenario
 
 
 def run(runner, *args):

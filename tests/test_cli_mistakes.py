@@ -229,7 +229,7 @@ def test_train_overwrite_starts_afresh_and_refuses_foreign_folders(runner, tmp_p
 
 
 def test_plot_shows_calibration_as_reported_minus_measured_error(runner, dataset, tmp_path):
-    from chanest.plot import read_results
+    from chanest.plots.results import read_results
 
     out = tmp_path / "res"
     run(runner, "evaluate", "--data", dataset, "--out", out, "--estimators",

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from chanest.config import ConfigError, Scenario, load_config, parse_config
+from chanest.data.scenario import Scenario, load_config, parse_config
+from chanest.schema import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
 

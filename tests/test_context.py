@@ -4,14 +4,15 @@ first thing that differs in one line and skips what one side does not know."""
 import numpy as np
 import pytest
 
-from chanest.config import ConfigError, parse_config
-from chanest.context import (
+from chanest.data.scenario import parse_config
+from chanest.schema import ConfigError
+from chanest.data.context import (
     GridContext,
     check_compatible,
     context_from_checkpoint,
     context_from_simulator,
 )
-from chanest.simulate import Simulator
+from chanest.data.simulate import Simulator
 
 
 def _ctx(**overrides) -> GridContext:
@@ -19,7 +20,7 @@ def _ctx(**overrides) -> GridContext:
 
 
 def test_dataset_and_simulator_give_the_same_context(tmp_path):
-    from chanest.dataset import DatasetWriter, open_dataset
+    from chanest.data.dataset import DatasetWriter, open_dataset
 
     sim = Simulator(parse_config({"chunk_size": 8}))
     for _ in DatasetWriter(tmp_path / "d.h5", sim, 8).run():

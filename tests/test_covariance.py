@@ -13,7 +13,7 @@ from tests.reference_covariance import (
     lmmse_mse,
     time_correlation,
 )
-from chanest.profiles import PDP_TABLES, pdp_table_profile, rms_delay_spread
+from chanest.channels.profiles import PDP_TABLES, pdp_table_profile, rms_delay_spread
 
 
 def _veha_grid_cov(S=14, F=72, fd=100.0):

@@ -8,9 +8,10 @@ import pytest
 import torch
 import yaml
 
-from chanest.config import ConfigError, parse_config
-from chanest.dataset import DatasetWriter, ShardSpec, open_dataset, parse_shard
-from chanest.simulate import Simulator
+from chanest.data.scenario import parse_config
+from chanest.schema import ConfigError
+from chanest.data.dataset import DatasetWriter, ShardSpec, open_dataset, parse_shard
+from chanest.data.simulate import Simulator
 
 
 def write(path, sim, n, batch_size=None, shard=ShardSpec(), **kw):

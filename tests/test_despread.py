@@ -1,4 +1,4 @@
-"""chanest.despread: cover codes, exact recovery of code-division streams over FD-OCC,
+"""chanest.grid.despread: cover codes, exact recovery of code-division streams over FD-OCC,
 TD-OCC and 2 × 2 tiles, noise gain, refusal of non-orthogonal codes, own-RE LS."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from chanest.despread import cover_codes, despread
+from chanest.grid.despread import cover_codes, despread
 from chanest.schema import ConfigError
 
 S, W = 14, 24

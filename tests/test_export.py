@@ -10,13 +10,13 @@ import torch
 from click.testing import CliRunner
 
 from chanest.cli import main
-from chanest.config import parse_config
-from chanest.dataset import context_for
+from chanest.data.scenario import parse_config
+from chanest.data.dataset import context_for
 from chanest.estimators.base import Observation
 from chanest.estimators.neural import NeuralEstimator
-from chanest.export import export_model
+from chanest.estimators.export import export_model
 from chanest.models import build_model, model_spec
-from chanest.simulate import Simulator
+from chanest.data.simulate import Simulator
 
 MODELS = [("channelnet", {"dncnn_depth": 3}), ("reesnet", {}),
           ("cenet", {"err_head": True, "channels": 8, "blocks": 2}),

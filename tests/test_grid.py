@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from chanest.config import ConfigError, parse_config
-from chanest.grid import (
+from chanest.data.scenario import parse_config
+from chanest.schema import ConfigError
+from chanest.grid.ofdm import (
     CHANNELNET_LATTICES,
     pilot_mask,
     pilot_values,

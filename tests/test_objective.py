@@ -6,15 +6,16 @@ import csv
 import pytest
 import torch
 
-from chanest.config import ConfigError, parse_config
-from chanest.dataset import context_for
+from chanest.data.scenario import parse_config
+from chanest.schema import ConfigError
+from chanest.data.dataset import context_for
 from chanest.estimators import observe
 from chanest.estimators.neural import NeuralEstimator
 from chanest.estimators.registry import build_estimator
 from chanest.models import build_model
 from chanest.models.io import unwrap
-from chanest.simulate import Simulator
-from chanest.train import Trainer
+from chanest.data.simulate import Simulator
+from chanest.training.loop import Trainer
 from tests.training_setup import SCENARIO, experiment
 
 BASE = {"model": {"name": "cenet", "kwargs": {"channels": 8, "blocks": 1,
@@ -90,7 +91,7 @@ def test_base_loss_needs_a_base(tmp_path, scenario_file):
 def test_best_checkpoint_is_the_lowest_mean_per_snr_nmse(tmp_path, scenario_file):
     """best.json holds the epoch whose val_score_db (mean over SNRs of per-SNR NMSE in dB)
     is lowest in log.csv, and that score is the mean of its per-SNR values."""
-    from chanest.checkpoint import load_checkpoint
+    from chanest.models.checkpoint import load_checkpoint
 
     exp = experiment(tmp_path, scenario_file, train={"epochs": 4, "lr": 1e-2})
     Trainer(exp, device="cpu", progress=False).fit()

@@ -4,8 +4,8 @@ import warnings
 
 import pytest
 
-from chanest.config import parse_config
-from chanest.simulate import Simulator
+from chanest.data.scenario import parse_config
+from chanest.data.simulate import Simulator
 from chanest.warn import ChanestWarning
 
 

@@ -6,9 +6,9 @@ import pytest
 
 from chanest.cli import main
 from chanest.commands.plot import plot_command
-from chanest.config import ConfigError
-from chanest.evaluate import RESULT_COLUMNS
-from chanest.plot import plot_results, read_results
+from chanest.schema import ConfigError
+from chanest.evaluation.evaluate import RESULT_COLUMNS
+from chanest.plots.results import plot_results, read_results
 
 
 def _table(path, models=("pdp-VehA",)):
@@ -91,7 +91,7 @@ def test_cli(tmp_path, runner):
 
 
 def test_checkpoint_legend_names():
-    from chanest.plot import display_name
+    from chanest.plots.results import display_name
 
     assert display_name("ckpt:runs/cenet-veha/best") == "cenet-veha"
     assert display_name("ckpt:runs/veha/snr*/best") == "veha (per SNR)"
@@ -328,7 +328,7 @@ def test_training_runs_of_one_group_share_colour_and_differ_by_line_style(tmp_pa
                                                                            monkeypatch):
     import matplotlib
 
-    from chanest.plot_training import plot_training
+    from chanest.plots.training import plot_training
 
     seen = []
     original = matplotlib.axes.Axes.plot

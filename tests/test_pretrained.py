@@ -2,12 +2,13 @@
 
 import pytest
 
-from chanest.config import ConfigError, load_config, parse_config
-from chanest.dataset import context_for
+from chanest.data.scenario import load_config, parse_config
+from chanest.schema import ConfigError
+from chanest.data.dataset import context_for
 from chanest.estimators import observe
 from chanest.estimators.registry import build_estimator
 from chanest.pretrained import PRETRAINED_DIR, available, card
-from chanest.simulate import Simulator
+from chanest.data.simulate import Simulator
 
 SHIPPED = available()
 

@@ -3,8 +3,8 @@
 import torch
 from sionna.phy import config as sionna_config
 
-from chanest.batch import Batch
-from chanest.simulate import Simulator
+from chanest.data.batch import Batch
+from chanest.data.simulate import Simulator
 
 
 def same(a: Batch, b: Batch) -> bool:

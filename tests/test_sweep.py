@@ -10,14 +10,14 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.mark.parametrize("path", sorted((REPO / "configs" / "experiments").rglob("*.yaml")))
 def test_shipped_experiments_parse_and_name_an_existing_scenario(path):
-    from chanest.experiment import load_experiment
+    from chanest.training.experiment import load_experiment
 
     exp = load_experiment(path)
     assert (REPO / exp.data.simulate).is_file()
 
 
 def test_shipped_sweeps_plan_a_per_snr_family_and_an_agnostic_run(monkeypatch):
-    from chanest.sweep import estimator_names, load_sweep, plan_runs
+    from chanest.training.sweep import estimator_names, load_sweep, plan_runs
 
     monkeypatch.chdir(REPO)
     for path in sorted((REPO / "configs" / "sweeps").glob("*.yaml")):

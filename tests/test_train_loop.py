@@ -10,11 +10,12 @@ import pytest
 import torch
 import yaml
 
-from chanest.config import ConfigError, parse_config
-from chanest.dataset import DatasetWriter
-from chanest.experiment import parse_experiment
-from chanest.simulate import Simulator
-from chanest.train import Trainer
+from chanest.data.scenario import parse_config
+from chanest.schema import ConfigError
+from chanest.data.dataset import DatasetWriter
+from chanest.training.experiment import parse_experiment
+from chanest.data.simulate import Simulator
+from chanest.training.loop import Trainer
 from tests.training_setup import SCENARIO, experiment, weights
 
 REPO = Path(__file__).resolve().parents[1]

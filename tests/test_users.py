@@ -6,13 +6,14 @@ import numpy as np
 import pytest
 import torch
 
-from chanest.config import ConfigError, parse_config
-from chanest.context import context_from_simulator
+from chanest.data.scenario import parse_config
+from chanest.schema import ConfigError
+from chanest.data.context import context_from_simulator
 from chanest.estimators.base import observe
 from chanest.estimators.registry import build_estimator
-from chanest.simulate import Simulator
-from chanest.userview import UserView
-from chanest.users import scenario_users
+from chanest.data.simulate import Simulator
+from chanest.data.userview import UserView
+from chanest.grid.users import scenario_users
 
 GRID = {"num_subcarriers": 24, "num_symbols": 14, "subcarrier_spacing": 15000.0}
 FLAT_STATIC = {"model": "rayleigh"}  # one flat tap, constant over the grid
@@ -41,7 +42,7 @@ PILOTS = {"td-occ": {"pattern": "block", "symbols": [2, 3, 10, 11], "values": "q
 
 @pytest.mark.parametrize("kind", LAYOUTS)
 def test_user_layouts_have_orthogonal_pilots_and_the_expected_re_counts(kind):
-    from chanest.pilots import pilot_mask
+    from chanest.grid.pilots import pilot_mask
 
     sc = _scenario(LAYOUTS[kind], PILOTS.get(kind))
     lay = scenario_users(sc)
@@ -88,9 +89,9 @@ def test_despread_pilots_of_each_user_are_its_channel_plus_noise_of_variance_no_
 
 
 def test_pooled_evaluation_equals_the_sum_of_the_per_user_evaluations(tmp_path):
-    from chanest.dataset import open_dataset
-    from chanest.evaluate import evaluate
-    from chanest.writer import DatasetWriter
+    from chanest.data.dataset import open_dataset
+    from chanest.evaluation.evaluate import evaluate
+    from chanest.data.writer import DatasetWriter
 
     sc = _scenario(LAYOUTS["fd-occ+fdm"], snr=(0.0, 20.0))
     path = tmp_path / "mu.h5"
@@ -149,8 +150,8 @@ def test_single_user_scenarios_keep_their_fingerprint_and_their_pilot_noise_draw
 def test_stored_pilots_that_differ_from_the_users_layout_are_refused(tmp_path):
     import h5py
 
-    from chanest.dataset import open_dataset
-    from chanest.writer import DatasetWriter
+    from chanest.data.dataset import open_dataset
+    from chanest.data.writer import DatasetWriter
 
     path = tmp_path / "mu.h5"
     for _ in DatasetWriter(path, Simulator(_scenario(LAYOUTS["fd-occ"])), 32).run():
@@ -162,7 +163,7 @@ def test_stored_pilots_that_differ_from_the_users_layout_are_refused(tmp_path):
 
 
 def test_multi_user_pilot_sequences_that_differ_are_named_by_user_and_pilot():
-    from chanest.context import check_compatible
+    from chanest.data.context import check_compatible
 
     a = context_from_simulator(Simulator(_scenario(LAYOUTS["fdm"])))
     other = _scenario(LAYOUTS["fdm"]).model_dump()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from chanest.experiment import parse_experiment
+from chanest.training.experiment import parse_experiment
 from chanest.models.io import unwrap
 
 SCENARIO = {"chunk_size": 32, "channel": {"model": "pdp", "profile": "EPA", "speed_mps": [0, 10]},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from chanest.commands.options import device_option, quiet_option
-from chanest.config import ConfigError
+from chanest.schema import ConfigError
 
 __all__ = ["evaluate_command", "DEFAULT_ESTIMATORS"]
 
@@ -71,7 +71,7 @@ def evaluate_command(data, estimators, out, device, batch_size, fit_data, snr_bi
             click.echo(f"  {form:<20} {describe(form)}")
         return
     from chanest.device import resolve_device
-    from chanest.evaluate import evaluate_to_dir, refuse_existing_results
+    from chanest.evaluation.evaluate import evaluate_to_dir, refuse_existing_results
 
     if not data:
         raise ConfigError("--data: give at least one dataset file or glob")

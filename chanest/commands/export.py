@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from chanest.config import ConfigError
+from chanest.schema import ConfigError
 
 __all__ = ["export_command", "load_for_export", "checkpoint_stem"]
 
@@ -33,8 +33,8 @@ def load_for_export(name: str, device: str = "cpu"):
     (grid and mask from the checkpoint; unit pilots, as the exported graph takes LS values)."""
     import numpy as np
 
-    from chanest.checkpoint import load_checkpoint
-    from chanest.config import GridConfig
+    from chanest.models.checkpoint import load_checkpoint
+    from chanest.grid.ofdm import GridConfig
     from chanest.estimators.base import GridContext
     from chanest.estimators.checkpointed import load_neural_estimator
 
@@ -61,7 +61,7 @@ def load_for_export(name: str, device: str = "cpu"):
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
 def export_command(model, fmt, out, part, overwrite):
     """Export MODEL (ckpt:PATH or pretrained:NAME) for deployment outside chanest."""
-    from chanest.export import export_model
+    from chanest.estimators.export import export_model
 
     checkpoint_stem(model)
     if Path(out).exists() and not overwrite:

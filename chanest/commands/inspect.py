@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 import numpy as np
 
-from chanest.config import ConfigError
-from chanest.dataset import open_dataset
+from chanest.schema import ConfigError
+from chanest.data.dataset import open_dataset
 
 
 def _histogram(values: np.ndarray) -> list[str]:
@@ -82,7 +82,7 @@ def inspect_command(files, plot_path, estimator, sample, power_samples):
         click.echo(f"measured E|h|^2 over {m} grids: {power:.4f} "
                    f"({10 * np.log10(power):+.3f} dB)")
         if plot_path:
-            from chanest.gridplot import plot_grid
+            from chanest.plots.grid import plot_grid
             from chanest.schema import argument_named
 
             b = ds.read(sample, sample + 1)

@@ -9,7 +9,7 @@ __all__ = ["plot_command", "plot_training_command", "parse_labels"]
 
 def parse_labels(items) -> dict[str, str]:
     """``NAME=LABEL`` options → {name: label} (ConfigError naming --label otherwise)."""
-    from chanest.config import ConfigError
+    from chanest.schema import ConfigError
 
     mapping = {}
     for item in items:
@@ -60,7 +60,7 @@ def parse_labels(items) -> dict[str, str]:
 def plot_command(results_csv, out, metric, tags, x, ci, model, estimators, labels, title,
                  no_title, size):
     """Plot a metric vs SNR from one or several results tables written by `evaluate`."""
-    from chanest.plot import plot_results
+    from chanest.plots.results import plot_results
 
     names = [n.strip() for n in estimators.split(",") if n.strip()] if estimators else None
     for path in plot_results(list(results_csv), out, metric=metric, model=model,
@@ -87,7 +87,7 @@ def plot_command(results_csv, out, metric, tags, x, ci, model, estimators, label
 def plot_training_command(runs, out, metric, tags, title, size):
     """Plot training curves (validation NMSE, score, loss or learning rate vs epoch) of
     one or several runs from their log.csv."""
-    from chanest.plot_training import plot_training
+    from chanest.plots.training import plot_training
 
     for path in plot_training(list(runs), out, metric=metric, tags=list(tags) or None,
                               title=title, size=size):

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from chanest.commands.options import device_option, quiet_option
-from chanest.config import ConfigError
+from chanest.schema import ConfigError
 
 __all__ = ["quickstart_command", "QUICKSTART_ESTIMATORS"]
 
@@ -32,12 +32,12 @@ QUICKSTART_ESTIMATORS = ("ls-linear,lmmse-robust,lmmse-adaptive,lmmse,"
 @quiet_option
 def quickstart_command(out, num_samples, overwrite, device, quiet):
     """Simulate, evaluate and plot on the embedded default scenario (about 30 s)."""
-    from chanest.config import Scenario
-    from chanest.dataset import DatasetWriter
+    from chanest.data.scenario import Scenario
+    from chanest.data.dataset import DatasetWriter
     from chanest.device import resolve_device
-    from chanest.evaluate import evaluate_to_dir, refuse_existing_results
-    from chanest.plot import plot_results
-    from chanest.simulate import Simulator
+    from chanest.evaluation.evaluate import evaluate_to_dir, refuse_existing_results
+    from chanest.plots.results import plot_results
+    from chanest.data.simulate import Simulator
 
     out = Path(out)
     if out.exists() and not out.is_dir():

@@ -9,8 +9,9 @@ import click
 from tqdm import tqdm
 
 from chanest.commands.options import device_option, quiet_option
-from chanest.config import ConfigError, load_config
-from chanest.dataset import DatasetWriter, parse_shard
+from chanest.data.scenario import load_config
+from chanest.schema import ConfigError
+from chanest.data.dataset import DatasetWriter, parse_shard
 from chanest.device import resolve_device
 
 
@@ -36,7 +37,7 @@ def simulate_command(config_path, num_samples, out, device, batch_size, shard, o
     Completed chunks are journaled in OUT.partial/ and survive any interruption
     (a hard kill included); running the same command again resumes from them.
     """
-    from chanest.simulate import Simulator  # heavy import (sionna) only when needed
+    from chanest.data.simulate import Simulator  # heavy import (sionna) only when needed
 
     scenario = load_config(config_path)
     shard_spec = parse_shard(shard)

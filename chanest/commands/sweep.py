@@ -17,7 +17,7 @@ def sweep_command(config_path, dry_run, device, quiet):
 
     Re-running the same command resumes unfinished runs and skips finished ones.
     """
-    from chanest.sweep import estimator_names, load_sweep, plan_runs, run_sweep
+    from chanest.training.sweep import estimator_names, load_sweep, plan_runs, run_sweep
 
     spec = load_sweep(config_path)
     plans = plan_runs(spec)

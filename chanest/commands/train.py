@@ -10,8 +10,8 @@ from pathlib import Path
 import click
 
 from chanest.commands.options import config_option, device_option, quiet_option
-from chanest.config import ConfigError
-from chanest.experiment import load_experiment, parse_experiment
+from chanest.schema import ConfigError
+from chanest.training.experiment import load_experiment, parse_experiment
 
 
 @click.command("train")
@@ -31,7 +31,7 @@ def train_command(config_path, resume, name, out_dir, overwrite, device, quiet):
     from the last completed epoch. Several GPUs or nodes:
     torchrun --nproc-per-node N cli.py train --config ...
     """
-    from chanest.train import Trainer  # heavy import only when needed
+    from chanest.training.loop import Trainer  # heavy import only when needed
 
     exp = load_experiment(config_path)
     overrides = {k: v for k, v in (("name", name), ("out_dir", out_dir)) if v is not None}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from chanest.commands.options import device_option, quiet_option
-from chanest.config import ConfigError
+from chanest.schema import ConfigError
 
 __all__ = ["uplink_command", "DEFAULT_UPLINK_ESTIMATORS"]
 
@@ -28,9 +28,9 @@ DEFAULT_UPLINK_ESTIMATORS = "sionna-ls,ls-linear,lmmse-robust,lmmse-adaptive,lmm
 def uplink_command(config_path, estimators, out, overwrite, device, quiet):
     """Simulate a multi-user uplink (U users, L base-station antennas, orthogonal pilots)
     and compare estimators on NMSE, BER and BLER with LMMSE detection."""
-    from chanest.config import read_yaml_mapping
+    from chanest.schema import read_yaml_mapping
     from chanest.device import resolve_device
-    from chanest.evaluate import refuse_existing_results, write_results
+    from chanest.evaluation.evaluate import refuse_existing_results, write_results
     from chanest.link.uplink import SIONNA_LS, run_uplink
     from chanest.link.uplink_config import parse_uplink
 

@@ -33,7 +33,7 @@ import math
 import numpy as np
 import torch
 
-from chanest.config import ConfigError
+from chanest.schema import ConfigError
 from chanest.estimators.adaptive_bank import make_bank
 from chanest.estimators.base import Estimate, GridContext, Observation
 from chanest.estimators.covmodels import (

@@ -5,7 +5,7 @@ Every estimator maps an :class:`Observation` to an :class:`Estimate`::
     estimate(obs) -> Estimate(h_hat [B, L, S, F] complex64, err_var [B, L, S, F] float32)
 
 and may learn statistics or weights in ``fit(dataset)``. Estimators are built
-by name from a :class:`~chanest.context.GridContext` (what a receiver knows about the system:
+by name from a :class:`~chanest.data.context.GridContext` (what a receiver knows about the system:
 grid, pilot mask and symbols, the scenario's nominal channel profiles) via
 :mod:`chanest.estimators.registry`.
 
@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 
 import torch
 
-from chanest.batch import Batch
-from chanest.context import GridContext  # the record estimators are built from
+from chanest.data.batch import Batch
+from chanest.data.context import GridContext  # the record estimators are built from
 
 __all__ = ["GridContext", "Observation", "SideInfo", "Estimate", "Estimator", "observe",
            "estimate_bounded"]

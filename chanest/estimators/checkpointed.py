@@ -5,7 +5,7 @@ from __future__ import annotations
 import glob
 from pathlib import Path
 
-from chanest.context import GridContext, check_compatible, context_from_checkpoint
+from chanest.data.context import GridContext, check_compatible, context_from_checkpoint
 from chanest.estimators.neural import NeuralEstimator
 from chanest.models import load_model
 from chanest.schema import ConfigError

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from chanest.config import ConfigError
+from chanest.schema import ConfigError
 
 __all__ = [
     "LagCov",

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from chanest.config import ConfigError
+from chanest.schema import ConfigError
 from chanest.estimators.base import GridContext
 from chanest.estimators.covmodels import cp_duration, max_scenario_delay
 from chanest.estimators.linear import LinearFilterEstimator

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from chanest.config import ConfigError
+from chanest.schema import ConfigError
 from chanest.estimators.base import Estimate, Estimator, GridContext, Observation
 from chanest.estimators.covmodels import nominal_covariance
 from chanest.estimators.statistics import (

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import torch
 
-from chanest.config import ConfigError
+from chanest.schema import ConfigError
 from chanest.estimators._linalg import eigh
 from chanest.estimators.base import Estimate, GridContext, Observation
 from chanest.estimators.covmodels import (

@@ -1,8 +1,8 @@
 """Any estimator on a multi-user grid: one single-user estimator per user.
 
-On a context with users (:mod:`chanest.users`) the observation is what the receiver
+On a context with users (:mod:`chanest.grid.users`) the observation is what the receiver
 sees at the union of the users' pilot REs, ``y`` [B, A, Q]. :class:`PerUserEstimator`
-despreads it into each user's LS values (:mod:`chanest.despread`), runs that user's
+despreads it into each user's LS values (:mod:`chanest.grid.despread`), runs that user's
 estimator on them (built from :meth:`GridContext.for_user`, so every registered
 estimator, bound or network works unchanged) and returns every user's channel,
 user-major on the link axis::
@@ -10,7 +10,7 @@ user-major on the link axis::
     estimate(obs: y [B, A, Q], no [B]) -> h_hat, err_var [B, U·A, S, F]
 
 ``name`` is one estimator for every user, or ``"a|b|…"`` one per user (e.g. a network
-trained for each user's pilot layout, :mod:`chanest.userview`). Users whose layout
+trained for each user's pilot layout, :mod:`chanest.data.userview`). Users whose layout
 and name are the same share one instance. Where users share REs through cover codes
 over tiles of several REs, despreading assumes the channel constant over a tile, so a
 genie-aided estimator is then a reference, not a bound (``is_bound`` False).
@@ -22,7 +22,7 @@ import torch
 
 from chanest.estimators.base import Estimate, Estimator, GridContext, Observation
 from chanest.schema import ConfigError
-from chanest.despread import Despreader
+from chanest.grid.despread import Despreader
 
 __all__ = ["PerUserEstimator", "per_user_names"]
 

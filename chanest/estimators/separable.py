@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import torch
 
-from chanest.config import ConfigError
+from chanest.schema import ConfigError
 from chanest.estimators._linalg import solve
 from chanest.estimators.base import GridContext
 from chanest.estimators.covmodels import nominal_covariance

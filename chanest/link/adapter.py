@@ -24,7 +24,7 @@ Statistics: estimators that need none (``ls-*``, ``dft``, ``lmmse-robust``,
 alone. A network must have been trained for the stream's pilot layout; give one name
 per stream when the layouts differ (frequency-division users). ``lmmse`` and the
 separable LMMSE take the nominal statistics of a chanest ``scenario`` (a
-:class:`~chanest.config.Scenario`, a YAML path or a mapping; only its channel models
+:class:`~chanest.data.scenario.Scenario`, a YAML path or a mapping; only its channel models
 and carrier frequency are used). Channels are assumed normalised to
 unit average power per RE, as Sionna's TDL/CDL/Rayleigh models are by default.
 Bounds (``genie-*``) need each grid's true parameters and are refused.
@@ -39,11 +39,12 @@ import numpy as np
 import torch
 from sionna.phy import Block
 
-from chanest.config import ConfigError, Scenario, load_config, parse_config
-from chanest.context import context_from_samplers
+from chanest.data.scenario import Scenario, load_config, parse_config
+from chanest.schema import ConfigError
+from chanest.data.context import context_from_samplers
 from chanest.estimators.base import Estimator, GridContext, Observation
 from chanest.link.layout import SpanLayout, span_grid, span_layout
-from chanest.despread import Despreader
+from chanest.grid.despread import Despreader
 
 __all__ = ["SionnaEstimator"]
 
@@ -60,10 +61,8 @@ def _statistics(grid, scenario: Scenario | None, device: str):
     """(samplers, weights) of the scenario's channel models on ``grid``, or None."""
     if scenario is None:
         return None
-    from chanest.channels import make_sampler
-
     weights = np.array([m.weight for m in scenario.channel.models], dtype=float)
-    return ([make_sampler(m, grid, 1, device) for m in scenario.channel.models],
+    return ([m.sampler(grid, 1, device) for m in scenario.channel.models],
             weights / weights.sum())
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from chanest.config import ConfigError
+from chanest.schema import ConfigError
 
 __all__ = ["MODULATIONS", "LinkChain", "LinkErrors", "TransportCode"]
 
@@ -125,7 +125,7 @@ class LinkChain:
         from sionna.phy.mimo import StreamManagement
         from sionna.phy.ofdm import LMMSEEqualizer, ResourceGridMapper
 
-        from chanest.grid import to_sionna_resource_grid
+        from chanest.grid.ofdm import to_sionna_resource_grid
 
         if modulation not in MODULATIONS:
             raise ConfigError.about("modulation", f"must be one of {', '.join(MODULATIONS)}, "

@@ -19,11 +19,11 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from chanest.config import ConfigError
-from chanest.context import check_compatible
+from chanest.schema import ConfigError
+from chanest.data.context import check_compatible
 from chanest.estimators.base import estimate_bounded, observe
 from chanest.estimators.registry import build_estimator
-from chanest.evaluate import (
+from chanest.evaluation.evaluate import (
     METRIC_DEFINITIONS,
     RESULT_COLUMNS,
     EvaluationResult,
@@ -34,7 +34,7 @@ from chanest.evaluate import (
 from chanest.link.chain import LinkChain
 from chanest.link.intervals import clustered_rate, effective_errors, per_grid, wilson
 from chanest.metrics import sample_errors
-from chanest.userview import UserView
+from chanest.data.userview import UserView
 
 __all__ = ["LINK_METRICS", "LINK_COLUMNS", "PERFECT_CSI", "LinkResult", "evaluate_link",
            "link_columns"]
@@ -192,7 +192,7 @@ def evaluate_link(dataset, names: list[str], metric: str = "ber", modulation: st
                   memory_gb: float = 4.0, seed: int = 0) -> LinkResult:
     """BER (uncoded) or BLER (5G LDPC at ``code_rate``) of each estimator and perfect CSI.
 
-    Args as :func:`chanest.evaluate.evaluate`, plus: ``metric`` ber | bler;
+    Args as :func:`chanest.evaluation.evaluate.evaluate`, plus: ``metric`` ber | bler;
     ``modulation`` qpsk | 16qam | 64qam; ``min_errors`` / ``max_grids`` the stopping rule
     per SNR group; ``seed`` of the data bits and their noise.
     """

@@ -12,7 +12,7 @@ nonzero pilot symbol. Streams on their own REs (frequency- or time-division pilo
 e.g. Sionna's Kronecker pattern) are estimated from LS values y/x_p there. Streams
 that share REs with orthogonal cover codes (code division, as NR DM-RS ports of one
 CDM group, FD-OCC, TD-OCC or both) are first despread over tiles of K pilot REs (K
-streams, :mod:`chanest.despread`): one LS value per stream and tile, at the tile's
+streams, :mod:`chanest.grid.despread`): one LS value per stream and tile, at the tile's
 centre, with noise variance no/‖x‖², assuming the channel constant over the tile.
 chanest estimators then see unit pilots at those positions.
 """
@@ -23,8 +23,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from chanest.config import CP_RATIOS, ConfigError, GridConfig, Scenario
-from chanest.despread import despread
+from chanest.data.scenario import Scenario
+from chanest.grid.ofdm import CP_RATIOS, GridConfig
+from chanest.schema import ConfigError
+from chanest.grid.despread import despread
 
 __all__ = ["StreamPilots", "SpanLayout", "span_layout", "span_grid"]
 

@@ -23,8 +23,8 @@ from dataclasses import asdict
 import numpy as np
 import torch
 
-from chanest.config import ConfigError
-from chanest.evaluate import METRIC_DEFINITIONS, RESULT_COLUMNS, _summary_row
+from chanest.schema import ConfigError
+from chanest.evaluation.evaluate import METRIC_DEFINITIONS, RESULT_COLUMNS, _summary_row
 from chanest.link.chain import MODULATIONS, TransportCode
 from chanest.link.evaluate import (
     LINK_COLUMNS,

@@ -1,6 +1,6 @@
 """One way to save and load a model: :func:`save_model` / :func:`load_model`.
 
-A saved model is a chanest checkpoint (:mod:`chanest.checkpoint`) whose tensors hold
+A saved model is a chanest checkpoint (:mod:`chanest.models.checkpoint`) whose tensors hold
 the weights as ``model.<name>`` (plus whatever ``extra`` tensors the caller adds, e.g.
 an error map or optimizer state) and whose metadata holds ``model: {name, kwargs}``
 (the resolved constructor arguments) and ``stage`` (the stage it was trained in).
@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from chanest.checkpoint import load_checkpoint, save_checkpoint
+from chanest.models.checkpoint import load_checkpoint, save_checkpoint
 from chanest.models.registry import build_model
 from chanest.schema import ConfigError
 

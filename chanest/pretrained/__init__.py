@@ -1,7 +1,7 @@
 """Pretrained models shipped inside the package, loadable as ``pretrained:NAME``.
 
 Each model is three files in this folder: ``NAME.safetensors`` + ``NAME.json`` (a
-regular, hash-checked chanest checkpoint, see :mod:`chanest.checkpoint`) and
+regular, hash-checked chanest checkpoint, see :mod:`chanest.models.checkpoint`) and
 ``NAME.card.json``, its model card: the training scenario and command, the
 budget it was trained with (samples, epochs, wall time, device) and its
 validation NMSE. ``sims/pretrained.sh`` retrains every shipped model from
@@ -15,8 +15,8 @@ import json
 import shutil
 from pathlib import Path
 
-from chanest.checkpoint import checkpoint_paths, load_checkpoint
-from chanest.config import ConfigError
+from chanest.models.checkpoint import checkpoint_paths, load_checkpoint
+from chanest.schema import ConfigError
 
 __all__ = ["PRETRAINED_DIR", "available", "card", "stem", "ship", "machine"]
 

@@ -7,5 +7,5 @@
 * :mod:`~chanest.training.resume`: ``best``/``last`` checkpoints and the train state;
 * :mod:`~chanest.training.runlog`: ``log.csv`` and TensorBoard.
 
-The data comes from :mod:`chanest.trainingdata`, the models from :mod:`chanest.models`.
+The data comes from :mod:`chanest.training.data`, the models from :mod:`chanest.models`.
 """

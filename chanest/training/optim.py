@@ -6,7 +6,7 @@ from contextlib import nullcontext
 
 import torch
 
-from chanest.experiment import TrainSpec
+from chanest.training.experiment import TrainSpec
 
 __all__ = ["amp_dtype", "autocast", "make_optimizer", "make_scheduler", "step_scheduler"]
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from chanest.checkpoint import load_checkpoint
+from chanest.models.checkpoint import load_checkpoint
 from chanest.models.io import load_weights, save_model
 from chanest.schema import ConfigError
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from chanest.distributed import all_reduce_sum
+from chanest.training.distributed import all_reduce_sum
 from chanest.metrics import to_db
 
 __all__ = ["SNR_BINS", "validate"]

@@ -7,9 +7,9 @@ import json
 import pytest
 import torch
 
-from chanest.config import parse_config
-from chanest.dataset import context_for
-from chanest.simulate import Simulator
+from chanest.data.scenario import parse_config
+from chanest.data.dataset import context_for
+from chanest.data.simulate import Simulator
 
 _CACHE: dict[str, tuple] = {}
 

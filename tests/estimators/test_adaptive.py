@@ -121,7 +121,7 @@ def _bank_args(est):
 
 
 def test_bad_bank_options_are_refused_with_the_allowed_values(sim_data):
-    from chanest.config import ConfigError
+    from chanest.schema import ConfigError
 
     ctx, _ = sim_data(8, channel=SHORT)
     with pytest.raises(ConfigError, match="shapes must be from exponential, uniform"):

@@ -91,7 +91,7 @@ def test_genie_equals_the_direct_formula_per_sample(sim_data):
 
 
 def test_genie_needs_side_information(sim_data):
-    from chanest.config import ConfigError
+    from chanest.schema import ConfigError
 
     ctx, batch = sim_data(2)
     with pytest.raises(ConfigError, match="genie-lmmse: a bound needs"):

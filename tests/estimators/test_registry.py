@@ -2,7 +2,7 @@
 
 import pytest
 
-from chanest.config import ConfigError
+from chanest.schema import ConfigError
 from chanest.estimators.registry import (
     REGISTRY,
     available_estimators,

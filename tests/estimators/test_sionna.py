@@ -6,7 +6,7 @@ from sionna.phy.ofdm import LMMSEChannelEstimator
 
 from chanest.estimators import observe
 from chanest.estimators.registry import build_estimator
-from chanest.grid import to_sionna_resource_grid
+from chanest.grid.ofdm import to_sionna_resource_grid
 from chanest.metrics import ratio_db, sample_errors
 
 

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 from chanest.cli import main
-from chanest.config import parse_config
-from chanest.dataset import open_dataset
+from chanest.data.scenario import parse_config
+from chanest.data.dataset import open_dataset
 from chanest.link.evaluate import LINK_COLUMNS, PERFECT_CSI, evaluate_link
 from chanest.link.intervals import clustered_rate, wilson
-from chanest.simulate import Simulator
-from chanest.writer import DatasetWriter
+from chanest.data.simulate import Simulator
+from chanest.data.writer import DatasetWriter
 
 
 def _dataset(tmp_path, name, n, snrs, num_rx=1, seed=3):

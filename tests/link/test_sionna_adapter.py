@@ -8,11 +8,12 @@ import pytest
 import torch
 
 import chanest
-from chanest.config import ConfigError, Scenario
+from chanest.data.scenario import Scenario
+from chanest.schema import ConfigError
 from chanest.estimators.base import Observation
 from chanest.estimators.registry import build_estimator
-from chanest.simulate import Simulator
-from chanest.dataset import context_for
+from chanest.data.simulate import Simulator
+from chanest.data.dataset import context_for
 
 sionna = pytest.importorskip("sionna.phy")
 from sionna.phy.ofdm import (  # noqa: E402
@@ -65,7 +66,7 @@ def test_adapter_equals_the_chanest_estimator_on_a_grid_without_guards():
     scn = Scenario()
     sim = Simulator(scn)
     ctx = context_for(sim)
-    from chanest.grid import to_sionna_resource_grid
+    from chanest.grid.ofdm import to_sionna_resource_grid
 
     rg = to_sionna_resource_grid(scn.grid, sim.mask, sim.pilots)
     g = torch.Generator().manual_seed(0)

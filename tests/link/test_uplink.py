@@ -9,7 +9,7 @@ import yaml
 from click.testing import CliRunner
 
 from chanest.cli import main
-from chanest.config import ConfigError
+from chanest.schema import ConfigError
 from chanest.link.evaluate import PERFECT_CSI
 from chanest.link.uplink import run_uplink
 from chanest.link.uplink_config import parse_uplink

@@ -18,13 +18,13 @@ import math
 
 import torch
 
-from chanest.batch import Batch
-from chanest.channels import SPEED_OF_LIGHT, ChannelSampler, make_sampler
-from chanest.config import Scenario
-from chanest.grid import pilot_indices, pilot_mask, pilot_values
-from chanest.pilotcheck import pilot_layout_problems
+from chanest.data.batch import Batch
+from chanest.channels import SPEED_OF_LIGHT, ChannelSampler
+from chanest.data.scenario import Scenario
+from chanest.grid.ofdm import pilot_indices, pilot_mask, pilot_values
+from chanest.grid.pilotcheck import pilot_layout_problems
 from chanest.seeding import chunk_seeds, sionna_rng_seeded
-from chanest.users import scenario_users
+from chanest.grid.users import scenario_users
 from chanest.warn import warn
 
 __all__ = ["Simulator", "chunk_seeds"]
@@ -33,7 +33,7 @@ __all__ = ["Simulator", "chunk_seeds"]
 class Simulator:
     """Generates :class:`Batch` es for a scenario on one device.
 
-    With a ``users:`` section (U users, :mod:`chanest.users`) a grid holds every user's
+    With a ``users:`` section (U users, :mod:`chanest.grid.users`) a grid holds every user's
     channel, user-major on the link axis (``h`` [B, U·A, S, F]), and the pilots the
     receiver sees at the union of their pilot REs (``y`` [B, A, P]).
 
@@ -41,7 +41,7 @@ class Simulator:
         mask: [S, F] bool pilot mask (numpy; the union of the users' REs).
         pilot_idx: [P] flat row-major pilot indices (numpy).
         pilots: [P] complex64 pilot symbols x_p (numpy); [U, P] with users.
-        users: the :class:`~chanest.users.UserLayout`, or None.
+        users: the :class:`~chanest.grid.users.UserLayout`, or None.
         samplers: one :class:`ChannelSampler` per model entry.
         labels: model label per entry.
     """
@@ -57,7 +57,7 @@ class Simulator:
                                    scenario.pilots.sequence_seed) if self.users is None \
             else self.users.pilots
         self.samplers: list[ChannelSampler] = [
-            make_sampler(m, grid, chan.num_rx_antennas, device) for m in chan.models]
+            m.sampler(grid, chan.num_rx_antennas, device) for m in chan.models]
         self.labels = [s.label for s in self.samplers]
         self._build_tables()
         max_fd = max((s.doppler_range[1] for s in self.samplers), default=0.0)

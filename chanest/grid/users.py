@@ -8,13 +8,13 @@ subcarriers: 0}`` time division. ``cover: {frequency: Kf, time: Kt}`` lets K = K
 users share each RE set with orthogonal cover codes over tiles of Kf adjacent pilot
 REs × Kt adjacent pilot symbols (code division, as NR DM-RS FD-OCC/TD-OCC). Users
 ``g·K … g·K+K−1`` are on RE set g; user u sends the base pilot symbols times its cover
-code (:func:`chanest.despread.cover_codes`, row u mod K, over the tile's REs in
+code (:func:`chanest.grid.despread.cover_codes`, row u mod K, over the tile's REs in
 time-major order).
 
 Each user has its own channel to every receive antenna; the receiver sees
 ``y = Σ_u h_u·x_u + n`` at the union of all pilot REs. Each user's estimation problem
 after despreading is single-user: unit pilots at that user's (virtual) positions, with
-noise variance ``no·noise_gain`` (:mod:`chanest.despread`).
+noise variance ``no·noise_gain`` (:mod:`chanest.grid.despread`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import Field, model_validator
 
-from chanest.despread import Despread, cover_codes, despread, tiles_of
+from chanest.grid.despread import Despread, cover_codes, despread, tiles_of
 from chanest.schema import ConfigError, Strict
 
 __all__ = ["CoverConfig", "ShiftConfig", "UsersConfig", "UserLayout", "user_layout",
@@ -73,7 +73,7 @@ class UserLayout:
     Attributes:
         mask: [S, F] bool union of every user's pilot REs (Q of them).
         pilots: [U, Q] complex64 each user's pilot symbols at those REs (0 where silent).
-        users: per user, a :class:`~chanest.despread.Despread` whose ``src`` [P_u, K]
+        users: per user, a :class:`~chanest.grid.despread.Despread` whose ``src`` [P_u, K]
             indexes the Q union REs (not the grid).
     """
 
@@ -132,12 +132,12 @@ def user_layout(cfg: UsersConfig, mask: np.ndarray, pilots: np.ndarray) -> UserL
 
 
 def scenario_users(scenario) -> UserLayout | None:
-    """The :class:`UserLayout` of a :class:`~chanest.config.Scenario` (None without a
+    """The :class:`UserLayout` of a :class:`~chanest.data.scenario.Scenario` (None without a
     ``users:`` section)."""
     if scenario.users is None:
         return None
-    from chanest.grid import pilot_indices, pilot_values
-    from chanest.pilots import pilot_mask
+    from chanest.grid.ofdm import pilot_indices, pilot_values
+    from chanest.grid.pilots import pilot_mask
 
     mask = pilot_mask(scenario.pilots, scenario.grid)
     pilots = pilot_values(scenario.pilots.values, len(pilot_indices(mask)),

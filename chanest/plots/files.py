@@ -14,8 +14,8 @@ import io
 import os
 from pathlib import Path
 
-from chanest.config import ConfigError
-from chanest.plotstyle import RC
+from chanest.schema import ConfigError
+from chanest.plots.style import RC
 
 __all__ = ["FORMATS", "figure_target", "save_figure", "points_path", "write_points", "POINT_COLUMNS",
            "write_text_atomic"]

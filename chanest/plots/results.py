@@ -1,14 +1,14 @@
 """Metric-vs-SNR figures from results tables (reads only the files ``evaluate`` wrote).
 
 One line per estimator with its 95 % confidence band, in a fixed style per estimator
-(:mod:`chanest.plotstyle`); bounds (``is_bound``) are black, dashed, drawn beneath and
+(:mod:`chanest.plots.style`); bounds (``is_bound``) are black, dashed, drawn beneath and
 labelled "(bound)". One panel per model group (``all`` first), sharing the axes. If
 ``results.json`` sits next to the CSV, the title names the grid and pilots.
 
 Several result files (e.g. two pilot densities) go on one figure: an estimator keeps its
 colour and marker, the file picks the line style and marker fill, and the legend has one
 entry per estimator and one per file. Beside every figure, ``<figure>.csv`` holds exactly
-the plotted points (:data:`chanest.figfiles.POINT_COLUMNS`).
+the plotted points (:data:`chanest.plots.files.POINT_COLUMNS`).
 
 BER and BLER (``evaluate --metric ber|bler``) are drawn on a log axis; a point with zero
 errors cannot be drawn there and is shown instead as an open downward triangle at its
@@ -20,9 +20,9 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from chanest.config import ConfigError
-from chanest.figfiles import figure_target, points_path, save_figure, write_points
-from chanest.plotdata import (  # re-exported: figures and their data share one import
+from chanest.schema import ConfigError
+from chanest.plots.files import figure_target, points_path, save_figure, write_points
+from chanest.plots.data import (  # re-exported: figures and their data share one import
     CI_STYLES,
     METRICS,
     X_LABELS,
@@ -33,7 +33,7 @@ from chanest.plotdata import (  # re-exported: figures and their data share one 
     read_results,
     select_rows,
 )
-from chanest.plotstyle import FILE_STYLES, RC, SIZES, style_for
+from chanest.plots.style import FILE_STYLES, RC, SIZES, style_for
 
 __all__ = ["display_name", "METRICS", "X_LABELS", "CI_STYLES", "read_results", "plot_results"]
 
@@ -119,7 +119,7 @@ def plot_results(csv_path, out: str | Path, metric: str = "nmse",
     points) from one or several results tables.
 
     Args:
-        csv_path: a ``results.csv`` written by :func:`chanest.evaluate.write_results`, or a
+        csv_path: a ``results.csv`` written by :func:`chanest.evaluation.evaluate.write_results`, or a
             list of them (drawn on the same axes, one line style per file).
         out: figure path without extension, a file name with a format suffix, or a folder.
         metric: one of :data:`METRICS`.

@@ -9,7 +9,7 @@ Sweep YAML::
     agnostic: true                  # one model over the scenario's SNRs
     test_samples: 7000              # test set simulated from the scenario (its own seed)
     baselines: [ls-linear, lmmse, genie-lmmse]
-    experiment:                     # shared by every model (see chanest.experiment)
+    experiment:                     # shared by every model (see chanest.training.experiment)
       model: {name: cenet}
       data: {samples_per_epoch: 20000, val_samples: 2000}
       train: {epochs: 30}
@@ -27,9 +27,9 @@ from typing import Any
 
 from pydantic import Field
 
-from chanest.config import load_config
+from chanest.data.scenario import load_config
 from chanest.schema import ConfigError, Strict, read_yaml_mapping, validate
-from chanest.experiment import parse_experiment
+from chanest.training.experiment import parse_experiment
 
 __all__ = ["SweepSpec", "load_sweep", "plan_runs", "run_sweep"]
 
@@ -80,8 +80,8 @@ def plan_runs(spec: SweepSpec) -> list:
 
 
 def _train(exp, device: str, progress: bool) -> None:
-    from chanest.checkpoint import checkpoint_paths
-    from chanest.train import Trainer
+    from chanest.models.checkpoint import checkpoint_paths
+    from chanest.training.loop import Trainer
 
     resume = checkpoint_paths(exp.run_dir / "last")[1].exists()
     trainer = Trainer(exp, device=device, resume=resume, progress=progress)
@@ -92,8 +92,8 @@ def _train(exp, device: str, progress: bool) -> None:
 def _test_set(spec: SweepSpec, device: str, progress: bool):
     if spec.test_data is not None:
         return spec.test_data
-    from chanest.dataset import DatasetWriter
-    from chanest.simulate import Simulator
+    from chanest.data.dataset import DatasetWriter
+    from chanest.data.simulate import Simulator
 
     path = spec.root / "test.h5"
     if not path.exists():
@@ -116,7 +116,7 @@ def estimator_names(spec: SweepSpec) -> list[str]:
 def run_sweep(spec: SweepSpec, device: str = "auto", progress: bool = True):
     """Train what is missing, build the test set, evaluate; returns the results directory."""
     from chanest.device import resolve_device
-    from chanest.evaluate import evaluate_to_dir
+    from chanest.evaluation.evaluate import evaluate_to_dir
 
     device = resolve_device(device)
     for _run, exp in plan_runs(spec):

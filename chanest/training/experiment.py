@@ -81,7 +81,7 @@ class TrainSpec(Strict):
     grad_clip: float | None = Field(default=1.0, gt=0)
     patience: int | None = Field(default=10, ge=1, description="early-stopping epochs")
     loss: Literal["auto", "mse", "nmse", "log-nmse", "base"] = Field(
-        default="auto", description="training objective (see chanest.train)")
+        default="auto", description="training objective (see chanest.training.objective)")
     err_loss_weight: float = Field(default=0.1, ge=0)
     amp: Literal["auto", "off", "bf16", "fp16"] = "auto"
     channels_last: bool = False

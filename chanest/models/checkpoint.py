@@ -18,7 +18,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from chanest.config import ConfigError
+from chanest.schema import ConfigError
 from chanest.versions import versions
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "save_checkpoint", "load_checkpoint", "checkpoint_paths"]

@@ -18,8 +18,8 @@ Two parts can be exported (real tensors only; complex values as a trailing re/im
 
 A JSON sidecar ``OUT.json`` records the part, the tensor names and shapes, the pilot
 mask and the model specification. The batch axis is dynamic. A network trained on one
-user of multi-user data (``user`` in the sidecar, :mod:`chanest.users`) takes that
-user's LS values after despreading (:class:`chanest.despread.Despreader`) as ``z``, and
+user of multi-user data (``user`` in the sidecar, :mod:`chanest.grid.users`) takes that
+user's LS values after despreading (:class:`chanest.grid.despread.Despreader`) as ``z``, and
 their noise variance ``no·noise_gain`` as ``no``.
 """
 
@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from chanest.config import ConfigError
+from chanest.schema import ConfigError
 from chanest.estimators.neural import SNR_SCALE
 from chanest.metrics import nearest_index, snr_db
 

@@ -25,11 +25,11 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from chanest.context import check_compatible
+from chanest.data.context import check_compatible
 from chanest.estimators.base import estimate_bounded, observe
 from chanest.estimators.registry import build_estimator, describe
 from chanest.metrics import mean_db, ratio_db, sample_errors, to_db
-from chanest.results import (  # re-exported: the results' public names live here too
+from chanest.evaluation.results import (  # re-exported: the results' public names live here too
     METRIC_DEFINITIONS,
     PAIRED_COLUMNS,
     RESULT_COLUMNS,
@@ -165,7 +165,7 @@ def evaluate(dataset, names: list[str], device: str = "cpu", batch_size: int = 2
     """Evaluate estimators on every grid of a dataset.
 
     Args:
-        dataset: a :class:`~chanest.dataset.ChannelDataset` (or the same protocol:
+        dataset: a :class:`~chanest.data.dataset.ChannelDataset` (or the same protocol:
             ``context()``, ``iter_batches``, ``len``, ``scenario``, ``labels``).
         names: registered estimator names.
         device: where estimators run.  batch_size: grids per batch.
@@ -220,14 +220,14 @@ def evaluate_to_dir(data, names, out_dir: str | Path, device: str = "cpu",
         runner: the evaluation to run, with :func:`evaluate`'s signature (default
             :func:`evaluate`; e.g. a partial of :func:`chanest.link.evaluate.evaluate_link`).
         user: with multi-user data, evaluate only this user (its view, as single-user
-            data; :mod:`chanest.userview`); None evaluates every user.
+            data; :mod:`chanest.data.userview`); None evaluates every user.
 
     Returns:
         (result, written paths).
     """
-    from chanest.dataset import open_dataset
+    from chanest.data.dataset import open_dataset
     from chanest.estimators.registry import parse_estimator_names
-    from chanest.userview import user_view
+    from chanest.data.userview import user_view
 
     if isinstance(names, str):
         names = parse_estimator_names(names)

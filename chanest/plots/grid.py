@@ -1,7 +1,7 @@
 """Figure of one channel grid: true |H| [dB] with the pilots marked, and optionally an
 estimate |Ĥ| [dB] (same colour scale) and its error |Ĥ − H| [dB], side by side.
 
-Written in the style of ``plot`` (:mod:`chanest.plotstyle`): PDF, SVG or PNG by the
+Written in the style of ``plot`` (:mod:`chanest.plots.style`): PDF, SVG or PNG by the
 suffix of ``out`` (none: PDF and PNG), TrueType fonts, 300 dpi. The pilot legend sits
 below the panels so that it hides no pilot.
 """
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from chanest.figfiles import figure_target, points_path, save_figure, write_text_atomic
-from chanest.plotstyle import RC, SIZES
+from chanest.plots.files import figure_target, points_path, save_figure, write_text_atomic
+from chanest.plots.style import RC, SIZES
 
 __all__ = ["plot_grid"]
 

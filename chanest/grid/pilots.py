@@ -21,7 +21,7 @@ channelnet-8   4, 9             1, 10         18
 The 48- and 16-pilot layouts are those of Soltani et al. (2019); 36, 24 and 8
 thin the same symbols with a half-spacing stagger between pilot symbols.
 The grid is any object with ``num_symbols``, ``num_subcarriers`` and
-``subcarrier_spacing`` (a :class:`chanest.grid.GridConfig`).
+``subcarrier_spacing`` (a :class:`chanest.grid.ofdm.GridConfig`).
 """
 
 from __future__ import annotations

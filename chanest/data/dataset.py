@@ -15,7 +15,7 @@ Schema ``chanest-dataset`` version 1, one file per shard::
            config_fingerprint, seed, chunk_size, num_samples_total, shard_index,
            num_shards, first_sample, num_samples, first_chunk, device_type, complete
 
-Files are written by :class:`chanest.writer.DatasetWriter` (journaled, resumable
+Files are written by :class:`chanest.data.writer.DatasetWriter` (journaled, resumable
 after any interruption, a hard kill included). Samples ``first_sample …
 first_sample+num_samples-1`` of the scenario's infinite chunk sequence are in the
 file, so shards concatenate into the unsharded dataset. Reading never executes code
@@ -34,14 +34,14 @@ import h5py
 import numpy as np
 import torch
 
-from chanest.batch import Batch
-from chanest.config import parse_config
-from chanest.context import GridContext, context_from_dataset
-from chanest.context import context_from_simulator as context_for  # the older name
+from chanest.data.batch import Batch
+from chanest.data.scenario import parse_config
+from chanest.data.context import GridContext, context_from_dataset
+from chanest.data.context import context_from_simulator as context_for  # the older name
 from chanest.schema import ConfigError, parse_yaml
-from chanest.profiles import TapProfile
-from chanest.users import scenario_users
-from chanest.writer import (  # re-exported: the writer's public names live here too
+from chanest.channels.profiles import TapProfile
+from chanest.grid.users import scenario_users
+from chanest.data.writer import (  # re-exported: the writer's public names live here too
     _PER_SAMPLE,
     SCHEMA,
     SCHEMA_VERSION,
@@ -227,12 +227,12 @@ class ChannelDataset:
         return self._fingerprint
 
     def context(self) -> GridContext:
-        """The :class:`~chanest.context.GridContext` of this dataset."""
+        """The :class:`~chanest.data.context.GridContext` of this dataset."""
         return context_from_dataset(self)
 
     @property
     def users(self):
-        """The :class:`~chanest.users.UserLayout` of a multi-user dataset, else None."""
+        """The :class:`~chanest.grid.users.UserLayout` of a multi-user dataset, else None."""
         if not hasattr(self, "_users"):
             users = scenario_users(self.scenario)
             if users is not None and not (np.array_equal(users.mask, self.mask) and np.allclose(
@@ -244,8 +244,8 @@ class ChannelDataset:
         return self._users
 
     def user_view(self, user: int):
-        """User ``user`` as a single-user dataset (:class:`~chanest.userview.UserView`)."""
-        from chanest.userview import user_view
+        """User ``user`` as a single-user dataset (:class:`~chanest.data.userview.UserView`)."""
+        from chanest.data.userview import user_view
 
         return user_view(self, user)
 

@@ -17,7 +17,7 @@ the tile's centre (mean symbol and subcarrier, rounded down) with noise variance
 within a tile leaks between the streams of that tile.
 
 Pure numpy, except :class:`Despreader` (applies one in torch); used by the multi-user
-simulator (:mod:`chanest.users`) and the Sionna
+simulator (:mod:`chanest.grid.users`) and the Sionna
 adapter (:mod:`chanest.link.layout`).
 """
 

@@ -1,6 +1,6 @@
 """Training curves from the ``log.csv`` of one or several runs, in the style of ``plot``.
 
-``log.csv`` (written by :class:`chanest.train.Trainer`) has one row per epoch: ``stage``,
+``log.csv`` (written by :class:`chanest.training.loop.Trainer`) has one row per epoch: ``stage``,
 ``stage_name``, ``epoch`` (within the stage), ``train_loss``, ``val_nmse_db``,
 ``val_score_db``, ``lr``, ``samples_per_s``, ``seconds``. The x axis counts epochs over all
 stages (1, 2, ...); where a run changes stage a thin vertical line is drawn.
@@ -12,9 +12,9 @@ import csv
 import math
 from pathlib import Path
 
-from chanest.config import ConfigError
-from chanest.figfiles import figure_target, points_path, save_figure, write_points
-from chanest.plotstyle import FILE_STYLES, RC, SERIES_COLOURS, SIZES
+from chanest.schema import ConfigError
+from chanest.plots.files import figure_target, points_path, save_figure, write_points
+from chanest.plots.style import FILE_STYLES, RC, SERIES_COLOURS, SIZES
 
 __all__ = ["TRAINING_METRICS", "read_log", "plot_training"]
 
@@ -76,7 +76,7 @@ def plot_training(runs: list, out: str | Path, metric: str = "val_nmse_db",
 
     Args:
         runs: run folders (or ``log.csv`` paths).
-        out: as for :func:`chanest.plot.plot_results` (a folder gets ``training.*``).
+        out: as for :func:`chanest.plots.results.plot_results` (a folder gets ``training.*``).
         metric: a column of :data:`TRAINING_METRICS`.
         tags: legend text per run (default: the run folder names).
         groups: optional group per run (e.g. the model): runs of one group share colour

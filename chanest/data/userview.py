@@ -1,6 +1,6 @@
 """One user of a multi-user dataset, read as a single-user dataset.
 
-A multi-user dataset (scenario with ``users:``, :mod:`chanest.users`) stores every
+A multi-user dataset (scenario with ``users:``, :mod:`chanest.grid.users`) stores every
 user's channel (``h`` [n, U·A, S, F], user-major) and the pilots the receiver sees at
 the union of the users' pilot REs (``y`` [n, A, Q]). :class:`UserView` presents user
 ``u`` as the dataset protocol every estimator, trainer and evaluation reads:
@@ -19,16 +19,16 @@ from typing import Iterator
 
 import numpy as np
 
-from chanest.batch import Batch
-from chanest.context import GridContext
+from chanest.data.batch import Batch
+from chanest.data.context import GridContext
 from chanest.schema import ConfigError
-from chanest.despread import Despreader
+from chanest.grid.despread import Despreader
 
 __all__ = ["UserView", "user_view"]
 
 
 class UserView:
-    """User ``user`` of an open multi-user :class:`~chanest.dataset.ChannelDataset`."""
+    """User ``user`` of an open multi-user :class:`~chanest.data.dataset.ChannelDataset`."""
 
     def __init__(self, dataset, user: int):
         self.base, self.user = dataset, user

@@ -1,7 +1,7 @@
 """The OFDM resource grid: its config and presets, geometry, pilot symbols.
 
 :class:`GridConfig` is the grid part of a scenario; a ``preset`` fills the fields
-not given. Pilot *patterns* (where the pilots sit) live in :mod:`chanest.pilots`;
+not given. Pilot *patterns* (where the pilots sit) live in :mod:`chanest.grid.pilots`;
 :func:`pilot_mask` is re-exported here. Masks are ``[S, F]`` (OFDM symbol,
 subcarrier), pilots are ordered row-major over the mask.
 """
@@ -13,7 +13,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from chanest.pilots import CHANNELNET_LATTICES, PILOT_PATTERNS, pilot_mask
+from chanest.grid.pilots import CHANNELNET_LATTICES, PILOT_PATTERNS, pilot_mask
 from chanest.schema import Strict
 
 __all__ = [

@@ -8,7 +8,7 @@ removes the journal. An interruption of any kind (Ctrl-C, SIGKILL, out of memory
 power loss) loses at most the chunks being written: the same command resumes from
 the completed ones, and the result is bit-identical to an uninterrupted run. The
 journal records the run's identity (``run.json``); a journal of another run is
-refused. The file layout is in :mod:`chanest.dataset`.
+refused. The file layout is in :mod:`chanest.data.dataset`.
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ import h5py
 import numpy as np
 import torch
 
-from chanest.batch import Batch
-from chanest.config import ConfigError, Scenario
+from chanest.data.batch import Batch
+from chanest.data.scenario import Scenario
+from chanest.schema import ConfigError
 from chanest.versions import versions
 
 __all__ = ["SCHEMA", "SCHEMA_VERSION", "ShardSpec", "parse_shard", "DatasetWriter"]

@@ -1,6 +1,6 @@
 """Result rows for figures: the metrics a figure can draw, reading and checking
 ``results.csv`` files (several at once, with tags), and selecting models and estimators.
-Drawing is in :mod:`chanest.plot`."""
+Drawing is in :mod:`chanest.plots.results`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from chanest.config import ConfigError
+from chanest.schema import ConfigError
 
 __all__ = ["Metric", "METRICS", "X_LABELS", "CI_STYLES", "display_name", "read_results",
            "load_tables", "select_rows", "figure_title"]

@@ -13,13 +13,13 @@ from typing import Iterator
 
 import torch
 
-from chanest.batch import Batch
-from chanest.config import load_config, parse_config
-from chanest.context import check_compatible, context_from_simulator
-from chanest.dataset import open_dataset
+from chanest.data.batch import Batch
+from chanest.data.scenario import load_config, parse_config
+from chanest.data.context import check_compatible, context_from_simulator
+from chanest.data.dataset import open_dataset
 from chanest.schema import ConfigError, argument_named
 from chanest.seeding import derive_seed
-from chanest.userview import UserView, user_view
+from chanest.data.userview import UserView, user_view
 
 __all__ = ["DatasetSource", "SimulatorSource", "make_sources"]
 
@@ -81,7 +81,7 @@ class SimulatorSource:
 
     def __init__(self, scenario_path: str, seed: int, purpose: str, samples: int, device: str,
                  snrs: list[float] | None = None, user: int | None = None):
-        from chanest.simulate import Simulator
+        from chanest.data.simulate import Simulator
 
         base = load_config(scenario_path).to_dict()
         base["seed"] = derive_seed(seed, purpose)
@@ -129,7 +129,7 @@ class SimulatorSource:
 
 
 def make_sources(exp, device: str):
-    """(train source, validation source) for an :class:`~chanest.experiment.Experiment`."""
+    """(train source, validation source) for an :class:`~chanest.training.experiment.Experiment`."""
     d = exp.data
     if d.train is not None:
         train = DatasetSource(d.train, device, d.snr_db, seed=exp.seed, memory_gb=d.memory_gb,

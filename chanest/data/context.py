@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from chanest.grid import GridConfig, pilot_indices, subcarrier_frequencies, symbol_times
-from chanest.profiles import TapProfile
+from chanest.grid.ofdm import GridConfig, pilot_indices, subcarrier_frequencies, symbol_times
+from chanest.channels.profiles import TapProfile
 from chanest.schema import ConfigError
 
 if TYPE_CHECKING:
-    from chanest.users import UserLayout
+    from chanest.grid.users import UserLayout
 
 __all__ = ["GridContext", "context_from_dataset", "context_from_simulator",
            "context_from_samplers", "context_from_checkpoint", "check_compatible"]
@@ -42,7 +42,7 @@ class GridContext:
         doppler_range: per entry, (lo, hi) maximum Doppler [Hz] of the scenario.
         weights: per entry, mixture probability (sums to 1; empty = equal).
         source: where the context comes from, for messages ('' if nothing to say).
-        users: the :class:`~chanest.users.UserLayout` of a multi-user scenario (then
+        users: the :class:`~chanest.grid.users.UserLayout` of a multi-user scenario (then
             ``mask`` is the union of the users' pilot REs and ``pilots`` [U, P]), or None.
     """
 
@@ -81,7 +81,7 @@ class GridContext:
 
 
 def context_from_dataset(ds) -> GridContext:
-    """The context of an open :class:`~chanest.dataset.ChannelDataset`."""
+    """The context of an open :class:`~chanest.data.dataset.ChannelDataset`."""
     return GridContext(grid=ds.scenario.grid, mask=ds.mask, pilots=ds.pilots,
                        profiles=tuple(ds.profiles), labels=tuple(ds.labels),
                        delay_spread_range=tuple(ds.delay_spread_ranges),
@@ -101,7 +101,7 @@ def context_from_samplers(grid, mask, pilots, samplers, weights) -> GridContext:
 
 
 def context_from_simulator(sim) -> GridContext:
-    """The context of a live :class:`~chanest.simulate.Simulator` (its scenario)."""
+    """The context of a live :class:`~chanest.data.simulate.Simulator` (its scenario)."""
     return replace(context_from_samplers(sim.scenario.grid, sim.mask, sim.pilots, sim.samplers,
                                          sim.mixture_weights), users=sim.users)
 

@@ -33,14 +33,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from chanest.data.scenario import parse_config
 from chanest.data.dataset import DatasetWriter, context_for
+from chanest.data.scenario import parse_config
+from chanest.data.simulate import Simulator
 from chanest.device import resolve_device
 from chanest.estimators import observe
 from chanest.estimators.registry import REGISTRY, build_estimator, parse_estimator_names
 from chanest.evaluation.evaluate import evaluate_to_dir
 from chanest.metrics import ratio_db
-from chanest.data.simulate import Simulator
 from chanest.versions import versions
 
 SNRS = [0.0, 10.0, 20.0, 30.0]

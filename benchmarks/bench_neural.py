@@ -17,13 +17,13 @@ import time
 
 import torch
 
-from chanest.data.scenario import parse_config
 from chanest.data.dataset import context_for
+from chanest.data.scenario import parse_config
+from chanest.data.simulate import Simulator
 from chanest.estimators.base import observe
 from chanest.estimators.neural import NeuralEstimator, NeuralFrontEnd
 from chanest.estimators.registry import build_estimator
 from chanest.models import build_model, count_parameters, model_spec
-from chanest.data.simulate import Simulator
 
 MODELS = {"channelnet": {}, "reesnet": {}, "cenet": {}}
 GRIDS = {"72x14": {"grid": {"preset": "lte-72x14"}, "pilots": {"pattern": "channelnet-48"}},

@@ -17,8 +17,8 @@ from chanest.commands.complexity import complexity_command
 from chanest.commands.evaluate import evaluate_command
 from chanest.commands.export import export_command
 from chanest.commands.info import info_command
-from chanest.commands.options import cli_message
 from chanest.commands.inspect import inspect_command
+from chanest.commands.options import cli_message
 from chanest.commands.plot import plot_command, plot_training_command
 from chanest.commands.quickstart import quickstart_command
 from chanest.commands.simulate import simulate_command

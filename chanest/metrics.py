@@ -89,7 +89,8 @@ def sample_errors(h: torch.Tensor, h_hat: torch.Tensor,
     err, power = e.sum(1), p.sum(1)
     rep = err_var.double().flatten(1).mean(1) if err_var is not None else \
         torch.full_like(err, float("nan"))
-    to_np = lambda t: t.cpu().numpy()  # noqa: E731
+    def to_np(t):
+        return t.cpu().numpy()
     return SampleErrors(mse=to_np(e.mean(1)), err=to_np(err), power=to_np(power),
                         nmse=to_np(err / power), err_var=to_np(rep))
 

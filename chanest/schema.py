@@ -11,9 +11,12 @@ YAML is parsed only here, with ``yaml.safe_load`` (:func:`parse_yaml`,
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import reduce
+from operator import or_
 from pathlib import Path
-from typing import Annotated, Any, Iterator, Union
+from typing import Annotated, Any
 
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
@@ -34,7 +37,7 @@ class ConfigError(ValueError):
         self.arg = arg
 
     @classmethod
-    def about(cls, arg: str, text: str) -> "ConfigError":
+    def about(cls, arg: str, text: str) -> ConfigError:
         """``arg: text``, remembering ``arg``."""
         return cls(f"{arg}: {text}", arg=arg)
 
@@ -91,7 +94,7 @@ def tagged_union(members: list[type[Strict]], key: str, field: str | None = None
         _UNION_TAGS.update(member.model_fields[key].annotation.__args__)
     if field is not None:
         _UNION_FIELDS.add(field)
-    return Annotated[Union[tuple(members)], Field(discriminator=key)]
+    return Annotated[reduce(or_, members), Field(discriminator=key)]  # members[0] | ...
 
 
 def _loc_to_str(loc: tuple) -> str:

@@ -12,9 +12,9 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from chanest.data.scenario import load_config, parse_config  # noqa: E402
-from chanest.data.dataset import context_for  # noqa: E402
-from chanest.data.simulate import Simulator  # noqa: E402
+from chanest.data.dataset import context_for  # noqa: E402 - after the sys.path entry above
+from chanest.data.scenario import load_config, parse_config  # noqa: E402 - after the sys.path entry above
+from chanest.data.simulate import Simulator  # noqa: E402 - after the sys.path entry above
 
 __all__ = ["REPO", "Grids", "simulate", "nmse_db", "read_csv", "write_csv"]
 

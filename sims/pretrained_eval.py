@@ -17,7 +17,6 @@ import argparse
 from pathlib import Path
 
 import torch
-
 from _common import REPO, Grids, nmse_db, read_csv, simulate, write_csv
 
 from chanest.estimators import observe

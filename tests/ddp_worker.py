@@ -6,8 +6,8 @@ from pathlib import Path
 
 import yaml
 
-from chanest.training.experiment import parse_experiment
 from chanest.models.io import unwrap as _unwrap
+from chanest.training.experiment import parse_experiment
 from chanest.training.loop import Trainer
 
 

@@ -11,9 +11,9 @@ import torch
 from scipy.special import j0
 
 from chanest.data.scenario import parse_config
-from tests.reference_covariance import freq_correlation
-from chanest.grid.ofdm import subcarrier_frequencies, symbol_times
 from chanest.data.simulate import Simulator
+from chanest.grid.ofdm import subcarrier_frequencies, symbol_times
+from tests.reference_covariance import freq_correlation
 
 N = 4096  # grids per statistic
 

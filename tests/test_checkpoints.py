@@ -6,13 +6,13 @@ import json
 import pytest
 import torch
 
-from chanest.models.checkpoint import load_checkpoint, save_checkpoint
-from chanest.data.scenario import parse_config
-from chanest.schema import ConfigError
 from chanest.data.dataset import context_for
+from chanest.data.scenario import parse_config
+from chanest.data.simulate import Simulator
 from chanest.estimators.base import observe
 from chanest.estimators.checkpointed import load_neural_estimator
-from chanest.data.simulate import Simulator
+from chanest.models.checkpoint import load_checkpoint, save_checkpoint
+from chanest.schema import ConfigError
 from chanest.training.loop import Trainer
 from tests.training_setup import SCENARIO, experiment
 

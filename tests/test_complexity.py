@@ -11,13 +11,13 @@ from click.testing import CliRunner
 from torch import nn
 
 from chanest.cli import main
-from chanest.evaluation.complexity import MacCounter, count_macs
-from chanest.data.scenario import Scenario
 from chanest.data.dataset import context_for
+from chanest.data.scenario import Scenario
+from chanest.data.simulate import Simulator
 from chanest.estimators.neural import NeuralEstimator
 from chanest.estimators.registry import build_estimator
+from chanest.evaluation.complexity import MacCounter, count_macs
 from chanest.models import build_model
-from chanest.data.simulate import Simulator
 
 
 def test_counter_counts_real_and_complex_products_and_convolutions_exactly():

@@ -4,15 +4,15 @@ first thing that differs in one line and skips what one side does not know."""
 import numpy as np
 import pytest
 
-from chanest.data.scenario import parse_config
-from chanest.schema import ConfigError
 from chanest.data.context import (
     GridContext,
     check_compatible,
     context_from_checkpoint,
     context_from_simulator,
 )
+from chanest.data.scenario import parse_config
 from chanest.data.simulate import Simulator
+from chanest.schema import ConfigError
 
 
 def _ctx(**overrides) -> GridContext:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from chanest.channels.profiles import PDP_TABLES, pdp_table_profile, rms_delay_spread
 from tests.reference_covariance import (
     freq_correlation,
     grid_covariance,
@@ -13,7 +14,6 @@ from tests.reference_covariance import (
     lmmse_mse,
     time_correlation,
 )
-from chanest.channels.profiles import PDP_TABLES, pdp_table_profile, rms_delay_spread
 
 
 def _veha_grid_cov(S=14, F=72, fd=100.0):

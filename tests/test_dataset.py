@@ -8,14 +8,14 @@ import pytest
 import torch
 import yaml
 
-from chanest.data.scenario import parse_config
-from chanest.schema import ConfigError
 from chanest.data.dataset import DatasetWriter, ShardSpec, open_dataset, parse_shard
+from chanest.data.scenario import parse_config
 from chanest.data.simulate import Simulator
+from chanest.schema import ConfigError
 
 
-def write(path, sim, n, batch_size=None, shard=ShardSpec(), **kw):
-    writer = DatasetWriter(path, sim, n, shard, batch_size, **kw)
+def write(path, sim, n, batch_size=None, shard=None, **kw):
+    writer = DatasetWriter(path, sim, n, shard or ShardSpec(), batch_size, **kw)
     for _ in writer.run():
         pass
     return path

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from chanest.commands.evaluate import evaluate_command
-from chanest.data.scenario import parse_config
-from chanest.schema import ConfigError
 from chanest.data.dataset import DatasetWriter, open_dataset
-from chanest.evaluation.evaluate import PAIRED_COLUMNS, RESULT_COLUMNS, evaluate, write_results
+from chanest.data.scenario import parse_config
 from chanest.data.simulate import Simulator
+from chanest.evaluation.evaluate import PAIRED_COLUMNS, RESULT_COLUMNS, evaluate, write_results
+from chanest.schema import ConfigError
 
 SCENARIO = {
     "chunk_size": 32,
@@ -152,12 +152,12 @@ def test_memory_budget_splits_batches_without_changing_results():
     and Sionna's estimator at 624x14 is split into sub-batches under a 1 GB budget."""
     import torch
 
-    from chanest.data.scenario import parse_config
     from chanest.data.dataset import context_for
+    from chanest.data.scenario import parse_config
+    from chanest.data.simulate import Simulator
     from chanest.estimators import observe
     from chanest.estimators.base import estimate_bounded
     from chanest.estimators.registry import build_estimator
-    from chanest.data.simulate import Simulator
 
     sim = Simulator(parse_config({"chunk_size": 16, "noise": {"snr_db": [0, 20]}}))
     ctx, batch = context_for(sim), sim.generate(16)

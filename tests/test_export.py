@@ -10,13 +10,13 @@ import torch
 from click.testing import CliRunner
 
 from chanest.cli import main
-from chanest.data.scenario import parse_config
 from chanest.data.dataset import context_for
-from chanest.estimators.base import Observation
-from chanest.estimators.neural import NeuralEstimator
-from chanest.estimators.export import export_model
-from chanest.models import build_model, model_spec
+from chanest.data.scenario import parse_config
 from chanest.data.simulate import Simulator
+from chanest.estimators.base import Observation
+from chanest.estimators.export import export_model
+from chanest.estimators.neural import NeuralEstimator
+from chanest.models import build_model, model_spec
 
 MODELS = [("channelnet", {"dncnn_depth": 3}), ("reesnet", {}),
           ("cenet", {"err_head": True, "channels": 8, "blocks": 2}),

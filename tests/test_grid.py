@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 
 from chanest.data.scenario import parse_config
-from chanest.schema import ConfigError
 from chanest.grid.ofdm import (
     CHANNELNET_LATTICES,
     pilot_mask,
     pilot_values,
     subcarrier_frequencies,
 )
+from chanest.schema import ConfigError
 
 
 def mask_of(pilots, grid=None):

@@ -6,15 +6,15 @@ import csv
 import pytest
 import torch
 
-from chanest.data.scenario import parse_config
-from chanest.schema import ConfigError
 from chanest.data.dataset import context_for
+from chanest.data.scenario import parse_config
+from chanest.data.simulate import Simulator
 from chanest.estimators import observe
 from chanest.estimators.neural import NeuralEstimator
 from chanest.estimators.registry import build_estimator
 from chanest.models import build_model
 from chanest.models.io import unwrap
-from chanest.data.simulate import Simulator
+from chanest.schema import ConfigError
 from chanest.training.loop import Trainer
 from tests.training_setup import SCENARIO, experiment
 

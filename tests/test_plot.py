@@ -6,9 +6,9 @@ import pytest
 
 from chanest.cli import main
 from chanest.commands.plot import plot_command
-from chanest.schema import ConfigError
 from chanest.evaluation.evaluate import RESULT_COLUMNS
 from chanest.plots.results import plot_results, read_results
+from chanest.schema import ConfigError
 
 
 def _table(path, models=("pdp-VehA",)):

@@ -2,13 +2,13 @@
 
 import pytest
 
-from chanest.data.scenario import load_config, parse_config
-from chanest.schema import ConfigError
 from chanest.data.dataset import context_for
+from chanest.data.scenario import load_config, parse_config
+from chanest.data.simulate import Simulator
 from chanest.estimators import observe
 from chanest.estimators.registry import build_estimator
 from chanest.pretrained import PRETRAINED_DIR, available, card
-from chanest.data.simulate import Simulator
+from chanest.schema import ConfigError
 
 SHIPPED = available()
 

@@ -27,7 +27,8 @@ def test_shipped_sweeps_plan_a_per_snr_family_and_an_agnostic_run(monkeypatch):
         assert any(n.startswith("ckpt:") and "snr*" in n for n in estimator_names(spec))
 
 
-def test_sweep_trains_evaluates_and_a_second_call_reuses_checkpoints_and_table(tmp_path, scenario_file, runner):
+def test_sweep_trains_evaluates_and_a_second_call_reuses_checkpoints_and_table(
+        tmp_path, scenario_file, runner):
     """Per-SNR family + agnostic model, evaluated with baselines on one test set."""
     from chanest.cli import main
 
@@ -46,7 +47,8 @@ def test_sweep_trains_evaluates_and_a_second_call_reuses_checkpoints_and_table(t
     assert res.exit_code == 0, res.output
     root = tmp_path / "runs" / "mini"
     rows = (root / "results" / "results.csv").read_text()
-    for name in ("ls-linear", "genie-lmmse", f"ckpt:{root}/snr*/best", f"ckpt:{root}/agnostic/best"):
+    for name in ("ls-linear", "genie-lmmse", f"ckpt:{root}/snr*/best",
+                 f"ckpt:{root}/agnostic/best"):
         assert name in rows
     # a second call trains nothing new (checkpoints untouched) and reproduces the table
     stamps = {p: p.stat().st_mtime_ns for p in root.rglob("*.safetensors")}

@@ -10,11 +10,11 @@ import pytest
 import torch
 import yaml
 
-from chanest.data.scenario import parse_config
-from chanest.schema import ConfigError
 from chanest.data.dataset import DatasetWriter
-from chanest.training.experiment import parse_experiment
+from chanest.data.scenario import parse_config
 from chanest.data.simulate import Simulator
+from chanest.schema import ConfigError
+from chanest.training.experiment import parse_experiment
 from chanest.training.loop import Trainer
 from tests.training_setup import SCENARIO, experiment, weights
 
@@ -52,7 +52,10 @@ def test_resumed_run_ends_with_the_weights_and_log_of_an_uninterrupted_one(tmp_p
     a, b = weights(straight), weights(resumed)
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     logs = [(tmp_path / "runs" / n / "log.csv").read_text() for n in ("a", "b")]
-    strip = lambda text: [r.split(",")[:5] for r in text.splitlines()]  # noqa: E731 - no timings
+
+    def strip(text):  # the first columns: no timings
+        return [r.split(",")[:5] for r in text.splitlines()]
+
     assert strip(logs[0]) == strip(logs[1])
 
 

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 import torch
 
-from chanest.data.scenario import parse_config
-from chanest.schema import ConfigError
 from chanest.data.context import context_from_simulator
-from chanest.estimators.base import observe
-from chanest.estimators.registry import build_estimator
+from chanest.data.scenario import parse_config
 from chanest.data.simulate import Simulator
 from chanest.data.userview import UserView
+from chanest.estimators.base import observe
+from chanest.estimators.registry import build_estimator
 from chanest.grid.users import scenario_users
+from chanest.schema import ConfigError
 
 GRID = {"num_subcarriers": 24, "num_symbols": 14, "subcarrier_spacing": 15000.0}
 FLAT_STATIC = {"model": "rayleigh"}  # one flat tap, constant over the grid
@@ -63,7 +63,8 @@ def test_layouts_that_do_not_fit_are_refused_naming_the_users_field():
         _scenario({"count": 2, "shift": {"symbols": 3, "subcarriers": 0}})
     with pytest.raises(ConfigError, match=r"users: count \(3\) must be a multiple"):
         _scenario({"count": 3, "cover": {"frequency": 2}})
-    with pytest.raises(ConfigError, match=r"users.cover: the pilot pattern \(pilot symbols \[2, 11\]\) does not split"):
+    with pytest.raises(ConfigError, match=r"users.cover: the pilot pattern "
+                                          r"\(pilot symbols \[2, 11\]\) does not split"):
         _scenario({"count": 2, "cover": {"time": 2}})  # symbols 2 and 11 are not adjacent
     with pytest.raises(ConfigError, match="users.count: Input should be greater than or "
                                           "equal to 2"):
@@ -90,8 +91,8 @@ def test_despread_pilots_of_each_user_are_its_channel_plus_noise_of_variance_no_
 
 def test_pooled_evaluation_equals_the_sum_of_the_per_user_evaluations(tmp_path):
     from chanest.data.dataset import open_dataset
-    from chanest.evaluation.evaluate import evaluate
     from chanest.data.writer import DatasetWriter
+    from chanest.evaluation.evaluate import evaluate
 
     sc = _scenario(LAYOUTS["fd-occ+fdm"], snr=(0.0, 20.0))
     path = tmp_path / "mu.h5"

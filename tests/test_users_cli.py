@@ -9,10 +9,10 @@ import json
 import numpy as np
 import yaml
 
-from chanest.models.checkpoint import load_checkpoint
 from chanest.cli import main
 from chanest.data.scenario import load_config
 from chanest.grid.users import scenario_users
+from chanest.models.checkpoint import load_checkpoint
 
 SCENARIO = {
     "seed": 11, "chunk_size": 32,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from chanest.training.experiment import parse_experiment
 from chanest.models.io import unwrap
+from chanest.training.experiment import parse_experiment
 
 SCENARIO = {"chunk_size": 32, "channel": {"model": "pdp", "profile": "EPA", "speed_mps": [0, 10]},
             "noise": {"snr_db": [10, 20]}}

@@ -68,12 +68,12 @@ def _candidates(ctx, names, architectures: bool):
 def complexity_command(grids, estimators, architectures, out, seconds, device):
     """Parameters, real MACs per grid (counted), latency at batch 1 and throughput at a
     large batch, for every estimator on each grid."""
-    from chanest.evaluation.complexity import COLUMNS, measure
-    from chanest.data.scenario import parse_config
     from chanest.data.dataset import context_for
+    from chanest.data.scenario import parse_config
+    from chanest.data.simulate import Simulator
     from chanest.device import resolve_device
     from chanest.estimators.registry import parse_estimator_names
-    from chanest.data.simulate import Simulator
+    from chanest.evaluation.complexity import COLUMNS, measure
 
     labels = [g.strip() for g in grids.split(",") if g.strip()]
     bad = [g for g in labels if g not in GRIDS]

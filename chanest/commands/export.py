@@ -33,10 +33,10 @@ def load_for_export(name: str, device: str = "cpu"):
     (grid and mask from the checkpoint; unit pilots, as the exported graph takes LS values)."""
     import numpy as np
 
-    from chanest.models.checkpoint import load_checkpoint
-    from chanest.grid.ofdm import GridConfig
     from chanest.estimators.base import GridContext
     from chanest.estimators.checkpointed import load_neural_estimator
+    from chanest.grid.ofdm import GridConfig
+    from chanest.models.checkpoint import load_checkpoint
 
     path = checkpoint_stem(name)
     _, meta = load_checkpoint(path)

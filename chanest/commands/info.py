@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import click
 
-from chanest.data.scenario import Scenario
-from chanest.grid.ofdm import GRID_PRESETS
-from chanest.grid.ofdm import PILOT_PATTERNS
 from chanest.channels.profiles import PDP_TABLES, pdp_table_profile, rms_delay_spread
+from chanest.data.scenario import Scenario
+from chanest.grid.ofdm import GRID_PRESETS, PILOT_PATTERNS
 
 _MODELS = {
     "tdl": "3GPP TR 38.901 TDL-A…E (scalable, delay_spread_ns range drawn per sample) and "

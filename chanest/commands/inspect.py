@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 import numpy as np
 
-from chanest.schema import ConfigError
 from chanest.data.dataset import open_dataset
+from chanest.schema import ConfigError
 
 
 def _histogram(values: np.ndarray) -> list[str]:

@@ -32,12 +32,12 @@ QUICKSTART_ESTIMATORS = ("ls-linear,lmmse-robust,lmmse-adaptive,lmmse,"
 @quiet_option
 def quickstart_command(out, num_samples, overwrite, device, quiet):
     """Simulate, evaluate and plot on the embedded default scenario (about 30 s)."""
-    from chanest.data.scenario import Scenario
     from chanest.data.dataset import DatasetWriter
+    from chanest.data.scenario import Scenario
+    from chanest.data.simulate import Simulator
     from chanest.device import resolve_device
     from chanest.evaluation.evaluate import evaluate_to_dir, refuse_existing_results
     from chanest.plots.results import plot_results
-    from chanest.data.simulate import Simulator
 
     out = Path(out)
     if out.exists() and not out.is_dir():

@@ -9,10 +9,10 @@ import click
 from tqdm import tqdm
 
 from chanest.commands.options import device_option, quiet_option
-from chanest.data.scenario import load_config
-from chanest.schema import ConfigError
 from chanest.data.dataset import DatasetWriter, parse_shard
+from chanest.data.scenario import load_config
 from chanest.device import resolve_device
+from chanest.schema import ConfigError
 
 
 @click.command("simulate")

@@ -28,11 +28,11 @@ DEFAULT_UPLINK_ESTIMATORS = "sionna-ls,ls-linear,lmmse-robust,lmmse-adaptive,lmm
 def uplink_command(config_path, estimators, out, overwrite, device, quiet):
     """Simulate a multi-user uplink (U users, L base-station antennas, orthogonal pilots)
     and compare estimators on NMSE, BER and BLER with LMMSE detection."""
-    from chanest.schema import read_yaml_mapping
     from chanest.device import resolve_device
     from chanest.evaluation.evaluate import refuse_existing_results, write_results
     from chanest.link.uplink import SIONNA_LS, run_uplink
     from chanest.link.uplink_config import parse_uplink
+    from chanest.schema import read_yaml_mapping
 
     cfg = parse_uplink(read_yaml_mapping(config_path) if config_path else {},
                        source=config_path or "uplink config")

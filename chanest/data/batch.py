@@ -38,14 +38,14 @@ class Batch:
     def __len__(self) -> int:
         return int(self.h.shape[0])
 
-    def to(self, device: str | torch.device) -> "Batch":
+    def to(self, device: str | torch.device) -> Batch:
         return Batch(**{f.name: getattr(self, f.name).to(device) for f in fields(self)})
 
-    def __getitem__(self, index) -> "Batch":
+    def __getitem__(self, index) -> Batch:
         """Select samples along the batch axis (slice, index tensor or bool mask)."""
         return Batch(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
 
     @staticmethod
-    def cat(batches: list["Batch"]) -> "Batch":
+    def cat(batches: list[Batch]) -> Batch:
         return Batch(**{f.name: torch.cat([getattr(b, f.name) for b in batches])
                         for f in fields(Batch)})

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from chanest.grid.ofdm import GridConfig, pilot_indices, subcarrier_frequencies, symbol_times
 from chanest.channels.profiles import TapProfile
+from chanest.grid.ofdm import GridConfig, pilot_indices, subcarrier_frequencies, symbol_times
 from chanest.schema import ConfigError
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ class GridContext:
     source: str = ""
     users: UserLayout | None = None
 
-    def for_user(self, u: int) -> "GridContext":
+    def for_user(self, u: int) -> GridContext:
         """User ``u``'s single-user problem: unit pilots at its (despread) positions."""
         part = self.users.users[u]
         ones = np.ones(int(part.mask.sum()), dtype=np.complex64)
@@ -135,14 +135,16 @@ def _differs(a: GridContext, b: GridContext, field: str) -> tuple[str, str] | No
         same = a.mask.shape == b.mask.shape and np.array_equal(a.mask, b.mask)
         return None if same else (_layout(a), _layout(b))
     if a.pilots.shape != b.pilots.shape:  # [P], or [U, P] with users
-        what = lambda p: " x ".join(map(str, p.shape)) + " symbols"  # noqa: E731
+        def what(p):
+            return " x ".join(map(str, p.shape)) + " symbols"
         return what(a.pilots), what(b.pilots)
     close = np.isclose(a.pilots, b.pilots)
     if close.all():
         return None
     i = np.unravel_index(int(np.flatnonzero(~close.ravel())[0]), close.shape)
     where = f"user {i[0]} pilot {i[1]}" if len(i) == 2 else f"pilot {i[0]}"
-    show = lambda z: f"{where} = {z.real:+.3f}{z.imag:+.3f}j"  # noqa: E731
+    def show(z):
+        return f"{where} = {z.real:+.3f}{z.imag:+.3f}j"
     return show(a.pilots[i]), show(b.pilots[i])
 
 

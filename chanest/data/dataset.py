@@ -27,20 +27,18 @@ from __future__ import annotations
 import glob
 import hashlib
 import json
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import h5py
 import numpy as np
 import torch
 
+from chanest.channels.profiles import TapProfile
 from chanest.data.batch import Batch
-from chanest.data.scenario import parse_config
 from chanest.data.context import GridContext, context_from_dataset
 from chanest.data.context import context_from_simulator as context_for  # the older name
-from chanest.schema import ConfigError, parse_yaml
-from chanest.channels.profiles import TapProfile
-from chanest.grid.users import scenario_users
+from chanest.data.scenario import parse_config
 from chanest.data.writer import (  # re-exported: the writer's public names live here too
     _PER_SAMPLE,
     SCHEMA,
@@ -49,6 +47,8 @@ from chanest.data.writer import (  # re-exported: the writer's public names live
     ShardSpec,
     parse_shard,
 )
+from chanest.grid.users import scenario_users
+from chanest.schema import ConfigError, parse_yaml
 
 __all__ = [
     "SCHEMA",
@@ -171,7 +171,7 @@ class ChannelDataset:
         for p in self._parts:
             p.file.close()
 
-    def __enter__(self) -> "ChannelDataset":
+    def __enter__(self) -> ChannelDataset:
         return self
 
     def __exit__(self, *exc) -> None:

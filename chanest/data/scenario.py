@@ -59,7 +59,7 @@ class NoiseConfig(Strict):
         return data
 
     @model_validator(mode="after")
-    def _one_mode(self) -> "NoiseConfig":
+    def _one_mode(self) -> NoiseConfig:
         if self.snr_db_range is not None:
             if self.snr_db is not None:
                 raise ValueError("give either snr_db (a list) or snr_db_range, not both")
@@ -83,7 +83,7 @@ class Scenario(Strict):
                                       "(chanest.grid.users); absent: one transmitter")
 
     @model_validator(mode="after")
-    def _pilots_fit_grid(self) -> "Scenario":
+    def _pilots_fit_grid(self) -> Scenario:
         try:
             mask = pilot_mask(self.pilots, self.grid)
             if self.users is not None:

@@ -18,13 +18,13 @@ import math
 
 import torch
 
-from chanest.data.batch import Batch
 from chanest.channels import SPEED_OF_LIGHT, ChannelSampler
+from chanest.data.batch import Batch
 from chanest.data.scenario import Scenario
 from chanest.grid.ofdm import pilot_indices, pilot_mask, pilot_values
 from chanest.grid.pilotcheck import pilot_layout_problems
-from chanest.seeding import chunk_seeds, sionna_rng_seeded
 from chanest.grid.users import scenario_users
+from chanest.seeding import chunk_seeds, sionna_rng_seeded
 from chanest.warn import warn
 
 __all__ = ["Simulator", "chunk_seeds"]
@@ -72,7 +72,8 @@ class Simulator:
         weights = torch.tensor([m.weight for m in self.scenario.channel.models],
                                dtype=torch.float64)
         self._weights = (weights / weights.sum()).to(dev)
-        table = lambda rows: torch.tensor(rows, dtype=torch.float64, device=dev)  # noqa: E731
+        def table(rows):
+            return torch.tensor(rows, dtype=torch.float64, device=dev)
         self._ds = table([s.delay_spread_range for s in self.samplers])  # [M, 2] s
         self._fd = table([s.doppler_range for s in self.samplers])  # [M, 2] Hz
         self._doppler_per_speed = self.scenario.grid.carrier_frequency / SPEED_OF_LIGHT

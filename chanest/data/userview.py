@@ -15,14 +15,14 @@ Everything else (scenario, profiles, per-sample parameters, files) is the datase
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 
 from chanest.data.batch import Batch
 from chanest.data.context import GridContext
-from chanest.schema import ConfigError
 from chanest.grid.despread import Despreader
+from chanest.schema import ConfigError
 
 __all__ = ["UserView", "user_view"]
 
@@ -46,7 +46,7 @@ class UserView:
     def __len__(self) -> int:
         return len(self.base)
 
-    def __enter__(self) -> "UserView":
+    def __enter__(self) -> UserView:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -16,10 +16,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator
 
 import h5py
 import numpy as np
@@ -57,7 +57,8 @@ def parse_shard(text: str | None) -> ShardSpec:
     try:
         i, n = (int(v) for v in text.split("/"))
     except ValueError:
-        raise ConfigError.about("shard", f"expected i/n with integers 0 <= i < n, got {text!r}") from None
+        raise ConfigError.about(
+            "shard", f"expected i/n with integers 0 <= i < n, got {text!r}") from None
     if not (n >= 1 and 0 <= i < n):
         raise ConfigError.about("shard", f"expected i/n with integers 0 <= i < n, got {text!r}")
     return ShardSpec(i, n)
@@ -131,7 +132,7 @@ class DatasetWriter:
         f = h5py.File(path, "w")
         f.attrs.update(self._attrs())
         f.attrs.update({f"{k}_version": v for k, v in versions().items()})
-        f.attrs["created"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        f.attrs["created"] = datetime.now(UTC).isoformat(timespec="seconds")
         f.attrs["complete"] = False
         rows = max(1, min(sim.chunk_size, _TARGET_CHUNK_BYTES // (L * S * F * 8)))
         f.create_dataset("h", (n, L, S, F), np.complex64, chunks=(min(rows, n), L, S, F))

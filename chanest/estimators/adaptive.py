@@ -33,7 +33,6 @@ import math
 import numpy as np
 import torch
 
-from chanest.schema import ConfigError
 from chanest.estimators.adaptive_bank import make_bank
 from chanest.estimators.base import Estimate, GridContext, Observation
 from chanest.estimators.covmodels import (
@@ -43,6 +42,7 @@ from chanest.estimators.covmodels import (
     uniform_pdp_freq_lags,
 )
 from chanest.estimators.linear import PilotEstimator
+from chanest.schema import ConfigError
 
 __all__ = ["AdaptiveLMMSEEstimator", "bank_lags", "default_bank_ranges"]
 

@@ -96,7 +96,7 @@ class KroneckerBank:
         e = 1.0 - torch.einsum("sj,njk,fk->nsf", self.at_t2[d], inv_g, self.at_f2[t])
         return h.flatten(-2), e.flatten(-2).clamp_min(0.0).float()
 
-    def trim(self, keep) -> None:  # noqa: ARG002 - nothing cached
+    def trim(self, keep) -> None:  # nothing cached
         return
 
 

@@ -88,7 +88,7 @@ class Estimator(ABC):
         self.ctx = ctx
         self.device = device
 
-    def fit(self, dataset) -> "Estimator":  # noqa: ARG002 - optional hook
+    def fit(self, dataset) -> Estimator:  # optional hook
         """Learn statistics/weights from a training dataset (default: nothing to learn)."""
         return self
 

@@ -10,8 +10,8 @@ classical base from here.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from chanest.estimators.adaptive import AdaptiveLMMSEEstimator
 from chanest.estimators.base import Estimator, GridContext

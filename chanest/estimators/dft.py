@@ -25,11 +25,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from chanest.schema import ConfigError
 from chanest.estimators.base import GridContext
 from chanest.estimators.covmodels import cp_duration, max_scenario_delay
 from chanest.estimators.linear import LinearFilterEstimator
 from chanest.estimators.ls import interp_1d_matrix
+from chanest.schema import ConfigError
 from chanest.warn import warn
 
 __all__ = ["delay_taps", "dft_matrix", "DFTEstimator"]
@@ -109,7 +109,7 @@ class DFTEstimator(LinearFilterEstimator):
                  f"it amplifies the pilot noise {10 * np.log10(float(gain[worst])):.1f} dB "
                  "(assumes a regular comb); prefer ls-linear or lmmse-adaptive")
 
-    def weights(self, no: float) -> torch.Tensor:  # noqa: ARG002 - W is noise-independent
+    def weights(self, no: float) -> torch.Tensor:  # W is noise-independent
         return self._w
 
     def provenance(self) -> dict:

@@ -34,9 +34,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from chanest.schema import ConfigError
 from chanest.estimators.neural import SNR_SCALE
 from chanest.metrics import nearest_index, snr_db
+from chanest.schema import ConfigError
 
 __all__ = ["FORMATS", "PARTS", "FullGraph", "export_model", "exportable_parts"]
 
@@ -145,8 +145,8 @@ def export_model(est, out: str | Path, fmt: str, part: str = "auto") -> dict:
 
 def _onnx(module, args, names_in, names_out, axes, path: Path) -> None:
     try:
-        import onnx  # noqa: F401
-        import onnxscript  # noqa: F401
+        import onnx  # noqa: F401 - only checks that it is installed
+        import onnxscript  # noqa: F401 - only checks that it is installed
     except ImportError:
         raise ConfigError("format: onnx export needs the onnx and onnxscript packages "
                           "(pip install 'chanest[export]')") from None

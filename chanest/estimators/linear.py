@@ -24,7 +24,6 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from chanest.schema import ConfigError
 from chanest.estimators.base import Estimate, Estimator, GridContext, Observation
 from chanest.estimators.covmodels import nominal_covariance
 from chanest.estimators.statistics import (
@@ -34,6 +33,7 @@ from chanest.estimators.statistics import (
     linear_map_error,
 )
 from chanest.metrics import snr_db
+from chanest.schema import ConfigError
 
 __all__ = ["LinearFilter", "PilotEstimator", "LinearFilterEstimator", "ls_at_pilots", "no_keys",
            "key_to_no", "nominal_prior", "check_unit_pilots"]
@@ -139,7 +139,7 @@ class LinearFilterEstimator(PilotEstimator):
             self._prior = nominal_prior(self.ctx)
         return self._prior
 
-    def fit(self, dataset) -> "LinearFilterEstimator":
+    def fit(self, dataset) -> LinearFilterEstimator:
         """Replace the nominal statistics of the error model by fitted ones."""
         self._prior = fit_prior(dataset, self.ctx.pilot_idx, device="cpu")
         self._cache.clear()

@@ -33,7 +33,6 @@ from dataclasses import dataclass
 
 import torch
 
-from chanest.schema import ConfigError
 from chanest.estimators._linalg import eigh
 from chanest.estimators.base import Estimate, GridContext, Observation
 from chanest.estimators.covmodels import (
@@ -50,6 +49,7 @@ from chanest.estimators.statistics import (
     kron_blocks,
     lagcov_blocks,
 )
+from chanest.schema import ConfigError
 from chanest.warn import warn
 
 __all__ = ["SpectralFilter", "spectral_filter", "LMMSEEstimator", "RobustLMMSEEstimator",
@@ -160,7 +160,7 @@ class LMMSEEstimator(PilotEstimator):
             / (1 - alpha) + uniq[:, None] * g
         return err.clamp_min(0.0).to(torch.float32)[inv_idx]
 
-    def fit(self, dataset) -> "LMMSEEstimator":
+    def fit(self, dataset) -> LMMSEEstimator:
         """Use second moments of the training channels (with shrinkage) instead."""
         self._set_prior(fit_prior(dataset, self.ctx.pilot_idx, device="cpu"))
         return self

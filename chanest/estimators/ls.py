@@ -136,5 +136,5 @@ class InterpolationEstimator(LinearFilterEstimator):
         self.method = method
         self._w = torch.as_tensor(interpolation_matrix(ctx.mask, method))  # [N, P] float64
 
-    def weights(self, no: float) -> torch.Tensor:  # noqa: ARG002 - W is noise-independent
+    def weights(self, no: float) -> torch.Tensor:  # W is noise-independent
         return self._w.to(torch.complex128)

@@ -21,8 +21,8 @@ from __future__ import annotations
 import torch
 
 from chanest.estimators.base import Estimate, Estimator, GridContext, Observation
-from chanest.schema import ConfigError
 from chanest.grid.despread import Despreader
+from chanest.schema import ConfigError
 
 __all__ = ["PerUserEstimator", "per_user_names"]
 
@@ -61,7 +61,7 @@ class PerUserEstimator(Estimator):
         """User ``u``'s LS values [B, A, P_u] and their noise variance [B]."""
         return Observation(*self._despread[u](obs.y, obs.no), obs.side)
 
-    def fit(self, dataset) -> "PerUserEstimator":
+    def fit(self, dataset) -> PerUserEstimator:
         """Fit each user's estimator on that user's view of a multi-user ``dataset``."""
         if getattr(dataset, "users", None) is None:
             raise ConfigError.about("fit_dataset", "the test data holds several users; the "

@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from chanest.estimators.base import Estimator, GridContext
 from chanest.estimators.catalog import (  # re-exported: the table's names live here too

@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import torch
 
-from chanest.schema import ConfigError
 from chanest.estimators._linalg import solve
 from chanest.estimators.base import GridContext
 from chanest.estimators.covmodels import nominal_covariance
 from chanest.estimators.linear import LinearFilterEstimator
+from chanest.schema import ConfigError
 
 __all__ = ["filter_pass", "separable_weights", "SeparableLMMSEEstimator"]
 

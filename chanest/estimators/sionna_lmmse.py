@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import torch
 
-from chanest.schema import ConfigError
 from chanest.estimators.base import Estimate, Estimator, GridContext, Observation
 from chanest.estimators.covmodels import nominal_covariance
 from chanest.grid.ofdm import to_sionna_resource_grid
+from chanest.schema import ConfigError
 
 __all__ = ["SionnaLMMSEEstimator", "pilots_to_grid"]
 

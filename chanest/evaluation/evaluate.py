@@ -18,7 +18,7 @@ Files are written to a temporary name and renamed.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +28,6 @@ from tqdm import tqdm
 from chanest.data.context import check_compatible
 from chanest.estimators.base import estimate_bounded, observe
 from chanest.estimators.registry import build_estimator, describe
-from chanest.metrics import mean_db, ratio_db, sample_errors, to_db
 from chanest.evaluation.results import (  # re-exported: the results' public names live here too
     METRIC_DEFINITIONS,
     PAIRED_COLUMNS,
@@ -40,6 +39,7 @@ from chanest.evaluation.results import (  # re-exported: the results' public nam
     refuse_existing_results,
     write_results,
 )
+from chanest.metrics import mean_db, ratio_db, sample_errors, to_db
 from chanest.schema import ConfigError, argument_named
 from chanest.versions import versions
 
@@ -146,7 +146,7 @@ def _provenance(dataset, fit_dataset, names, estimators, options, seconds, devic
 
     return {
         "schema": RESULTS_SCHEMA, "schema_version": 1,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "dataset": _dataset_info(dataset),
         "fit_dataset": _dataset_info(fit_dataset) if fit_dataset is not None else None,
         "scenario": dataset.scenario.to_dict(),
@@ -226,8 +226,8 @@ def evaluate_to_dir(data, names, out_dir: str | Path, device: str = "cpu",
         (result, written paths).
     """
     from chanest.data.dataset import open_dataset
-    from chanest.estimators.registry import parse_estimator_names
     from chanest.data.userview import user_view
+    from chanest.estimators.registry import parse_estimator_names
 
     if isinstance(names, str):
         names = parse_estimator_names(names)

@@ -67,7 +67,7 @@ class Despreader:
         self.noise_gain = noise_gain
 
     @classmethod
-    def of(cls, part: Despread, device="cpu") -> "Despreader":
+    def of(cls, part: Despread, device="cpu") -> Despreader:
         return cls(part.src, part.weights, part.noise_gain, device)
 
     def __call__(self, y, no):

@@ -59,7 +59,7 @@ class UsersConfig(Strict):
         return self.cover.frequency * self.cover.time
 
     @model_validator(mode="after")
-    def _whole_sets(self) -> "UsersConfig":
+    def _whole_sets(self) -> UsersConfig:
         if self.count % self.per_set:
             raise ValueError(f"count ({self.count}) must be a multiple of cover.frequency × "
                              f"cover.time ({self.per_set})")

@@ -39,12 +39,12 @@ import numpy as np
 import torch
 from sionna.phy import Block
 
-from chanest.data.scenario import Scenario, load_config, parse_config
-from chanest.schema import ConfigError
 from chanest.data.context import context_from_samplers
+from chanest.data.scenario import Scenario, load_config, parse_config
 from chanest.estimators.base import Estimator, GridContext, Observation
-from chanest.link.layout import SpanLayout, span_grid, span_layout
 from chanest.grid.despread import Despreader
+from chanest.link.layout import SpanLayout, span_grid, span_layout
+from chanest.schema import ConfigError
 
 __all__ = ["SionnaEstimator"]
 

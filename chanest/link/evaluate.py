@@ -19,8 +19,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from chanest.schema import ConfigError
 from chanest.data.context import check_compatible
+from chanest.data.userview import UserView
 from chanest.estimators.base import estimate_bounded, observe
 from chanest.estimators.registry import build_estimator
 from chanest.evaluation.evaluate import (
@@ -34,7 +34,7 @@ from chanest.evaluation.evaluate import (
 from chanest.link.chain import LinkChain
 from chanest.link.intervals import clustered_rate, effective_errors, per_grid, wilson
 from chanest.metrics import sample_errors
-from chanest.data.userview import UserView
+from chanest.schema import ConfigError
 
 __all__ = ["LINK_METRICS", "LINK_COLUMNS", "PERFECT_CSI", "LinkResult", "evaluate_link",
            "link_columns"]

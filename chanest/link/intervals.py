@@ -7,9 +7,9 @@ effect deff is the variance of the per-grid error counts over its binomial value
 (Kish; at least 1). It stays defined with zero errors (upper end > 0). Block errors,
 one per grid, are independent: deff = 1. With several users per grid (errors [n, U],
 one block per user) the users of a grid share its SNR, parameters and joint detector,
-so the grid is the cluster for bits and blocks alike (:func:`per_grid`). The stopping rules count bit errors the
-same way (:func:`effective_errors`), so "100 errors" means the precision of 100
-independent errors, not 100 errors from one deep fade.
+so the grid is the cluster for bits and blocks alike (:func:`per_grid`). The stopping
+rules count bit errors the same way (:func:`effective_errors`), so "100 errors" means
+the precision of 100 independent errors, not 100 errors from one deep fade.
 """
 
 from __future__ import annotations

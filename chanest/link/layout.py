@@ -24,9 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from chanest.data.scenario import Scenario
+from chanest.grid.despread import despread
 from chanest.grid.ofdm import CP_RATIOS, GridConfig
 from chanest.schema import ConfigError
-from chanest.grid.despread import despread
 
 __all__ = ["StreamPilots", "SpanLayout", "span_layout", "span_grid"]
 

@@ -23,7 +23,6 @@ from dataclasses import asdict
 import numpy as np
 import torch
 
-from chanest.schema import ConfigError
 from chanest.evaluation.evaluate import METRIC_DEFINITIONS, RESULT_COLUMNS, _summary_row
 from chanest.link.chain import MODULATIONS, TransportCode
 from chanest.link.evaluate import (
@@ -36,6 +35,7 @@ from chanest.link.evaluate import (
 from chanest.link.intervals import effective_errors, per_grid
 from chanest.link.uplink_config import UplinkConfig
 from chanest.metrics import sample_errors
+from chanest.schema import ConfigError
 from chanest.seeding import derive_seed, sionna_rng_seeded
 from chanest.versions import versions
 

@@ -56,7 +56,7 @@ class UplinkConfig(Strict):
     max_batches: int = Field(default=20, ge=1)
 
     @model_validator(mode="after")
-    def _pilots_fit(self) -> "UplinkConfig":
+    def _pilots_fit(self) -> UplinkConfig:
         bad = [s for s in self.pilot_symbols if s >= self.num_symbols]
         if bad:
             raise ValueError(f"pilot_symbols: indices must be < num_symbols "

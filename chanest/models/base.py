@@ -29,7 +29,7 @@ class Model(nn.Module):
     base_options: dict | None = None
 
     @classmethod
-    def resolve_kwargs(cls, kwargs: dict, mask: np.ndarray) -> dict:  # noqa: ARG003
+    def resolve_kwargs(cls, kwargs: dict, mask: np.ndarray) -> dict:
         """Constructor arguments for the pilot layout ``mask`` [S, F] (default: as given)."""
         return dict(kwargs)
 

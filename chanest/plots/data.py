@@ -44,7 +44,8 @@ _TEXT = ("estimator", "model")
 
 
 def display_name(name: str) -> str:
-    """Legend label: ``ckpt:runs/<run>/best`` → ``<run>``; a per-SNR glob → ``<parent> (per SNR)``."""
+    """Legend label: ``ckpt:runs/<run>/best`` → ``<run>``; a per-SNR glob →
+    ``<parent> (per SNR)``."""
     if not name.startswith("ckpt:"):
         return name
     parts = [p for p in name[len("ckpt:"):].split("/") if p not in ("best", "")]

@@ -14,11 +14,11 @@ import io
 import os
 from pathlib import Path
 
-from chanest.schema import ConfigError
 from chanest.plots.style import RC
+from chanest.schema import ConfigError
 
-__all__ = ["FORMATS", "figure_target", "save_figure", "points_path", "write_points", "POINT_COLUMNS",
-           "write_text_atomic"]
+__all__ = ["FORMATS", "figure_target", "save_figure", "points_path", "write_points",
+           "POINT_COLUMNS", "write_text_atomic"]
 
 FORMATS = ("pdf", "png", "svg")
 #: columns of the ``<figure>.csv`` written beside a figure (one row per drawn point)

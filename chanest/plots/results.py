@@ -20,8 +20,6 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from chanest.schema import ConfigError
-from chanest.plots.files import figure_target, points_path, save_figure, write_points
 from chanest.plots.data import (  # re-exported: figures and their data share one import
     CI_STYLES,
     METRICS,
@@ -33,7 +31,9 @@ from chanest.plots.data import (  # re-exported: figures and their data share on
     read_results,
     select_rows,
 )
+from chanest.plots.files import figure_target, points_path, save_figure, write_points
 from chanest.plots.style import FILE_STYLES, RC, SIZES, style_for
+from chanest.schema import ConfigError
 
 __all__ = ["display_name", "METRICS", "X_LABELS", "CI_STYLES", "read_results", "plot_results"]
 
@@ -119,8 +119,9 @@ def plot_results(csv_path, out: str | Path, metric: str = "nmse",
     points) from one or several results tables.
 
     Args:
-        csv_path: a ``results.csv`` written by :func:`chanest.evaluation.evaluate.write_results`, or a
-            list of them (drawn on the same axes, one line style per file).
+        csv_path: a ``results.csv`` written by
+            :func:`chanest.evaluation.evaluate.write_results`, or a list of them (drawn on
+            the same axes, one line style per file).
         out: figure path without extension, a file name with a format suffix, or a folder.
         metric: one of :data:`METRICS`.
         model: draw only this model group (default: every group, one panel each,

@@ -12,9 +12,9 @@ import csv
 import math
 from pathlib import Path
 
-from chanest.schema import ConfigError
 from chanest.plots.files import figure_target, points_path, save_figure, write_points
 from chanest.plots.style import FILE_STYLES, RC, SERIES_COLOURS, SIZES
+from chanest.schema import ConfigError
 
 __all__ = ["TRAINING_METRICS", "read_log", "plot_training"]
 
@@ -96,7 +96,8 @@ def plot_training(runs: list, out: str | Path, metric: str = "val_nmse_db",
         raise ConfigError("RUN_DIR: give at least one run folder")
     paths = [Path(r) for r in runs]
     if tags and len(tags) != len(paths):
-        raise ConfigError.about("tags", f"give one tag per run ({len(paths)} runs), got {len(tags)}")
+        raise ConfigError.about(
+            "tags", f"give one tag per run ({len(paths)} runs), got {len(tags)}")
     tags = list(tags) if tags else [(p.parent if p.suffix == ".csv" else p).name
                                     for p in paths]
     if groups is not None and len(groups) != len(paths):

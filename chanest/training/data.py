@@ -9,17 +9,17 @@ of steps.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import torch
 
 from chanest.data.batch import Batch
-from chanest.data.scenario import load_config, parse_config
 from chanest.data.context import check_compatible, context_from_simulator
 from chanest.data.dataset import open_dataset
+from chanest.data.scenario import load_config, parse_config
+from chanest.data.userview import UserView, user_view
 from chanest.schema import ConfigError, argument_named
 from chanest.seeding import derive_seed
-from chanest.data.userview import UserView, user_view
 
 __all__ = ["DatasetSource", "SimulatorSource", "make_sources"]
 

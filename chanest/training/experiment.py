@@ -54,7 +54,7 @@ class DataSpec(Strict):
                              "whose pilot layout and channel the network learns")
 
     @model_validator(mode="after")
-    def _one_source(self) -> "DataSpec":
+    def _one_source(self) -> DataSpec:
         if (self.train is None) == (self.simulate is None):
             raise ValueError("give exactly one of train (a dataset) or simulate (a scenario "
                              "YAML)")

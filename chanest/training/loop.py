@@ -27,17 +27,17 @@ import yaml
 from torch import nn
 from tqdm import tqdm
 
-from chanest.models.checkpoint import checkpoint_paths, load_checkpoint
 from chanest.device import resolve_device
-from chanest.training.distributed import all_reduce_sum, barrier, init_distributed
 from chanest.estimators.neural import NeuralFrontEnd
-from chanest.training.experiment import Experiment, StageSpec
 from chanest.models import build_model, count_parameters, model_spec
+from chanest.models.checkpoint import checkpoint_paths, load_checkpoint
 from chanest.models.io import load_weights
 from chanest.schema import ConfigError
 from chanest.seeding import derive_seed
-from chanest.training.data import make_sources
 from chanest.training import optim
+from chanest.training.data import make_sources
+from chanest.training.distributed import all_reduce_sum, barrier, init_distributed
+from chanest.training.experiment import Experiment, StageSpec
 from chanest.training.objective import error_head_nll, objective, resolve_loss
 from chanest.training.resume import (
     TrainState,

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from chanest.training.distributed import all_reduce_sum
 from chanest.metrics import to_db
+from chanest.training.distributed import all_reduce_sum
 
 __all__ = ["SNR_BINS", "validate"]
 

@@ -7,8 +7,8 @@ import json
 import pytest
 import torch
 
-from chanest.data.scenario import parse_config
 from chanest.data.dataset import context_for
+from chanest.data.scenario import parse_config
 from chanest.data.simulate import Simulator
 
 _CACHE: dict[str, tuple] = {}

@@ -5,7 +5,6 @@ import pytest
 import torch
 from scipy.integrate import quad
 
-from tests.reference_covariance import freq_correlation, grid_covariance, time_correlation
 from chanest.estimators.covmodels import (
     nominal_covariance,
     robust_covariance,
@@ -13,6 +12,7 @@ from chanest.estimators.covmodels import (
     toeplitz,
 )
 from chanest.estimators.statistics import kron_blocks, lagcov_blocks
+from tests.reference_covariance import freq_correlation, grid_covariance, time_correlation
 
 MIXED = {"models": [{"model": "pdp", "profile": "VehA", "speed_mps": [0, 30]},
                     {"model": "tdl", "profile": "C", "delay_spread_ns": [100, 300],
@@ -47,7 +47,8 @@ def test_nominal_average_is_the_mean_covariance_over_the_ranges(sim_data):
     ref = 0.0
     grid_ds = np.linspace(100e-9, 300e-9, 41)
     grid_fd = np.linspace(*ctx.doppler_range[0], 41)
-    w = lambda x: np.r_[0.5, np.ones(len(x) - 2), 0.5] / (len(x) - 1)  # noqa: E731 trapezoid
+    def w(x):
+        return np.r_[0.5, np.ones(len(x) - 2), 0.5] / (len(x) - 1)  # trapezoid weights
     for fd, wf in zip(grid_fd, w(grid_fd)):
         ref = ref + 0.5 * wf * _dense(ctx, 0, 0.0, fd)
     for ds, wd in zip(grid_ds, w(grid_ds)):
@@ -62,8 +63,8 @@ def test_robust_prior_is_uniform_pdp_and_flat_doppler(sim_data):
     r_t, r_f = cov.marginals()
     df = ctx.grid.subcarrier_spacing
     for k in (1, 5):
-        val = quad(lambda t: np.cos(2 * np.pi * k * df * t), 0, tau)[0] / tau - 1j * quad(
-            lambda t: np.sin(2 * np.pi * k * df * t), 0, tau)[0] / tau
+        val = quad(lambda t, k=k: np.cos(2 * np.pi * k * df * t), 0, tau)[0] / tau - 1j * quad(
+            lambda t, k=k: np.sin(2 * np.pi * k * df * t), 0, tau)[0] / tau
         assert abs(complex(r_f[k, 0]) - val) < 1e-9
     dt = ctx.grid.symbol_duration
     spectrum = quad(lambda nu: np.cos(2 * np.pi * nu * 3 * dt), -fd, fd)[0] / (2 * fd)

@@ -6,6 +6,9 @@ import numpy as np
 import pytest
 import torch
 
+from chanest.estimators import Observation, observe
+from chanest.estimators.registry import REGISTRY, build_estimator
+from chanest.metrics import ratio_db, sample_errors
 from tests.reference_covariance import (
     freq_correlation,
     grid_covariance,
@@ -13,9 +16,6 @@ from tests.reference_covariance import (
     lmmse_mse,
     time_correlation,
 )
-from chanest.estimators import Observation, observe
-from chanest.estimators.registry import REGISTRY, build_estimator
-from chanest.metrics import ratio_db, sample_errors
 
 SNRS = [0.0, 10.0, 20.0]
 FIXED = {
@@ -100,7 +100,7 @@ def test_genie_needs_side_information(sim_data):
 
 @pytest.fixture(scope="module")
 def ranged_results():
-    from tests.estimators.conftest import simulate  # noqa: PLC0415 - shared cache
+    from tests.estimators.conftest import simulate  # the shared cache
 
     ctx, batch = simulate(3 * 512, channel=RANGED, noise={"snr_db": SNRS})
     obs = observe(batch)
@@ -112,7 +112,7 @@ CALIBRATED = [n for n in REGISTRY if n != "lmmse-sionna"]  # Sionna reports its 
 
 @pytest.fixture(scope="module")
 def calibration_results():
-    from tests.estimators.conftest import simulate  # noqa: PLC0415 - shared cache
+    from tests.estimators.conftest import simulate  # the shared cache
 
     snrs = [0.0, 10.0, 20.0, 30.0]
     ctx, batch = simulate(4 * 512, channel=RANGED, noise={"snr_db": snrs})

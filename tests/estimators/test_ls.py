@@ -63,7 +63,8 @@ def test_linear_is_exact_for_planes_inside_the_hull():
     m = _mask(cells=[(0, 0), (0, 71), (13, 0), (13, 71), (6, 30)])
     w = interpolation_matrix(m, "linear")
     pts = np.argwhere(m)
-    plane = lambda p: 0.5 + 0.2 * p[..., 0] - 0.03 * p[..., 1]  # noqa: E731
+    def plane(p):
+        return 0.5 + 0.2 * p[..., 0] - 0.03 * p[..., 1]
     grid = np.argwhere(np.ones_like(m))
     np.testing.assert_allclose(w @ plane(pts), plane(grid), atol=1e-9)
 

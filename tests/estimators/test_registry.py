@@ -2,13 +2,13 @@
 
 import pytest
 
-from chanest.schema import ConfigError
 from chanest.estimators.registry import (
     REGISTRY,
     available_estimators,
     build_estimator,
     parse_estimator_names,
 )
+from chanest.schema import ConfigError
 
 
 def _ctx(sim_data):

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 from chanest.cli import main
-from chanest.data.scenario import parse_config
 from chanest.data.dataset import open_dataset
-from chanest.link.evaluate import LINK_COLUMNS, PERFECT_CSI, evaluate_link
-from chanest.link.intervals import clustered_rate, wilson
+from chanest.data.scenario import parse_config
 from chanest.data.simulate import Simulator
 from chanest.data.writer import DatasetWriter
+from chanest.link.evaluate import LINK_COLUMNS, PERFECT_CSI, evaluate_link
+from chanest.link.intervals import clustered_rate, wilson
 
 
 def _dataset(tmp_path, name, n, snrs, num_rx=1, seed=3):
@@ -109,6 +109,7 @@ def test_cli_ber_writes_the_link_columns_and_provenance(tmp_path, runner):
     assert {row["estimator"] for row in rows} == {"ls-linear", PERFECT_CSI}
     assert all(row["modulation"] == "qpsk" and row["n"] == "32" for row in rows)
     assert json.loads((out / "results.json").read_text())["link"]["max_grids"] == 32
-    bad = runner.invoke(main, ["evaluate", "--data", str(tmp_path / "cli.h5"), "--out", str(out / "x"),
+    bad = runner.invoke(main, ["evaluate", "--data", str(tmp_path / "cli.h5"),
+                               "--out", str(out / "x"),
                       "--metric", "bler", "--code-rate", "0.99"])
     assert bad.exit_code == 2 and "--code-rate" in bad.output and "Traceback" not in bad.output

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from chanest.data.scenario import parse_config
 from chanest.data.dataset import open_dataset
-from chanest.link.evaluate import PERFECT_CSI, evaluate_link
+from chanest.data.scenario import parse_config
 from chanest.data.simulate import Simulator
 from chanest.data.writer import DatasetWriter
+from chanest.link.evaluate import PERFECT_CSI, evaluate_link
 from tests.link.test_link_evaluate import rayleigh_qpsk_ber
 
 

@@ -8,15 +8,15 @@ import pytest
 import torch
 
 import chanest
+from chanest.data.dataset import context_for
 from chanest.data.scenario import Scenario
-from chanest.schema import ConfigError
+from chanest.data.simulate import Simulator
 from chanest.estimators.base import Observation
 from chanest.estimators.registry import build_estimator
-from chanest.data.simulate import Simulator
-from chanest.data.dataset import context_for
+from chanest.schema import ConfigError
 
 sionna = pytest.importorskip("sionna.phy")
-from sionna.phy.ofdm import (  # noqa: E402
+from sionna.phy.ofdm import (  # noqa: E402 - after the importorskip above
     LMMSEEqualizer,
     LSChannelEstimator,
     PilotPattern,

@@ -9,10 +9,10 @@ import yaml
 from click.testing import CliRunner
 
 from chanest.cli import main
-from chanest.schema import ConfigError
 from chanest.link.evaluate import PERFECT_CSI
 from chanest.link.uplink import run_uplink
 from chanest.link.uplink_config import parse_uplink
+from chanest.schema import ConfigError
 
 TINY = {"users": 2, "rx_antennas": 2, "subcarriers": 24, "snr_db": [0, 25], "batch_size": 8,
         "max_batches": 1, "code_rate": None, "channel": {"profile": "A",

@@ -2,7 +2,10 @@
 
 * :mod:`.base`: :class:`ModelBase` (weight, mobility) and :class:`ChannelSampler`
   (a Sionna model's taps → ``h [n, L, S, F]``);
-* :mod:`.tdl`, :mod:`.cdl`, :mod:`.pdp`, :mod:`.rayleigh`: the families;
+* :mod:`.tdl`, :mod:`.cdl`, :mod:`.pdp`, :mod:`.rayleigh`, :mod:`.system` (UMi/UMa/RMa):
+  the families;
+* :mod:`.arrays`: the receiver's antenna array (``channel.array``);
+* :mod:`.paths`: each grid's propagation paths, for per-grid references;
 * :mod:`.profiles`: tap delays and powers as data (what statistics need).
 
 :data:`MODELS` is the table of families; ``channel.models`` entries are parsed by their
@@ -17,20 +20,31 @@ from typing import Annotated, Any
 
 from pydantic import Field, model_validator
 
-from chanest.channels.base import SPEED_OF_LIGHT, ChannelSampler, ModelBase
+from chanest.channels.arrays import ArrayConfig, ula
+from chanest.channels.base import SPEED_OF_LIGHT, ChannelSampler, Draw, ModelBase
 from chanest.channels.cdl import CDLModel
+from chanest.channels.paths import Paths
 from chanest.channels.pdp import PDPModel
 from chanest.channels.rayleigh import RayleighModel
+from chanest.channels.system import SystemModel
 from chanest.channels.tdl import TDLModel
 from chanest.schema import Strict, tagged_union
 
 __all__ = ["MODELS", "ChannelModelConfig", "ChannelConfig", "ModelBase", "ChannelSampler",
-           "TDLModel", "CDLModel", "PDPModel", "RayleighModel", "SPEED_OF_LIGHT"]
+           "Draw", "Paths", "ArrayConfig", "TDLModel", "CDLModel", "PDPModel", "RayleighModel",
+           "SystemModel", "SPEED_OF_LIGHT"]
 
 #: the channel-model families, by their ``model`` tag
-MODELS: tuple[type[ModelBase], ...] = (TDLModel, CDLModel, PDPModel, RayleighModel)
+MODELS: tuple[type[ModelBase], ...] = (TDLModel, CDLModel, PDPModel, RayleighModel,
+                                       SystemModel)
 
 ChannelModelConfig = tagged_union(list(MODELS), "model")
+
+
+def geometric_tags() -> list[str]:
+    """The ``model`` tags of the families that use the array's geometry."""
+    return [tag for m in MODELS if m.geometric
+            for tag in m.model_fields["model"].annotation.__args__]
 
 
 def _default_models() -> list:
@@ -38,19 +52,56 @@ def _default_models() -> list:
 
 
 class ChannelConfig(Strict):
-    """One channel model or a weighted mixture (``models``); ``num_rx_antennas`` is L."""
+    """One channel model or a weighted mixture (``models``) seen by the receiver's array.
+
+    ``array`` (:class:`ArrayConfig`) describes the receiver; ``num_rx_antennas: L`` without
+    it is a half-wavelength omni ULA of L elements (set from the array when it is given).
+    Models without a geometry (TDL, PDP, Rayleigh) draw independent antennas and refuse an
+    explicit array.
+    """
 
     models: Annotated[list[ChannelModelConfig], Field(min_length=1, max_length=64)] = Field(
         default_factory=_default_models)
-    num_rx_antennas: int = Field(default=1, ge=1, le=64)
+    num_rx_antennas: int = Field(default=1, ge=1, le=256)
+    array: ArrayConfig | None = None
 
     @model_validator(mode="before")
     @classmethod
     def _single_model_shorthand(cls, data: Any) -> Any:
         if isinstance(data, dict) and "model" in data:
-            model_keys = {k: v for k, v in data.items() if k != "num_rx_antennas"}
-            out = {"models": [model_keys]}
-            if "num_rx_antennas" in data:
-                out["num_rx_antennas"] = data["num_rx_antennas"]
+            own = ("num_rx_antennas", "array")
+            out = {"models": [{k: v for k, v in data.items() if k not in own}]}
+            out.update({k: data[k] for k in own if k in data})
             return out
         return data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _antennas_from_array(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or data.get("array") is None:
+            return data
+        try:
+            array = ArrayConfig.model_validate(data["array"])
+        except ValueError:
+            return data  # reported with its location by the field's own validation
+        given = data.get("num_rx_antennas")
+        if given is not None and given != array.num_elements:
+            raise ValueError(f"num_rx_antennas ({given}) differs from the array's "
+                             f"{array.num_elements} elements; give one of them")
+        return {**data, "num_rx_antennas": array.num_elements}
+
+    @model_validator(mode="after")
+    def _array_fits_models(self) -> ChannelConfig:
+        if self.array is None:
+            return self
+        flat = [m.model for m in self.models if not m.geometric]
+        if flat:
+            raise ValueError(f"the {flat[0]} model draws independent antennas and has no array "
+                             f"geometry: use num_rx_antennas with it, or a model with one "
+                             f"({', '.join(geometric_tags())})")
+        return self
+
+    @property
+    def receiver(self) -> ArrayConfig:
+        """The receiver's array (the ULA shorthand resolved)."""
+        return self.array if self.array is not None else ula(self.num_rx_antennas)

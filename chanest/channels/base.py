@@ -3,8 +3,14 @@
 A channel-model config (one file per family in :mod:`chanest.channels`) builds its own
 sampler, as a pilot config builds its mask::
 
-    cfg.sampler(grid, num_rx_antennas, device) -> ChannelSampler
+    cfg.sampler(grid, array, device) -> ChannelSampler
     sampler(delay_spread [n], doppler [n], gen) -> h [n, L, S, F] complex64
+    sampler.draw(delay_spread [n], doppler [n], gen, paths=True) -> Draw (h, paths, params)
+
+``array`` is the receiver's :class:`~chanest.channels.arrays.ArrayConfig` (L elements).
+Models without a geometry (TDL, tabulated PDPs, Rayleigh) draw L independent antennas;
+models with one (``geometric``: CDL, UMi/UMa/RMa) see the array and can return each grid's
+propagation paths (:mod:`chanest.channels.paths`) for a per-grid reference.
 
 Sionna draws the fading processes (sum-of-sinusoids phases, CDL ray phases, Rayleigh
 taps) from ``sionna.phy.config.torch_rng(device)``; the caller seeds that generator per
@@ -14,16 +20,19 @@ caller so that they can be recorded for a genie estimator.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import torch
 from pydantic import Field, model_validator
 
+from chanest.channels.arrays import ArrayConfig
+from chanest.channels.paths import Paths
 from chanest.channels.profiles import TapProfile, rms_delay_spread
 from chanest.grid.ofdm import GridConfig, subcarrier_frequencies
 from chanest.schema import Range, Strict
 
-__all__ = ["ModelBase", "ChannelSampler", "SPEED_OF_LIGHT"]
+__all__ = ["ModelBase", "ChannelSampler", "Draw", "SPEED_OF_LIGHT"]
 
 SPEED_OF_LIGHT = 299_792_458.0
 
@@ -33,8 +42,10 @@ class ModelBase(Strict):
     sample; static (speed 0) if neither is given.
 
     A subclass sets ``model`` (its tag in ``channel.models``) and implements
-    :meth:`label` and :meth:`sampler`.
+    :meth:`label` and :meth:`sampler`; ``geometric`` models use the array's geometry.
     """
+
+    geometric: ClassVar[bool] = False
 
     weight: float = Field(default=1.0, gt=0)
     speed_mps: Range | None = None
@@ -63,9 +74,25 @@ class ModelBase(Strict):
         """Short label of the entry, e.g. ``tdl-A``, ``pdp-VehA``."""
         return f"{self.model}-{self.profile}"
 
-    def sampler(self, grid: GridConfig, num_rx_antennas: int, device: str) -> ChannelSampler:
-        """The :class:`ChannelSampler` of this entry on ``grid`` and ``device``."""
+    def sampler(self, grid: GridConfig, array: ArrayConfig, device: str) -> ChannelSampler:
+        """The :class:`ChannelSampler` of this entry on ``grid`` and ``device`` for the
+        receive ``array``."""
         raise NotImplementedError
+
+
+@dataclass
+class Draw:
+    """One draw of a sampler.
+
+    Attributes:
+        h: [n, L, S, F] complex64 channel grids.
+        paths: each grid's :class:`Paths` (geometric models, when asked), else None.
+        params: per-grid parameters the model drew itself, name -> [n] float32.
+    """
+
+    h: torch.Tensor
+    paths: Paths | None = None
+    params: dict[str, torch.Tensor] = field(default_factory=dict)
 
 
 class ChannelSampler:
@@ -83,11 +110,12 @@ class ChannelSampler:
         doppler_range: (lo, hi) maximum Doppler [Hz] drawn per sample.
     """
 
-    def __init__(self, cfg: ModelBase, grid: GridConfig, num_rx_antennas: int, device: str):
+    def __init__(self, cfg: ModelBase, grid: GridConfig, array: ArrayConfig, device: str):
         self.cfg = cfg
         self.label = cfg.label
         self.grid = grid
-        self.num_rx_antennas = num_rx_antennas
+        self.array = array
+        self.num_rx_antennas = array.num_elements
         self.device = device
         self._freqs = torch.as_tensor(subcarrier_frequencies(grid), dtype=torch.float32,
                                       device=device)  # [F]
@@ -102,13 +130,22 @@ class ChannelSampler:
     def _common(self) -> dict:
         return dict(precision="single", device=self.device)
 
+    def bs_array(self):
+        """The receiver's Sionna ``PanelArray``."""
+        return self.array.sionna(self.grid.carrier_frequency, self.device)
+
+    def ut_array(self):
+        """The transmitter's Sionna ``PanelArray``: one vertically polarised omni element."""
+        return ArrayConfig().sionna(self.grid.carrier_frequency, self.device)
+
     def _build(self):
         raise NotImplementedError
 
     def _profile(self) -> TapProfile:
         raise NotImplementedError
 
-    def _draw(self, n: int, doppler: torch.Tensor, gen: torch.Generator):
+    def _draw(self, n: int, doppler: torch.Tensor, gen: torch.Generator, paths: bool):
+        """(a [n, 1, L, 1, 1, C, S], tau [n, 1, 1, C]) of Sionna's model."""
         raise NotImplementedError
 
     def _delay_spread_range(self) -> tuple[float, float]:
@@ -129,22 +166,33 @@ class ChannelSampler:
 
     def __call__(self, delay_spread: torch.Tensor, doppler: torch.Tensor,
                  gen: torch.Generator) -> torch.Tensor:
+        """Draw channel grids: ``h`` [n, L, S, F] complex64 of :meth:`draw`."""
+        return self.draw(delay_spread, doppler, gen).h
+
+    def draw(self, delay_spread: torch.Tensor, doppler: torch.Tensor, gen: torch.Generator,
+             paths: bool = False) -> Draw:
         """Draw channel grids.
 
         Args:
             delay_spread: [n] RMS delay spread per sample [s] (ignored by fixed profiles).
             doppler: [n] maximum Doppler per sample [Hz].
             gen: generator for the draws made here (CDL direction of travel).
+            paths: also return each grid's paths (models that record them).
 
         Returns:
-            h: [n, L, S, F] complex64.
+            :class:`Draw`: ``h`` [n, L, S, F] complex64, ``paths`` or None.
         """
         from sionna.phy.channel import cir_to_ofdm_channel
 
         n = int(delay_spread.shape[0])
-        a, tau = self._draw(n, doppler, gen)
+        a, tau = self._draw(n, doppler, gen, paths)
         # a: [n, 1, L, 1, 1, C, S]; tau: [n, 1, 1, C] in s (unit delay spread if scalable)
         if self.scales_delay_spread:
             tau = tau * delay_spread.to(tau.dtype).view(n, 1, 1, 1)
         h = cir_to_ofdm_channel(self._freqs, a, tau)  # [n, 1, L, 1, 1, S, F]
-        return h[:, 0, :, 0, 0].to(torch.complex64)  # [n, L, S, F]
+        found = self._paths(delay_spread) if paths else None
+        return Draw(h[:, 0, :, 0, 0].to(torch.complex64), found)  # [n, L, S, F]
+
+    def _paths(self, delay_spread: torch.Tensor) -> Paths | None:
+        """The paths of the last draw (geometric models), delays scaled like the taps."""
+        return None

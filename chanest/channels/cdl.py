@@ -13,6 +13,7 @@ import torch
 from pydantic import model_validator
 
 from chanest.channels.base import SPEED_OF_LIGHT, ChannelSampler, ModelBase
+from chanest.channels.paths import PathRecorder, Paths
 from chanest.channels.profiles import TapProfile
 from chanest.schema import Range
 
@@ -20,8 +21,10 @@ __all__ = ["CDLModel", "CDLSampler"]
 
 
 class CDLModel(ModelBase):
-    """3GPP TR 38.901 CDL, uplink SISO/SIMO with isotropic antennas (half-wavelength ULA)."""
+    """3GPP TR 38.901 CDL, uplink from one vertically polarised omni element to the
+    receiver's array (``channel.array``; default a half-wavelength omni ULA)."""
 
+    geometric = True
     model: Literal["cdl"]
     profile: Literal["A", "B", "C", "D", "E"] = "A"
     delay_spread_ns: Range = (100.0, 100.0)
@@ -32,24 +35,21 @@ class CDLModel(ModelBase):
             raise ValueError("delay_spread_ns must be > 0")
         return self
 
-    def sampler(self, grid, num_rx_antennas: int, device: str) -> CDLSampler:
-        return CDLSampler(self, grid, num_rx_antennas, device)
+    def sampler(self, grid, array, device: str) -> CDLSampler:
+        return CDLSampler(self, grid, array, device)
 
 
 class CDLSampler(ChannelSampler):
     """Sionna's CDL (unit delay spread, scaled per sample) with a drawn velocity."""
 
     def _build(self):
-        from sionna.phy.channel.tr38901 import CDL, AntennaArray
+        from sionna.phy.channel.tr38901 import CDL
 
-        fc = self.grid.carrier_frequency
-        arr = dict(polarization="single", polarization_type="V", antenna_pattern="omni",
-                   carrier_frequency=fc, **self._common)
-        ut = AntennaArray(num_rows=1, num_cols=1, **arr)
-        bs = AntennaArray(num_rows=1, num_cols=self.num_rx_antennas, horizontal_spacing=0.5,
-                          **arr)
-        return CDL(self.cfg.profile, delay_spread=1.0, carrier_frequency=fc, ut_array=ut,
-                   bs_array=bs, direction="uplink", **self._common)
+        cdl = CDL(self.cfg.profile, delay_spread=1.0, carrier_frequency=self.grid.carrier_frequency,
+                  ut_array=self.ut_array(), bs_array=self.bs_array(), direction="uplink",
+                  **self._common)
+        self._recorder = PathRecorder.install(cdl, "_cir_gen")
+        return cdl
 
     def _profile(self) -> TapProfile:
         m = self._model
@@ -61,7 +61,7 @@ class CDLSampler(ChannelSampler):
         return TapProfile(self.label, delays, powers, scale_delays=True,
                           los_power=k / (1.0 + k))
 
-    def _draw(self, n: int, doppler: torch.Tensor, gen: torch.Generator):
+    def _draw(self, n: int, doppler: torch.Tensor, gen: torch.Generator, paths: bool):
         cdl = self._model
         speed = doppler.to(torch.float32) * SPEED_OF_LIGHT / self.grid.carrier_frequency  # [n]
         # Direction of travel uniform on the sphere (as Sionna's own draw)
@@ -72,7 +72,27 @@ class CDLSampler(ChannelSampler):
         velocity = speed[:, None] * torch.stack(
             [torch.cos(phi) * sin_t, torch.sin(phi) * sin_t, cos_t], dim=-1)  # [n, 3]
         cdl._ut_velocity = velocity
+        self._recorder.record = paths
         try:
             return cdl(n, self.grid.num_symbols, self._fs)
         finally:
             cdl._ut_velocity = None
+            self._recorder.record = False
+
+    def _paths(self, delay_spread: torch.Tensor) -> Paths:
+        found = self._recorder.paths  # delays for unit delay spread
+        return Paths(found.gain, found.doppler,
+                     found.delay * delay_spread.to(found.delay.dtype)[:, None])
+
+    def draw(self, delay_spread, doppler, gen, paths: bool = False):
+        """As :meth:`ChannelSampler.draw`; unless every element is vertically polarised and
+        omni (whose grids have unit power as drawn), each grid is scaled to unit expected
+        power given its rays (element patterns and polarisation change the power)."""
+        if not self.array.unit_gain:
+            out = super().draw(delay_spread, doppler, gen, paths=True)
+            scale = out.paths.power().clamp_min(1e-30).rsqrt()  # [n]
+            out.h = out.h * scale.to(out.h.dtype)[:, None, None, None]
+            out.paths.gain = out.paths.gain * scale.to(out.paths.gain.dtype)[:, None, None]
+            out.paths = out.paths if paths else None
+            return out
+        return super().draw(delay_spread, doppler, gen, paths)

@@ -22,8 +22,8 @@ class PDPModel(ModelBase):
     model: Literal["pdp"]
     profile: Literal["EPA", "EVA", "ETU", "VehA", "PedA", "PedB"] = "VehA"
 
-    def sampler(self, grid, num_rx_antennas: int, device: str) -> PDPSampler:
-        return PDPSampler(self, grid, num_rx_antennas, device)
+    def sampler(self, grid, array, device: str) -> PDPSampler:
+        return PDPSampler(self, grid, array, device)
 
 
 class PDPSampler(TDLSampler):

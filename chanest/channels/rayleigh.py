@@ -22,8 +22,8 @@ class RayleighModel(ModelBase):
     def label(self) -> str:
         return "rayleigh"
 
-    def sampler(self, grid, num_rx_antennas: int, device: str) -> RayleighSampler:
-        return RayleighSampler(self, grid, num_rx_antennas, device)
+    def sampler(self, grid, array, device: str) -> RayleighSampler:
+        return RayleighSampler(self, grid, array, device)
 
 
 class RayleighSampler(ChannelSampler):
@@ -41,5 +41,5 @@ class RayleighSampler(ChannelSampler):
     def _doppler_range(self) -> tuple[float, float]:
         return 0.0, 0.0
 
-    def _draw(self, n: int, doppler: torch.Tensor, gen: torch.Generator):
+    def _draw(self, n: int, doppler: torch.Tensor, gen: torch.Generator, paths: bool):
         return self._model(n, self.grid.num_symbols, self._fs)

@@ -55,8 +55,8 @@ class TDLModel(ModelBase):
             raise ValueError("delay_spread_ns must be > 0")
         return self
 
-    def sampler(self, grid, num_rx_antennas: int, device: str) -> TDLSampler:
-        return TDLSampler(self, grid, num_rx_antennas, device)
+    def sampler(self, grid, array, device: str) -> TDLSampler:
+        return TDLSampler(self, grid, array, device)
 
 
 class TDLSampler(ChannelSampler):
@@ -77,7 +77,7 @@ class TDLSampler(ChannelSampler):
                           m.mean_powers.cpu().double().numpy(),
                           scale_delays=_scalable(self.cfg.profile), los_power=los)
 
-    def _draw(self, n: int, doppler: torch.Tensor, gen: torch.Generator):
+    def _draw(self, n: int, doppler: torch.Tensor, gen: torch.Generator, paths: bool):
         tdl = self._model
         omega = (2.0 * math.pi * doppler.to(torch.float32)).view(n, 1, 1, 1, 1, 1, 1, 1)
         saved = tdl._min_doppler, tdl._max_doppler

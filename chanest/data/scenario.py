@@ -98,11 +98,13 @@ class Scenario(Strict):
         return 1 if self.users is None else self.users.count
 
     def to_dict(self) -> dict:
-        """Resolved config as plain JSON-able data (presets expanded; ``users`` only when
-        set, so single-user configs keep their fingerprints)."""
+        """Resolved config as plain JSON-able data (presets expanded; ``users`` and
+        ``channel.array`` only when set, so configs without them keep their fingerprints)."""
         out = self.model_dump(mode="json")
         if out.get("users") is None:
             out.pop("users", None)
+        if out["channel"].get("array") is None:  # the same for channel.array
+            out["channel"].pop("array", None)
         return out
 
     def to_yaml(self) -> str:

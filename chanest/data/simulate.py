@@ -57,7 +57,7 @@ class Simulator:
                                    scenario.pilots.sequence_seed) if self.users is None \
             else self.users.pilots
         self.samplers: list[ChannelSampler] = [
-            m.sampler(grid, chan.num_rx_antennas, device) for m in chan.models]
+            m.sampler(grid, chan.receiver, device) for m in chan.models]
         self.labels = [s.label for s in self.samplers]
         self._build_tables()
         max_fd = max((s.doppler_range[1] for s in self.samplers), default=0.0)

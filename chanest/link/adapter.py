@@ -39,6 +39,7 @@ import numpy as np
 import torch
 from sionna.phy import Block
 
+from chanest.channels.arrays import ula
 from chanest.data.context import context_from_samplers
 from chanest.data.scenario import Scenario, load_config, parse_config
 from chanest.estimators.base import Estimator, GridContext, Observation
@@ -62,7 +63,7 @@ def _statistics(grid, scenario: Scenario | None, device: str):
     if scenario is None:
         return None
     weights = np.array([m.weight for m in scenario.channel.models], dtype=float)
-    return ([m.sampler(grid, 1, device) for m in scenario.channel.models],
+    return ([m.sampler(grid, ula(1), device) for m in scenario.channel.models],
             weights / weights.sum())
 
 

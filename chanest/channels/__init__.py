@@ -6,9 +6,10 @@
 * :mod:`.profiles`: tap delays and powers as data (what statistics need).
 
 :data:`MODELS` is the table of families; ``channel.models`` entries are parsed by their
-``model`` tag into one of them. To add a family, write a file with a config class (a
-:class:`ModelBase` with a ``model: Literal["name"]`` tag and a ``sampler`` method) and
-add the class to :data:`MODELS`.
+``model`` tag into one of them (the table is read when a config is parsed). To add a
+family, write a file with a config class (a :class:`ModelBase` with a
+``model: Literal["name"]`` tag, a ``description``, a ``label`` and a ``sampler`` method)
+and add the class to :data:`MODELS`; ``info`` lists it from there.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ __all__ = ["MODELS", "ChannelModelConfig", "ChannelConfig", "ModelBase", "Channe
 #: the channel-model families, by their ``model`` tag
 MODELS: tuple[type[ModelBase], ...] = (TDLModel, CDLModel, PDPModel, RayleighModel)
 
-ChannelModelConfig = tagged_union(list(MODELS), "model")
+#: one entry of ``channel.models``: the family of :data:`MODELS` named by its ``model`` tag
+ChannelModelConfig = tagged_union(lambda: MODELS, "model")
 
 
 def _default_models() -> list:

@@ -14,7 +14,7 @@ caller so that they can be recorded for a genie estimator.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from pydantic import Field, model_validator
@@ -32,10 +32,11 @@ class ModelBase(Strict):
     """Mobility: ``speed_mps`` or ``doppler_hz`` (maximum Doppler), drawn uniformly per
     sample; static (speed 0) if neither is given.
 
-    A subclass sets ``model`` (its tag in ``channel.models``) and implements
-    :meth:`label` and :meth:`sampler`.
+    A subclass sets ``model`` (its tag in ``channel.models``) and ``description`` (one
+    line for ``info``) and implements :meth:`label` and :meth:`sampler`.
     """
 
+    description: ClassVar[str] = ""
     weight: float = Field(default=1.0, gt=0)
     speed_mps: Range | None = None
     doppler_hz: Range | None = None

@@ -7,7 +7,7 @@ Sionna's own draw), so it is reproducible from the chunk seed.
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import ClassVar, Literal
 
 import torch
 from pydantic import model_validator
@@ -22,6 +22,8 @@ __all__ = ["CDLModel", "CDLSampler"]
 class CDLModel(ModelBase):
     """3GPP TR 38.901 CDL, uplink SISO/SIMO with isotropic antennas (half-wavelength ULA)."""
 
+    description: ClassVar[str] = ("3GPP TR 38.901 CDL-A…E, uplink SISO/SIMO, isotropic "
+                                  "antennas, half-wavelength ULA at the receiver")
     model: Literal["cdl"]
     profile: Literal["A", "B", "C", "D", "E"] = "A"
     delay_spread_ns: Range = (100.0, 100.0)

@@ -11,17 +11,16 @@ YAML is parsed only here, with ``yaml.safe_load`` (:func:`parse_yaml`,
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from functools import reduce
-from operator import or_
 from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainValidator, ValidationError
+from pydantic_core import PydanticCustomError
 
-__all__ = ["ConfigError", "Strict", "Range", "tagged_union", "format_validation_error",
+__all__ = ["ConfigError", "Strict", "Range", "tags_of", "tagged_union", "format_validation_error",
            "parse_yaml", "read_yaml_mapping", "validate", "argument_named"]
 
 
@@ -81,30 +80,48 @@ def _as_range(value: Any) -> Any:
 #: a number ``x`` (read as ``[x, x]``) or ``[low, high]``, stored as a (lo, hi) tuple
 Range = Annotated[tuple[float, float], BeforeValidator(_as_range)]
 
-#: discriminator values of the tagged unions; pydantic inserts them into error locations
-_UNION_TAGS: set[str] = set()
-#: fields under which a tagged union sits directly (not in a list)
-_UNION_FIELDS: set[str] = set()
+def tags_of(member: type[Strict], key: str) -> tuple:
+    """The tags a member of a tagged union answers to: the values of its ``Literal`` field
+    ``key``."""
+    return tuple(member.model_fields[key].annotation.__args__)
 
 
-def tagged_union(members: list[type[Strict]], key: str, field: str | None = None):
-    """``Annotated[Union[members], discriminator=key]``; the tags are kept out of error
-    messages. ``field``: the config field that holds the union directly, if any."""
-    for member in members:
-        _UNION_TAGS.update(member.model_fields[key].annotation.__args__)
-    if field is not None:
-        _UNION_FIELDS.add(field)
-    return Annotated[reduce(or_, members), Field(discriminator=key)]  # members[0] | ...
+def tagged_union(table: Callable[[], Iterable[type[Strict]]], key: str):
+    """A field type holding one member of ``table()``, chosen by the input's tag ``key``.
+
+    The table is read at every validation, so a member added to it later (a new channel
+    model, a new pilot pattern) is accepted without touching the models that hold the
+    field. Errors read as pydantic's own for a discriminated union, located at the field
+    (the member's fields below it)."""
+
+    def pick(value: Any) -> Strict:
+        members = tuple(table())
+        if isinstance(value, members):
+            return value
+        if not isinstance(value, dict):
+            raise PydanticCustomError("model_attributes_type", "Input should be a valid "
+                                      "dictionary or object to extract fields from")
+        if key not in value:
+            raise PydanticCustomError("union_tag_not_found", "Unable to extract tag using "
+                                      "discriminator {discriminator}",
+                                      {"discriminator": repr(key)})
+        member = next((m for m in members if value[key] in tags_of(m, key)), None)
+        if member is None:
+            expected = ", ".join(repr(t) for m in members for t in tags_of(m, key))
+            raise PydanticCustomError(
+                "union_tag_invalid", "Input tag '{tag}' found using {discriminator} does not "
+                "match any of the expected tags: {expected_tags}",
+                {"tag": str(value[key]), "discriminator": repr(key), "expected_tags": expected})
+        return member.model_validate(value)
+
+    return Annotated[Any, PlainValidator(pick)]
 
 
 def _loc_to_str(loc: tuple) -> str:
     out = ""
-    for i, part in enumerate(loc):
+    for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in _UNION_TAGS and i > 0 and (isinstance(loc[i - 1], int) or
-                                                loc[i - 1] in _UNION_FIELDS):
-            continue  # the union member, not a field
         else:
             out += ("." if out else "") + str(part)
     return out

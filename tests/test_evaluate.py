@@ -56,6 +56,7 @@ def test_rows_cover_every_estimator_snr_and_model(result):
             by[("lmmse", s, "tdl-C")]["n"]
         genie, lmmse = by[("genie-lmmse", s, "all")], by[("lmmse", s, "all")]
         assert genie["is_bound"] and not lmmse["is_bound"]
+        assert (genie["role"], lmmse["role"]) == ("bound", "practical")
         assert genie["nmse_db"] <= lmmse["nmse_db"] + 0.05
         assert genie["nmse_db_lo"] < genie["nmse_db"] < genie["nmse_db_hi"]
 
@@ -90,6 +91,7 @@ def test_written_files(result, files, tmp_path):
         rows = list(csv.DictReader(fh))
     assert list(rows[0]) == RESULT_COLUMNS and len(rows) == len(result.rows)
     assert {r["is_bound"] for r in rows} == {"True", "False"}
+    assert {r["role"] for r in rows} == {"bound", "practical"}
     assert float(rows[0]["nmse_db"]) == pytest.approx(result.rows[0]["nmse_db"], abs=1e-4)
     with paths["paired"].open() as fh:
         assert list(next(csv.DictReader(fh))) == PAIRED_COLUMNS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 
 import numpy as np
@@ -16,11 +17,26 @@ from chanest.data.simulate import Simulator
 from chanest.estimators.base import Observation
 from chanest.estimators.export import export_model
 from chanest.estimators.neural import NeuralEstimator
-from chanest.models import build_model, model_spec
+from chanest.models import MODELS, build_model, model_spec
 
-MODELS = [("channelnet", {"dncnn_depth": 3}), ("reesnet", {}),
-          ("cenet", {"err_head": True, "channels": 8, "blocks": 2}),
-          ("cenet", {"channels": 8, "blocks": 2})]
+#: smaller constructor arguments of some models, for speed (others export at their defaults)
+SMALL = {"channelnet": {"dncnn_depth": 3}, "cenet": {"channels": 8, "blocks": 2}}
+
+
+def export_cases() -> list[tuple[str, dict]]:
+    """(model, kwargs) of every model in :data:`chanest.models.MODELS`, and with an error
+    head where the model takes ``err_head``."""
+    cases = []
+    for name, cls in MODELS.items():
+        kwargs = SMALL.get(name, {})
+        cases.append((name, kwargs))
+        if "err_head" in inspect.signature(cls).parameters:
+            cases.append((name, {**kwargs, "err_head": True}))
+    return cases
+
+
+CASES = export_cases()
+IDS = [name + ("-err-head" if kwargs.get("err_head") else "") for name, kwargs in CASES]
 
 
 def _estimator(name, kwargs):
@@ -51,7 +67,7 @@ def _check(outputs, ref):
     torch.testing.assert_close(err_var, ref.err_var, atol=1e-5, rtol=1e-4)
 
 
-@pytest.mark.parametrize("name,kwargs", MODELS)
+@pytest.mark.parametrize("name,kwargs", CASES, ids=IDS)
 def test_torchscript_full_graph_reproduces_the_estimator(tmp_path, name, kwargs):
     est = _estimator(name, kwargs)
     z, no, ref = _inputs(est)
@@ -60,7 +76,7 @@ def test_torchscript_full_graph_reproduces_the_estimator(tmp_path, name, kwargs)
         _check(torch.jit.load(str(tmp_path / "m.pt"))(z, no), ref)
 
 
-@pytest.mark.parametrize("name,kwargs", MODELS[2:])
+@pytest.mark.parametrize("name,kwargs", CASES, ids=IDS)
 def test_onnx_full_graph_reproduces_the_estimator_in_onnxruntime(tmp_path, name, kwargs):
     ort = pytest.importorskip("onnxruntime", reason="onnxruntime is not installed "
                               "(pip install 'chanest[export]')")

@@ -178,5 +178,6 @@ def test_multi_user_pilot_sequences_that_differ_are_named_by_user_and_pilot():
 def test_the_genie_is_a_bound_only_where_despreading_is_exact():
     fdm = context_from_simulator(Simulator(_scenario(LAYOUTS["fdm"])))
     cdm = context_from_simulator(Simulator(_scenario(LAYOUTS["fd-occ"])))
-    assert build_estimator("genie-lmmse", fdm).is_bound
-    assert not build_estimator("genie-lmmse", cdm).is_bound  # tiles of 2 REs
+    assert build_estimator("genie-lmmse", fdm).role == "bound"
+    assert build_estimator("genie-lmmse", cdm).role == "reference"  # tiles of 2 REs
+    assert not build_estimator("genie-lmmse", cdm).is_bound

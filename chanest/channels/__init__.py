@@ -9,9 +9,10 @@
 * :mod:`.profiles`: tap delays and powers as data (what statistics need).
 
 :data:`MODELS` is the table of families; ``channel.models`` entries are parsed by their
-``model`` tag into one of them. To add a family, write a file with a config class (a
-:class:`ModelBase` with a ``model: Literal["name"]`` tag and a ``sampler`` method) and
-add the class to :data:`MODELS`.
+``model`` tag into one of them (the table is read when a config is parsed). To add a
+family, write a file with a config class (a :class:`ModelBase` with a
+``model: Literal["name"]`` tag, a ``description``, a ``label`` and a ``sampler`` method)
+and add the class to :data:`MODELS`; ``info`` lists it from there.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from chanest.channels.pdp import PDPModel
 from chanest.channels.rayleigh import RayleighModel
 from chanest.channels.system import SystemModel
 from chanest.channels.tdl import TDLModel
-from chanest.schema import Strict, tagged_union
+from chanest.schema import Strict, tagged_union, tags_of
 
 __all__ = ["MODELS", "ChannelModelConfig", "ChannelConfig", "ModelBase", "ChannelSampler",
            "Draw", "Paths", "ArrayConfig", "TDLModel", "CDLModel", "PDPModel", "RayleighModel",
@@ -38,13 +39,13 @@ __all__ = ["MODELS", "ChannelModelConfig", "ChannelConfig", "ModelBase", "Channe
 MODELS: tuple[type[ModelBase], ...] = (TDLModel, CDLModel, PDPModel, RayleighModel,
                                        SystemModel)
 
-ChannelModelConfig = tagged_union(list(MODELS), "model")
+#: one entry of ``channel.models``: the family of :data:`MODELS` named by its ``model`` tag
+ChannelModelConfig = tagged_union(lambda: MODELS, "model")
 
 
 def geometric_tags() -> list[str]:
     """The ``model`` tags of the families that use the array's geometry."""
-    return [tag for m in MODELS if m.geometric
-            for tag in m.model_fields["model"].annotation.__args__]
+    return [tag for m in MODELS if m.geometric for tag in tags_of(m, "model")]
 
 
 def _default_models() -> list:

@@ -41,12 +41,13 @@ class ModelBase(Strict):
     """Mobility: ``speed_mps`` or ``doppler_hz`` (maximum Doppler), drawn uniformly per
     sample; static (speed 0) if neither is given.
 
-    A subclass sets ``model`` (its tag in ``channel.models``) and implements
-    :meth:`label` and :meth:`sampler`; ``geometric`` models use the array's geometry.
+    A subclass sets ``model`` (its tag in ``channel.models``) and ``description`` (one
+    line for ``info``) and implements :meth:`label` and :meth:`sampler`; ``geometric``
+    models use the array's geometry.
     """
 
+    description: ClassVar[str] = ""
     geometric: ClassVar[bool] = False
-
     weight: float = Field(default=1.0, gt=0)
     speed_mps: Range | None = None
     doppler_hz: Range | None = None

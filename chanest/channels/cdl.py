@@ -7,7 +7,7 @@ Sionna's own draw), so it is reproducible from the chunk seed.
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import ClassVar, Literal
 
 import torch
 from pydantic import model_validator
@@ -25,6 +25,8 @@ class CDLModel(ModelBase):
     receiver's array (``channel.array``; default a half-wavelength omni ULA)."""
 
     geometric = True
+    description: ClassVar[str] = ("3GPP TR 38.901 CDL-A…E, uplink to the receiver's array "
+                                  "(channel.array; default an omni half-wavelength ULA)")
     model: Literal["cdl"]
     profile: Literal["A", "B", "C", "D", "E"] = "A"
     delay_spread_ns: Range = (100.0, 100.0)

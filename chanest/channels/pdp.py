@@ -5,12 +5,12 @@ They reuse Sionna's TDL sum-of-sinusoids generator with the tap table replaced.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import torch
 
 from chanest.channels.base import ModelBase
-from chanest.channels.profiles import TapProfile, pdp_table_profile
+from chanest.channels.profiles import PDP_TABLES, TapProfile, pdp_table_profile
 from chanest.channels.tdl import TDLSampler
 
 __all__ = ["PDPModel", "PDPSampler"]
@@ -19,6 +19,7 @@ __all__ = ["PDPModel", "PDPSampler"]
 class PDPModel(ModelBase):
     """Tabulated PDP (EPA/EVA/ETU, ITU VehA/PedA/PedB) with Jakes Doppler."""
 
+    description: ClassVar[str] = "tabulated PDP with Jakes Doppler: " + ", ".join(PDP_TABLES)
     model: Literal["pdp"]
     profile: Literal["EPA", "EVA", "ETU", "VehA", "PedA", "PedB"] = "VehA"
 

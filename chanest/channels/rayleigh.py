@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 import torch
@@ -16,6 +16,7 @@ __all__ = ["RayleighModel", "RayleighSampler"]
 class RayleighModel(ModelBase):
     """Rayleigh block fading: one flat tap, constant over the grid (speed ignored)."""
 
+    description: ClassVar[str] = "Rayleigh block fading (one flat tap, constant over the grid)"
     model: Literal["rayleigh"]
 
     @property

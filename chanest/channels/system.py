@@ -17,7 +17,7 @@ spread, azimuth/zenith spread of arrival, K-factor, 2-D distance, indoor flag.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 import torch
@@ -38,6 +38,8 @@ class SystemModel(ModelBase):
     """UMi, UMa or RMa (TR 38.901 7.2–7.6) with a per-grid single-sector drop."""
 
     geometric = True
+    description: ClassVar[str] = ("3GPP TR 38.901 UMi/UMa/RMa, a single-sector drop per grid "
+                                  "(LoS/NLoS, spreads and rays as the model draws them)")
     model: Literal["umi", "uma", "rma"]
     o2i: Literal["low", "high"] = Field(default="low", description="building penetration "
                                         "loss model (umi/uma)")

@@ -10,7 +10,7 @@ closed-form correlations, so a change in Sionna's internals fails loudly.
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 from pydantic import model_validator
@@ -34,6 +34,9 @@ class TDLModel(ModelBase):
     """3GPP TR 38.901 TDL (sum-of-sinusoids Jakes Doppler). ``delay_spread_ns``
     is drawn uniformly per sample; it is ignored for the fixed TS 38.101-4 profiles."""
 
+    description: ClassVar[str] = (
+        "3GPP TR 38.901 TDL-A…E (scalable, delay_spread_ns range drawn per sample) and "
+        "TS 38.101-4 A10/A30/B100/C60/C300/D10/D30 (fixed delays)")
     model: Literal["tdl"]
     profile: _TDL_PROFILES = "A"
     delay_spread_ns: Range | None = None

@@ -31,17 +31,17 @@ def _candidates(ctx, names, architectures: bool):
     import numpy as np
 
     from chanest.estimators.neural import NeuralEstimator
-    from chanest.estimators.registry import REGISTRY, build_estimator
+    from chanest.estimators.registry import REGISTRY, build_estimator, parse_name, role_of
     from chanest.models import MODELS, build_model, model_spec
     from chanest.pretrained import available
 
-    names = names or [n for n in REGISTRY if not n.startswith("genie-")] + \
+    names = names or [n for n in REGISTRY if role_of(n) == "practical"] + \
         [f"pretrained:{p}" for p in available()]
     for name in names:
         try:
             yield name, build_estimator(name, ctx)
         except ConfigError as err:
-            if not name.startswith("pretrained:"):
+            if parse_name(name).kind != "pretrained":
                 raise
             msg = str(err).removeprefix(f"{name}:").strip()
             click.echo(f"  skipped {name}: {msg}", err=True)
@@ -56,8 +56,8 @@ def _candidates(ctx, names, architectures: bool):
 @click.option("--grids", default="72x14,624x14", show_default=True,
               help=f"Comma-separated grid sizes from: {', '.join(GRIDS)}.")
 @click.option("--estimators", default=None,
-              help="Comma-separated names (default: every receiver, i.e. all but genie-*, "
-                   "and the shipped models that fit each grid).")
+              help="Comma-separated names (default: every receiver, i.e. every practical "
+                   "estimator, and the shipped models that fit each grid).")
 @click.option("--architectures/--no-architectures", default=True, show_default=True,
               help="Also report each network architecture with default settings, untrained.")
 @click.option("--out", "-o", default="results/complexity.csv", show_default=True,

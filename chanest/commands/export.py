@@ -13,14 +13,19 @@ __all__ = ["export_command", "load_for_export", "checkpoint_stem"]
 
 def checkpoint_stem(name: str) -> str:
     """The checkpoint stem of ``ckpt:STEM`` or ``pretrained:NAME`` (ConfigError otherwise)."""
-    prefix, _, arg = name.partition(":")
-    if prefix == "pretrained":
+    from chanest.estimators.catalog import parse_name
+
+    try:
+        kind, arg = parse_name(name)
+    except ConfigError:
+        kind = ""
+    if kind == "pretrained":
         from chanest.pretrained import stem
         from chanest.schema import argument_named
 
         with argument_named("names", "model_name"):
             return str(stem(arg))
-    if prefix == "ckpt" and arg:
+    if kind == "ckpt" and arg:
         if any(ch in arg for ch in "*?["):
             raise ConfigError(f"MODEL: export takes one checkpoint, not a per-SNR family "
                               f"({name!r})")

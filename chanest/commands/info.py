@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import click
 
+from chanest import channels
 from chanest.channels.profiles import PDP_TABLES, pdp_table_profile, rms_delay_spread
 from chanest.data.scenario import Scenario
-from chanest.grid.ofdm import GRID_PRESETS, PILOT_PATTERNS
-
-_MODELS = {
-    "tdl": "3GPP TR 38.901 TDL-A…E (scalable, delay_spread_ns range drawn per sample) and "
-           "TS 38.101-4 A10/A30/B100/C60/C300/D10/D30 (fixed delays)",
-    "cdl": "3GPP TR 38.901 CDL-A…E, uplink SISO/SIMO, isotropic antennas, "
-           "half-wavelength ULA at the receiver",
-    "pdp": "tabulated PDP with Jakes Doppler: " + ", ".join(PDP_TABLES),
-    "rayleigh": "Rayleigh block fading (one flat tap, constant over the grid)",
-}
+from chanest.grid.ofdm import GRID_PRESETS
+from chanest.grid.pilots import pilot_patterns
+from chanest.schema import tags_of
 
 
 @click.command("info")
@@ -32,11 +26,12 @@ def info_command(default_config):
                    f"{p['num_symbols']} symbols, {p['subcarrier_spacing'] / 1e3:g} kHz, "
                    f"fc {p['carrier_frequency'] / 1e9:g} GHz")
     click.echo("\nPilot patterns (pilots.pattern):")
-    for name, desc in PILOT_PATTERNS.items():
+    for name, desc in pilot_patterns().items():
         click.echo(f"  {name:<14} {desc}")
     click.echo("\nChannel models (channel.models[].model):")
-    for name, desc in _MODELS.items():
-        click.echo(f"  {name:<9} {desc}")
+    for cls in channels.MODELS:
+        for name in tags_of(cls, "model"):
+            click.echo(f"  {name:<9} {cls.description}")
     click.echo("\nTabulated PDPs (pdp profile: taps, RMS delay spread, max excess delay):")
     for name in PDP_TABLES:
         prof = pdp_table_profile(name)

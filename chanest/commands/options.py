@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import click
 
 device_option = click.option(
@@ -9,6 +11,23 @@ device_option = click.option(
     help="Where to compute.")
 
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+
+
+class TableChoice(click.Choice):
+    """A choice among the keys of a table, read whenever the option is used, so entries
+    added to the table after the command was defined count."""
+
+    def __init__(self, table: Mapping[str, object]):
+        self.table = table
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return tuple(self.table)
+
+    @choices.setter
+    def choices(self, _value) -> None:  # click.Choice assigns its own; the table decides
+        pass
 
 
 def config_option(help_text: str):

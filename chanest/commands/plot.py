@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import click
 
+from chanest.commands.options import TableChoice
+from chanest.plots.data import METRICS
+
 __all__ = ["plot_command", "plot_training_command", "parse_labels"]
 
 
@@ -27,14 +30,10 @@ def parse_labels(items) -> dict[str, str]:
                    "FIG.pdf, FIG.png or FIG.svg writes exactly that file; an existing "
                    "folder gets <metric>.pdf and .png. FIG.csv always gets the plotted "
                    "points (panel, series, estimator, file, x, y, y_lo, y_hi, point).")
-@click.option("--metric", type=click.Choice(["nmse", "nmse-ps", "mse", "calibration", "ber",
-                                             "bler"]),
-              default="nmse", show_default=True,
-              help="nmse: E|e|^2/E|h|^2 (the bound applies); nmse-ps: mean per-grid NMSE; "
-                   "mse: per-RE MSE; calibration: reported err_var minus measured MSE [dB]; "
-                   "ber, bler: from `evaluate --metric ber|bler`, on a log axis, where a "
-                   "point with zero errors is not drawn on the line but as an open "
-                   "downward triangle at its 95% upper bound.")
+@click.option("--metric", type=TableChoice(METRICS), default="nmse", show_default=True,
+              help="; ".join(f"{name}: {m.help}" for name, m in METRICS.items()) + ". On a "
+                   "log axis a point with zero errors is not drawn on the line but as an "
+                   "open downward triangle at its 95% upper bound.")
 @click.option("--tag", "tags", multiple=True, metavar="TEXT",
               help="Legend text of each RESULTS_CSV, in order (one per file; default: the "
                    "files' folder names). Several files share the axes: an estimator keeps "

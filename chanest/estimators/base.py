@@ -9,8 +9,11 @@ by name from a :class:`~chanest.data.context.GridContext` (what a receiver knows
 grid, pilot mask and symbols, the scenario's nominal channel profiles) via
 :mod:`chanest.estimators.registry`.
 
-An estimator that reads per-sample *true* channel parameters (``obs.side``)
-is a bound, sets ``is_bound = True`` and carries ``genie`` in its name.
+Every estimator has a :data:`ROLES` ``role``: ``practical`` (a receiver: it uses what a
+receiver knows), ``reference`` (genie-aided, reads ``obs.side``, but not a bound of the
+metric) or ``bound`` (genie-aided and a bound). The registry sets it from the estimator's
+catalog entry; an instance may downgrade itself (a bound built on approximate inputs is a
+reference, :mod:`chanest.estimators.peruser`).
 """
 
 from __future__ import annotations
@@ -23,13 +26,16 @@ import torch
 from chanest.data.batch import Batch
 from chanest.data.context import GridContext  # the record estimators are built from
 
-__all__ = ["GridContext", "Observation", "SideInfo", "Estimate", "Estimator", "observe",
-           "estimate_bounded"]
+__all__ = ["ROLES", "GridContext", "Observation", "SideInfo", "Estimate", "Estimator",
+           "observe", "estimate_bounded"]
+
+#: what an estimator is, weakest first: a receiver, a genie-aided reference, a bound
+ROLES = ("practical", "reference", "bound")
 
 
 @dataclass
 class SideInfo:
-    """Per-sample true channel parameters; only bounds (``genie-*``) may read them.
+    """Per-sample true channel parameters; only references and bounds may read them.
 
     Attributes:
         model: [B] int64 index into ``GridContext.profiles``.
@@ -81,12 +87,17 @@ class Estimator(ABC):
 
     #: registry name, set by the registry
     name: str = ""
-    #: True for estimators that read true per-sample statistics (plotted as bounds)
-    is_bound: bool = False
+    #: one of :data:`ROLES`, set by the registry from the catalog entry
+    role: str = "practical"
 
     def __init__(self, ctx: GridContext, device: str = "cpu"):
         self.ctx = ctx
         self.device = device
+
+    @property
+    def is_bound(self) -> bool:
+        """Whether this instance is a bound (what results tables record as ``is_bound``)."""
+        return self.role == "bound"
 
     def fit(self, dataset) -> Estimator:  # optional hook
         """Learn statistics/weights from a training dataset (default: nothing to learn)."""

@@ -1,10 +1,15 @@
-"""The table of built-in estimators: names, factories, descriptions, and building one.
+"""The table of built-in estimators: names, factories, roles, and building one.
 
-:data:`REGISTRY` maps each plain name to its class, fixed options and a one-line
-description; :func:`build_registered` builds one, checking its options.
-:mod:`chanest.estimators.registry` adds the ``PREFIX:ARG`` names (trained networks)
-on top; this module imports no network code, so the neural front end can build its
-classical base from here.
+:data:`REGISTRY` maps each plain name to an :class:`Entry`: its class, fixed options, a
+one-line description, its role (:data:`~chanest.estimators.base.ROLES`) and whether it
+needs the scenario's channel statistics. :func:`build_registered` builds one, checking
+its options. Names of the form ``PREFIX:ARG`` (:data:`PREFIX_FORMS`, trained networks)
+are split by :func:`parse_name` and built by :mod:`chanest.estimators.registry`;
+:func:`role_of` answers for any name. This module imports no network code, so the neural
+front end can build its classical base from here.
+
+To add an estimator, write its class (an :class:`~chanest.estimators.base.Estimator`
+taking ``(ctx, device, **options)``) and add an :class:`Entry` to :data:`REGISTRY`.
 """
 
 from __future__ import annotations
@@ -12,9 +17,10 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from chanest.estimators.adaptive import AdaptiveLMMSEEstimator
-from chanest.estimators.base import Estimator, GridContext
+from chanest.estimators.base import ROLES, Estimator, GridContext
 from chanest.estimators.dft import DFTEstimator
 from chanest.estimators.lmmse import GenieLMMSEEstimator, LMMSEEstimator, RobustLMMSEEstimator
 from chanest.estimators.ls import InterpolationEstimator
@@ -22,20 +28,38 @@ from chanest.estimators.separable import SeparableLMMSEEstimator
 from chanest.estimators.sionna_lmmse import SionnaLMMSEEstimator
 from chanest.schema import ConfigError
 
-__all__ = ["Entry", "REGISTRY", "PREFIX_FORMS", "unknown_name", "build_registered"]
+__all__ = ["Entry", "REGISTRY", "PREFIX_FORMS", "ParsedName", "parse_name", "role_of",
+           "unknown_name", "build_registered"]
 
 
 @dataclass(frozen=True)
 class Entry:
-    """A registered estimator: factory(ctx, device, **opts) and a one-line description."""
+    """A registered estimator.
+
+    Attributes:
+        factory: ``factory(ctx, device, **defaults, **options) -> Estimator``.
+        description: one line.
+        role: one of :data:`~chanest.estimators.base.ROLES`; ``bound`` only where the
+            estimator is one (an instance may still downgrade itself to ``reference``).
+        needs_statistics: it cannot be built without the scenario's channel statistics
+            (``GridContext.profiles``).
+        defaults: fixed options, as (name, value) pairs.
+    """
 
     factory: Callable[..., Estimator]
     description: str
+    role: str = "practical"
+    needs_statistics: bool = False
     defaults: tuple[tuple[str, object], ...] = ()
 
+    def __post_init__(self):
+        if self.role not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}, got {self.role!r}")
 
-def _entry(cls, description: str, **defaults) -> Entry:
-    return Entry(cls, description, tuple(defaults.items()))
+
+def _entry(cls, description: str, role: str = "practical", needs_statistics: bool = False,
+           **defaults) -> Entry:
+    return Entry(cls, description, role, needs_statistics, tuple(defaults.items()))
 
 
 REGISTRY: dict[str, Entry] = {
@@ -50,20 +74,22 @@ REGISTRY: dict[str, Entry] = {
     "dft": _entry(DFTEstimator, "DFT/delay-domain truncation per pilot symbol + linear time "
                   "interpolation"),
     "lmmse": _entry(LMMSEEstimator, "joint 2-D LMMSE, nominal statistics averaged over the "
-                    "scenario (or fitted with --fit-data)"),
+                    "scenario (or fitted with --fit-data)", needs_statistics=True),
     "lmmse-robust": _entry(RobustLMMSEEstimator, "joint 2-D robust LMMSE: uniform PDP to the "
                            "CP length, flat Doppler to the max Doppler"),
     "lmmse-adaptive": _entry(AdaptiveLMMSEEstimator, "per-grid LMMSE: bank of delay-spread x "
                              "Doppler priors weighted by the pilot likelihood (no scenario "
                              "statistics)"),
     "lmmse-separable": _entry(SeparableLMMSEEstimator, "separable LMMSE, frequency then time, "
-                              "precomputed filters", order="f-t"),
+                              "precomputed filters", needs_statistics=True, order="f-t"),
     "lmmse-separable-tf": _entry(SeparableLMMSEEstimator, "separable LMMSE, time then "
-                                 "frequency, precomputed filters", order="t-f"),
+                                 "frequency, precomputed filters", needs_statistics=True,
+                                 order="t-f"),
     "lmmse-sionna": _entry(SionnaLMMSEEstimator, "Sionna's LMMSEChannelEstimator (f-t), same "
-                           "statistics as lmmse-separable"),
+                           "statistics as lmmse-separable", needs_statistics=True),
     "genie-lmmse": _entry(GenieLMMSEEstimator, "BOUND: LMMSE with each sample's true "
-                          "covariance (MMSE for Rayleigh taps)"),
+                          "covariance (MMSE for Rayleigh taps)", role="bound",
+                          needs_statistics=True),
 }
 
 
@@ -75,6 +101,40 @@ def unknown_name(name: str) -> ConfigError:
     """The error for an estimator name that is neither registered nor a known prefix."""
     known = ", ".join([*REGISTRY, *PREFIX_FORMS.values()])
     return ConfigError.about("names", f"unknown estimator {name!r}; known: {known}")
+
+
+class ParsedName(NamedTuple):
+    """One estimator name, split: ``kind`` is ``""`` for a catalog name, else its prefix
+    (a key of :data:`PREFIX_FORMS`); ``arg`` is the catalog name or what follows the
+    prefix (a checkpoint path, a shipped model's name)."""
+
+    kind: str
+    arg: str
+
+
+def parse_name(name: str) -> ParsedName:
+    """Split one estimator name (not an ``a|b`` list); ``ConfigError`` for an unknown
+    prefix. Plain names are not checked against the catalog."""
+    prefix, sep, arg = name.partition(":")
+    if not sep:
+        return ParsedName("", name)
+    if prefix not in PREFIX_FORMS:
+        raise unknown_name(name)
+    return ParsedName(prefix, arg)
+
+
+def role_of(name: str) -> str:
+    """The role (:data:`~chanest.estimators.base.ROLES`) of an estimator name: its catalog
+    entry's; ``PREFIX:ARG`` networks are practical; ``a|b`` (one per user) takes the
+    strongest of its parts. ``ConfigError`` for unknown names."""
+    if "|" in name:
+        return max((role_of(part.strip()) for part in name.split("|")), key=ROLES.index)
+    kind, arg = parse_name(name)
+    if kind:
+        return "practical"
+    if arg not in REGISTRY:
+        raise unknown_name(name)
+    return REGISTRY[arg].role
 
 
 def build_registered(name: str, ctx: GridContext, device: str = "cpu", **opts) -> Estimator:
@@ -90,6 +150,9 @@ def build_registered(name: str, ctx: GridContext, device: str = "cpu", **opts) -
     if bad:
         raise ConfigError(f"estimator {name}: unknown option {bad[0]!r}; allowed: "
                           f"{', '.join(allowed) or 'none'}")
+    if entry.needs_statistics and not ctx.profiles:
+        raise ConfigError(f"estimator {name}: needs the scenario's channel statistics (tap "
+                          "profiles), which this data does not carry")
     est = entry.factory(ctx, device, **fixed, **opts)
-    est.name = name
+    est.name, est.role = name, entry.role
     return est

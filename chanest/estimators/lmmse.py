@@ -212,14 +212,13 @@ class RobustLMMSEEstimator(LinearFilterEstimator):
 
 
 class GenieLMMSEEstimator(PilotEstimator):
-    """MMSE bound: LMMSE with each sample's true covariance (reads ``obs.side``).
+    """MMSE bound: LMMSE with each sample's true covariance (reads ``obs.side``; its
+    catalog entry makes it a bound).
 
     Samples are grouped by identical (model, delay spread, Doppler); filters for up
     to ``group_mb`` MiB of groups are built at once in float64 on the device.
     ``err_var`` is the exact conditional error variance under that covariance.
     """
-
-    is_bound = True
 
     def __init__(self, ctx: GridContext, device: str = "cpu", group_mb: float = 256.0):
         super().__init__(ctx, device)

@@ -13,14 +13,14 @@ user-major on the link axis::
 trained for each user's pilot layout, :mod:`chanest.data.userview`). Users whose layout
 and name are the same share one instance. Where users share REs through cover codes
 over tiles of several REs, despreading assumes the channel constant over a tile, so a
-genie-aided estimator is then a reference, not a bound (``is_bound`` False).
+genie-aided estimator is then a reference, not a bound (its ``role``).
 """
 
 from __future__ import annotations
 
 import torch
 
-from chanest.estimators.base import Estimate, Estimator, GridContext, Observation
+from chanest.estimators.base import ROLES, Estimate, Estimator, GridContext, Observation
 from chanest.grid.despread import Despreader
 from chanest.schema import ConfigError
 
@@ -54,7 +54,8 @@ class PerUserEstimator(Estimator):
         # despread values over tiles of several REs assume the channel constant over a
         # tile; a genie-aided estimator built on that is then a reference, not a bound
         exact = all(u.src.shape[1] == 1 for u in users.users)
-        self.is_bound = exact and any(p.is_bound for p in self.parts)
+        role = max((p.role for p in self.parts), key=ROLES.index)
+        self.role = "reference" if role == "bound" and not exact else role
         self._despread = [Despreader.of(u, device) for u in users.users]
 
     def user_observation(self, obs: Observation, u: int) -> Observation:

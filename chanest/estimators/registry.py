@@ -2,8 +2,9 @@
 
 ``build_estimator("lmmse", ctx, device)`` builds one; unknown names raise
 :class:`~chanest.schema.ConfigError` listing the known ones. Names of the form
-``PREFIX:ARG`` are routed to a prefix hook (``ckpt:PATH``: a trained network, see
-:mod:`chanest.estimators.checkpointed`). Contract tests loop over :data:`REGISTRY`.
+``PREFIX:ARG`` (:func:`parse_name`) are routed to a prefix hook (``ckpt:PATH``: a
+trained network, see :mod:`chanest.estimators.checkpointed`). Contract tests loop over
+:data:`REGISTRY`.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from chanest.estimators.catalog import (  # re-exported: the table's names live 
     REGISTRY,
     Entry,
     build_registered,
-    unknown_name,
+    parse_name,
+    role_of,
 )
 from chanest.estimators.checkpointed import load_checkpoint_estimator, load_neural_estimator
 from chanest.schema import ConfigError
 
 __all__ = ["Entry", "REGISTRY", "PREFIX_HOOKS", "PREFIX_FORMS", "build_estimator",
-           "available_estimators", "describe", "parse_estimator_names"]
+           "available_estimators", "describe", "parse_estimator_names", "parse_name", "role_of"]
 
 
 def _checkpoint_hook(arg: str, ctx: GridContext, device: str, **opts) -> Estimator:
@@ -41,7 +43,8 @@ def _pretrained_hook(arg: str, ctx: GridContext, device: str, **opts) -> Estimat
     return load_neural_estimator(str(stem(arg)), ctx, device, label=f"pretrained:{arg}")
 
 
-#: name prefixes handled by hooks: ``PREFIX:ARG`` → hook(ARG, ctx, device, **opts)
+#: the hook of each prefix of :data:`PREFIX_FORMS`: ``PREFIX:ARG`` → hook(ARG, ctx, device,
+#: **opts)
 PREFIX_HOOKS: dict[str, Callable[..., Estimator]] = {"ckpt": _checkpoint_hook,
                                                       "pretrained": _pretrained_hook}
 PREFIX_DESCRIPTIONS: dict[str, str] = {
@@ -58,7 +61,10 @@ def describe(name: str) -> str:
     """One-line description of a registered name or a ``PREFIX:ARG`` name ('' if unknown)."""
     if name in REGISTRY:
         return REGISTRY[name].description
-    return PREFIX_DESCRIPTIONS.get(name.partition(":")[0], "") if ":" in name else ""
+    try:
+        return PREFIX_DESCRIPTIONS.get(parse_name(name).kind, "")
+    except ConfigError:
+        return ""
 
 
 def build_estimator(name: str, ctx: GridContext, device: str = "cpu", **opts) -> Estimator:
@@ -76,11 +82,9 @@ def build_estimator(name: str, ctx: GridContext, device: str = "cpu", **opts) ->
     if "|" in name:
         raise ConfigError.about("names", f"{name!r}: one estimator per user (a|b) needs data "
                                 "with several users (for one user of them, give one name)")
-    prefix, sep, arg = name.partition(":")
-    if sep:
-        if prefix not in PREFIX_HOOKS:
-            raise unknown_name(name)
-        return PREFIX_HOOKS[prefix](arg, ctx, device, **opts)
+    kind, arg = parse_name(name)
+    if kind:
+        return PREFIX_HOOKS[kind](arg, ctx, device, **opts)
     return build_registered(name, ctx, device, **opts)
 
 
@@ -93,10 +97,7 @@ def parse_estimator_names(text: str) -> list[str]:
             continue
         for name in (REGISTRY if part == "all" else [part]):
             for each in name.split("|"):  # a|b: one estimator per user
-                if ":" not in each and each.strip() not in REGISTRY:
-                    raise unknown_name(each.strip())
-                if ":" in each and each.strip().partition(":")[0] not in PREFIX_HOOKS:
-                    raise unknown_name(each.strip())
+                role_of(each.strip())  # checks the name
             if name not in names:
                 names.append(name)
     if not names:

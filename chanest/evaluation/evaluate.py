@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from chanest.data.context import check_compatible
 from chanest.estimators.base import estimate_bounded, observe
-from chanest.estimators.registry import build_estimator, describe
+from chanest.estimators.registry import build_estimator, describe, role_of
 from chanest.evaluation.results import (  # re-exported: the results' public names live here too
     METRIC_DEFINITIONS,
     PAIRED_COLUMNS,
@@ -199,7 +199,7 @@ def evaluate(dataset, names: list[str], device: str = "cpu", batch_size: int = 2
                                            progress, memory_gb * 2**30)
     snr_g = _snr_groups(snr, snr_bin_db)
     model_g = np.array(list(dataset.labels), dtype=object)[model]
-    reference = next((n for n in names if n.startswith("genie-")), names[0])
+    reference = next((n for n in names if role_of(n) == "bound"), names[0])
     rows, paired = _summarise(names, estimators, per_sample, snr_g, model_g, dataset.labels,
                               reference, level)
     provenance = _provenance(dataset, fit_dataset, names, estimators, options, seconds, device,

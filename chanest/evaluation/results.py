@@ -1,6 +1,7 @@
 """Evaluation results: the tables' columns, the summary record, and writing them.
 
-``results.csv`` (one row per estimator × SNR × model group, :data:`RESULT_COLUMNS`),
+``results.csv`` (one row per estimator × SNR × model group, :data:`RESULT_COLUMNS`;
+``role`` is the row's :func:`row_role`),
 ``paired.csv`` (:data:`PAIRED_COLUMNS`) and ``results.json`` (provenance) are written
 to temporary names and renamed. :class:`EvaluationResult` also renders the NMSE
 table for the terminal (:meth:`~EvaluationResult.table`) and Markdown.
@@ -17,15 +18,16 @@ from pathlib import Path
 
 import numpy as np
 
+from chanest.estimators.catalog import role_of
 from chanest.schema import ConfigError
 
 __all__ = ["EvaluationResult", "RESULT_COLUMNS", "PAIRED_COLUMNS", "RESULTS_SCHEMA",
            "METRIC_DEFINITIONS", "RESULT_FILES", "write_results", "refuse_existing_results",
-           "check_out_dir"]
+           "check_out_dir", "row_role"]
 
 RESULTS_SCHEMA = "chanest-results"
-RESULT_COLUMNS = ["estimator", "is_bound", "snr_db", "model", "n", "mse", "mse_db", "mse_db_lo",
-                  "mse_db_hi", "nmse_db", "nmse_db_lo", "nmse_db_hi", "nmse_ps_db",
+RESULT_COLUMNS = ["estimator", "is_bound", "role", "snr_db", "model", "n", "mse", "mse_db",
+                  "mse_db_lo", "mse_db_hi", "nmse_db", "nmse_db_lo", "nmse_db_hi", "nmse_ps_db",
                   "nmse_ps_db_lo", "nmse_ps_db_hi", "err_var_db"]
 PAIRED_COLUMNS = ["estimator", "reference", "snr_db", "model", "n", "delta_nmse_db",
                   "delta_nmse_db_lo", "delta_nmse_db_hi"]
@@ -37,6 +39,20 @@ METRIC_DEFINITIONS = {
     "delta_nmse_db": "nmse_db(estimator) - nmse_db(reference) on the same grids",
     "ci": "95% normal approximation, delta method on the log scale (paired for deltas)",
 }
+
+
+def row_role(name: str, is_bound: bool) -> str:
+    """The role of a results row from its estimator name and ``is_bound``: a bound only
+    where the catalog makes the name one and the instance was one; a row recorded as a
+    bound otherwise (``perfect-csi``), or a bound's name that was not one, is a
+    reference; other names keep the catalog's role (practical for names outside it)."""
+    try:
+        role = role_of(name)
+    except ConfigError:
+        role = "practical"
+    if role == "bound" or is_bound:
+        return "bound" if role == "bound" and is_bound else "reference"
+    return role
 
 
 @dataclass
@@ -53,6 +69,11 @@ class EvaluationResult:
     model_group: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
     #: columns of results.csv (link metrics add theirs)
     columns: list[str] = field(default_factory=lambda: list(RESULT_COLUMNS), repr=False)
+
+    def __post_init__(self):
+        if "role" in self.columns:
+            for row in self.rows:
+                row.setdefault("role", row_role(row["estimator"], bool(row["is_bound"])))
 
     def _pivot(self):
         """Per model group: (model, column heads, [(snr, cells)]) of NMSE ± CI half-width."""

@@ -13,7 +13,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from chanest.grid.pilots import CHANNELNET_LATTICES, PILOT_PATTERNS, pilot_mask
+from chanest.grid.pilots import CHANNELNET_LATTICES, pilot_mask
 from chanest.schema import Strict
 
 __all__ = [
@@ -21,7 +21,6 @@ __all__ = [
     "CP_RATIOS",
     "GridConfig",
     "CHANNELNET_LATTICES",
-    "PILOT_PATTERNS",
     "pilot_mask",
     "pilot_values",
     "pilot_indices",

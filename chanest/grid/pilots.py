@@ -1,7 +1,11 @@
 """Pilot patterns: one config class per pattern, each building its own mask.
 
 A pattern's :meth:`mask` maps a grid to a boolean mask ``[S, F]`` (OFDM symbol,
-subcarrier); :func:`pilot_mask` adds the checks every pattern shares. Pilot
+subcarrier); :func:`pilot_mask` adds the checks every pattern shares. :data:`PATTERNS` is
+the table of pattern classes; ``pilots`` is parsed by its ``pattern`` tag into one of them
+(the table is read when a config is parsed). To add a pattern, write a class (a
+:class:`PilotBase` with a ``pattern: Literal["name"]`` tag, a ``description`` and a
+:meth:`mask`) and add it to :data:`PATTERNS`; ``info`` lists it from there. Pilot
 observations are ordered row-major over the mask (symbol first, then subcarrier),
 the order of ``np.flatnonzero(mask)``.
 
@@ -27,16 +31,16 @@ The grid is any object with ``num_symbols``, ``num_subcarriers`` and
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
 
-from chanest.schema import ConfigError, Strict, tagged_union
+from chanest.schema import ConfigError, Strict, tagged_union, tags_of
 
-__all__ = ["CHANNELNET_LATTICES", "PILOT_PATTERNS", "PilotConfig", "ChannelNetPilots",
-           "BlockPilots", "CombPilots", "LatticePilots", "DiamondPilots", "KroneckerPilots",
-           "DmrsPilots", "FilePilots", "pilot_mask"]
+__all__ = ["CHANNELNET_LATTICES", "PATTERNS", "PilotBase", "PilotConfig", "pilot_patterns",
+           "ChannelNetPilots", "BlockPilots", "CombPilots", "LatticePilots", "DiamondPilots",
+           "KroneckerPilots", "DmrsPilots", "FilePilots", "pilot_mask"]
 
 # name -> (symbols, first subcarrier per symbol, spacing)
 CHANNELNET_LATTICES: dict[str, tuple[list[int], list[int], int]] = {
@@ -45,17 +49,6 @@ CHANNELNET_LATTICES: dict[str, tuple[list[int], list[int], int]] = {
     "channelnet-24": ([0, 4, 7, 11], [1, 7, 1, 7], 12),
     "channelnet-16": ([4, 9], [1, 4], 9),
     "channelnet-8": ([4, 9], [1, 10], 18),
-}
-
-PILOT_PATTERNS: dict[str, str] = {
-    **{name: "ChannelNet lattice on the 72x14 grid" for name in CHANNELNET_LATTICES},
-    "block": "pilots on every subcarrier of `symbols`",
-    "comb": "every `spacing`-th subcarrier from `offset`, on all symbols",
-    "lattice": "every `spacing`-th subcarrier on `symbols`, per-symbol `offsets` (cycled)",
-    "diamond": "lattice whose offsets alternate `offset` and `offset + spacing/2`",
-    "kronecker": "`symbols` x (every `spacing`-th subcarrier from `offset`)",
-    "dmrs": "5G NR PUSCH DM-RS (config_type, additional_position, length, type_a_position)",
-    "file": "custom [S, F] 0/1 mask from a .npy, .csv or .txt file at `path`",
 }
 
 SymbolList = Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=1)]
@@ -82,10 +75,12 @@ def _lattice(grid, symbols: list[int], offsets: list[int], spacing: int) -> np.n
     return mask
 
 
-class _PilotBase(Strict):
+class PilotBase(Strict):
     """``values``: pilot symbols, QPSK drawn from ``sequence_seed`` (a property of the
     system, independent of the data seed) or all ones."""
 
+    #: one line for ``info``
+    description: ClassVar[str] = ""
     values: Literal["qpsk", "ones"] = "qpsk"
     sequence_seed: int = Field(default=0, ge=0, lt=2**63)
 
@@ -94,7 +89,8 @@ class _PilotBase(Strict):
         raise NotImplementedError
 
 
-class ChannelNetPilots(_PilotBase):
+class ChannelNetPilots(PilotBase):
+    description: ClassVar[str] = "ChannelNet lattice on the 72x14 grid"
     pattern: Literal["channelnet-48", "channelnet-36", "channelnet-24",
                      "channelnet-16", "channelnet-8"] = "channelnet-48"
 
@@ -106,7 +102,8 @@ class ChannelNetPilots(_PilotBase):
         return _lattice(grid, symbols, offsets, spacing)
 
 
-class BlockPilots(_PilotBase):
+class BlockPilots(PilotBase):
+    description: ClassVar[str] = "pilots on every subcarrier of `symbols`"
     pattern: Literal["block"]
     symbols: SymbolList = [2, 11]
 
@@ -115,7 +112,8 @@ class BlockPilots(_PilotBase):
         return _lattice(grid, self.symbols, [0], 1)
 
 
-class CombPilots(_PilotBase):
+class CombPilots(PilotBase):
+    description: ClassVar[str] = "every `spacing`-th subcarrier from `offset`, on all symbols"
     pattern: Literal["comb"]
     spacing: int = Field(default=4, ge=1)
     offset: int = Field(default=0, ge=0)
@@ -124,7 +122,9 @@ class CombPilots(_PilotBase):
         return _lattice(grid, list(range(grid.num_symbols)), [self.offset], self.spacing)
 
 
-class LatticePilots(_PilotBase):
+class LatticePilots(PilotBase):
+    description: ClassVar[str] = (
+        "every `spacing`-th subcarrier on `symbols`, per-symbol `offsets` (cycled)")
     pattern: Literal["lattice"]
     symbols: SymbolList = [0, 4, 7, 11]
     spacing: int = Field(default=6, ge=1)
@@ -135,7 +135,8 @@ class LatticePilots(_PilotBase):
         return _lattice(grid, self.symbols, self.offsets, self.spacing)
 
 
-class DiamondPilots(_PilotBase):
+class DiamondPilots(PilotBase):
+    description: ClassVar[str] = "lattice whose offsets alternate `offset` and `offset + spacing/2`"
     pattern: Literal["diamond"]
     symbols: SymbolList = [2, 6, 9, 13]
     spacing: int = Field(default=6, ge=2)
@@ -147,7 +148,8 @@ class DiamondPilots(_PilotBase):
                         self.spacing)
 
 
-class KroneckerPilots(_PilotBase):
+class KroneckerPilots(PilotBase):
+    description: ClassVar[str] = "`symbols` x (every `spacing`-th subcarrier from `offset`)"
     pattern: Literal["kronecker"]
     symbols: SymbolList = [2, 11]
     spacing: int = Field(default=4, ge=1)
@@ -158,7 +160,9 @@ class KroneckerPilots(_PilotBase):
         return _lattice(grid, self.symbols, [self.offset], self.spacing)
 
 
-class DmrsPilots(_PilotBase):
+class DmrsPilots(PilotBase):
+    description: ClassVar[str] = (
+        "5G NR PUSCH DM-RS (config_type, additional_position, length, type_a_position)")
     pattern: Literal["dmrs"]
     config_type: Literal[1, 2] = 1
     additional_position: Literal[0, 1, 2, 3] = 1
@@ -193,7 +197,8 @@ class DmrsPilots(_PilotBase):
         return out.reshape(mask.shape)
 
 
-class FilePilots(_PilotBase):
+class FilePilots(PilotBase):
+    description: ClassVar[str] = "custom [S, F] 0/1 mask from a .npy, .csv or .txt file at `path`"
     pattern: Literal["file"]
     path: str = Field(min_length=1)
 
@@ -222,12 +227,21 @@ class FilePilots(_PilotBase):
         return arr.astype(bool)
 
 
-PilotConfig = tagged_union([ChannelNetPilots, BlockPilots, CombPilots, LatticePilots,
-                            DiamondPilots, KroneckerPilots, DmrsPilots, FilePilots],
-                           "pattern", field="pilots")
+#: the pilot patterns, each answering to its ``pattern`` tag(s)
+PATTERNS: tuple[type[PilotBase], ...] = (ChannelNetPilots, BlockPilots, CombPilots,
+                                          LatticePilots, DiamondPilots, KroneckerPilots,
+                                          DmrsPilots, FilePilots)
+
+#: a scenario's ``pilots``: the pattern of :data:`PATTERNS` named by its ``pattern`` tag
+PilotConfig = tagged_union(lambda: PATTERNS, "pattern")
 
 
-def pilot_mask(cfg: _PilotBase, grid) -> np.ndarray:
+def pilot_patterns() -> dict[str, str]:
+    """{pattern tag: one-line description} of every pattern in :data:`PATTERNS`."""
+    return {tag: cls.description for cls in PATTERNS for tag in tags_of(cls, "pattern")}
+
+
+def pilot_mask(cfg: PilotBase, grid) -> np.ndarray:
     """Boolean pilot mask ``[S, F]`` for a pilot config on a grid (ConfigError if invalid)."""
     mask = cfg.mask(grid)
     if not mask.any():

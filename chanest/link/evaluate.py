@@ -22,7 +22,7 @@ from tqdm import tqdm
 from chanest.data.context import check_compatible
 from chanest.data.userview import UserView
 from chanest.estimators.base import estimate_bounded, observe
-from chanest.estimators.registry import build_estimator
+from chanest.estimators.registry import build_estimator, role_of
 from chanest.evaluation.evaluate import (
     METRIC_DEFINITIONS,
     RESULT_COLUMNS,
@@ -219,7 +219,7 @@ def evaluate_link(dataset, names: list[str], metric: str = "ber", modulation: st
                                               progress)
     snr_used = snr_g[index]
     model_g = np.array(list(dataset.labels), dtype=object)[dataset.column("model")[index]]
-    reference = next((n for n in names if n.startswith("genie-")), names[0])
+    reference = next((n for n in names if role_of(n) == "bound"), names[0])
     rows, paired = _summarise(names, estimators, nmse, snr_used, model_g, dataset.labels,
                               reference, level)
     for row in rows:

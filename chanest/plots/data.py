@@ -1,38 +1,66 @@
 """Result rows for figures: the metrics a figure can draw, reading and checking
 ``results.csv`` files (several at once, with tags), and selecting models and estimators.
-Drawing is in :mod:`chanest.plots.results`."""
+Drawing is in :mod:`chanest.plots.results`.
+
+:data:`METRICS` is the table of figures ``plot --metric`` draws: a :class:`Metric` names a
+column of the results table, or derives one from each row. To add a figure, add a
+:class:`Metric` to it."""
 
 from __future__ import annotations
 
 import csv
 import json
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from chanest.estimators.base import ROLES
+from chanest.estimators.catalog import parse_name
+from chanest.evaluation.results import row_role
 from chanest.schema import ConfigError
 
-__all__ = ["Metric", "METRICS", "X_LABELS", "CI_STYLES", "display_name", "read_results",
-           "load_tables", "select_rows", "figure_title"]
+__all__ = ["Metric", "METRICS", "X_LABELS", "CI_STYLES", "display_name", "is_network",
+           "read_results", "load_tables", "select_rows", "figure_title"]
 
 
 @dataclass(frozen=True)
 class Metric:
-    column: str  # CSV column (with ``_lo``/``_hi`` for the interval)
-    label: str  # y-axis label
-    log: bool = False  # log y axis (linear values in the table)
-    bounded: bool = True  # the genie/perfect-CSI rows are bounds of this metric
-    hint: str = ""  # how to get the column when it is missing
+    """One figure of ``plot``: a results column against ``x``.
+
+    Attributes:
+        column: CSV column (with ``_lo``/``_hi`` for the interval).
+        label: y-axis label.
+        help: one line for ``plot --help``.
+        log: log y axis (linear values in the table).
+        bounded: the bound rows are bounds of this metric (labelled "(bound)", else
+            "(genie)").
+        hint: how to get the column when it is missing.
+        derive: ``derive(row) -> value`` computes ``column`` from the other columns of a
+            row (no interval); None: the column is read from the table.
+    """
+
+    column: str
+    label: str
+    help: str = ""
+    log: bool = False
+    bounded: bool = True
+    hint: str = ""
+    derive: Callable[[dict], float] | None = None
 
 
 METRICS = {
-    "nmse": Metric("nmse_db", "NMSE [dB]"),
-    "nmse-ps": Metric("nmse_ps_db", "mean per-grid NMSE [dB]", bounded=False),
-    "mse": Metric("mse_db", "MSE [dB]"),
+    "nmse": Metric("nmse_db", "NMSE [dB]", "E|e|^2/E|h|^2 (the bound applies)"),
+    "nmse-ps": Metric("nmse_ps_db", "mean per-grid NMSE [dB]", "mean per-grid NMSE",
+                      bounded=False),
+    "mse": Metric("mse_db", "MSE [dB]", "per-RE MSE"),
     "calibration": Metric("calibration_db", "reported err_var − measured MSE [dB]",
-                          bounded=False),
-    "ber": Metric("ber", "BER", log=True, hint="evaluate --metric ber writes it"),
-    "bler": Metric("bler", "BLER", log=True, hint="evaluate --metric bler writes it "
-                                                  "for coded runs"),
+                          "reported err_var minus measured MSE [dB]", bounded=False,
+                          derive=lambda row: row["err_var_db"] - row["mse_db"]),
+    "ber": Metric("ber", "BER", "from `evaluate --metric ber`, on a log axis", log=True,
+                  hint="evaluate --metric ber writes it"),
+    "bler": Metric("bler", "BLER", "from `evaluate --metric bler`, on a log axis", log=True,
+                   hint="evaluate --metric bler writes it for coded runs"),
 }
 #: x column → axis label (any other numeric column is labelled by its name)
 X_LABELS = {"snr_db": "SNR [dB]", "num_pilots": "pilots per grid",
@@ -40,15 +68,28 @@ X_LABELS = {"snr_db": "SNR [dB]", "num_pilots": "pilots per grid",
             "ebno_db": "$E_b/N_0$ [dB]"}
 CI_STYLES = ("band", "bars", "none")
 _NEEDED = ("estimator", "is_bound", "snr_db", "model")
-_TEXT = ("estimator", "model")
+_TEXT = ("estimator", "model", "role")
+
+
+def _kind(name: str) -> str:
+    """The ``PREFIX`` of a ``PREFIX:ARG`` estimator name; "" for any other row name."""
+    try:
+        return parse_name(name).kind
+    except ConfigError:
+        return ""
+
+
+def is_network(name: str) -> bool:
+    """Whether a row's estimator is a trained network (``ckpt:``/``pretrained:``)."""
+    return _kind(name) != ""
 
 
 def display_name(name: str) -> str:
     """Legend label: ``ckpt:runs/<run>/best`` → ``<run>``; a per-SNR glob →
     ``<parent> (per SNR)``."""
-    if not name.startswith("ckpt:"):
+    if _kind(name) != "ckpt":
         return name
-    parts = [p for p in name[len("ckpt:"):].split("/") if p not in ("best", "")]
+    parts = [p for p in parse_name(name).arg.split("/") if p not in ("best", "")]
     if parts and any(ch in parts[-1] for ch in "*?["):
         return f"{parts[-2] if len(parts) > 1 else 'ckpt'} (per SNR)"
     return parts[-1] if parts else name
@@ -57,7 +98,11 @@ def display_name(name: str) -> str:
 def read_results(path: str | Path) -> list[dict]:
     """Rows of a ``results.csv`` with numbers parsed (ConfigError if it is not one).
 
-    Empty cells become NaN; ``is_bound`` accepts ``True``/``true``/``1``.
+    Empty cells become NaN; ``is_bound`` accepts ``True``/``true``/``1``. ``role`` (one
+    of :data:`~chanest.estimators.base.ROLES`) is the table's, or for tables without it
+    (or an empty cell) the catalog's role of the name given ``is_bound``
+    (:func:`~chanest.evaluation.results.row_role`). Columns of :data:`METRICS` that
+    derive from others are added where their inputs are present.
     """
     path = Path(path)
     if not path.is_file():
@@ -74,7 +119,7 @@ def read_results(path: str | Path) -> list[dict]:
         raise ConfigError(f"RESULTS_CSV: {path.name} is not a chanest results table "
                           f"(missing column {missing[0]!r})")
     rows = []
-    for row in reader:
+    for line, row in enumerate(reader, start=2):
         parsed = {}
         for key, value in row.items():
             if key in _TEXT:
@@ -86,12 +131,28 @@ def read_results(path: str | Path) -> list[dict]:
                     parsed[key] = float(value)
                 except (TypeError, ValueError):
                     parsed[key] = float("nan")
-        if "err_var_db" in parsed and "mse_db" in parsed:
-            parsed["calibration_db"] = parsed["err_var_db"] - parsed["mse_db"]
+        parsed["role"] = (parsed.get("role") or "").strip() or \
+            row_role(parsed["estimator"], parsed["is_bound"])
+        if parsed["role"] not in ROLES:
+            raise ConfigError(f"RESULTS_CSV: {path.name} line {line}: role must be one of "
+                              f"{', '.join(ROLES)}, got {parsed['role']!r}")
+        _derive(parsed)
         rows.append(parsed)
     if not rows:
         raise ConfigError(f"RESULTS_CSV: {path.name} has no rows")
     return rows
+
+
+def _derive(row: dict) -> None:
+    """Add the derived metric columns whose inputs the row has."""
+    for m in METRICS.values():
+        if m.derive is not None and m.column not in row:
+            try:
+                row[m.column] = float(m.derive(row))
+            except KeyError:
+                continue
+            except (TypeError, ValueError):
+                row[m.column] = math.nan
 
 
 def figure_title(csv_path: Path) -> str:

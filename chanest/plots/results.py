@@ -1,9 +1,10 @@
 """Metric-vs-SNR figures from results tables (reads only the files ``evaluate`` wrote).
 
 One line per estimator with its 95 % confidence band, in a fixed style per estimator
-(:mod:`chanest.plots.style`); bounds (``is_bound``) are black, dashed, drawn beneath and
-labelled "(bound)". One panel per model group (``all`` first), sharing the axes. If
-``results.json`` sits next to the CSV, the title names the grid and pilots.
+(:mod:`chanest.plots.style`); bounds (the ``role`` column) are black, dashed, drawn beneath
+and labelled "(bound)", references dash-dotted and labelled "(reference)". One panel per
+model group (``all`` first), sharing the axes. If ``results.json`` sits next to the CSV,
+the title names the grid and pilots.
 
 Several result files (e.g. two pilot densities) go on one figure: an estimator keeps its
 colour and marker, the file picks the line style and marker fill, and the legend has one
@@ -32,7 +33,7 @@ from chanest.plots.data import (  # re-exported: figures and their data share on
     select_rows,
 )
 from chanest.plots.files import figure_target, points_path, save_figure, write_points
-from chanest.plots.style import FILE_STYLES, RC, SIZES, style_for
+from chanest.plots.style import FILE_STYLES, RC, SIZES, FigureStyles
 from chanest.schema import ConfigError
 
 __all__ = ["display_name", "METRICS", "X_LABELS", "CI_STYLES", "read_results", "plot_results"]
@@ -58,6 +59,13 @@ def _series(pts: list[dict], metric: Metric, x: str) -> list[dict]:
         raise ConfigError.about("x", f"several rows per {x} value for one estimator; "
                           f"choose a column that differs between the rows")
     return sorted(out, key=lambda p: p["x"])
+
+
+def _role_tag(role: str, metric: Metric) -> str:
+    """Legend suffix of a row's role."""
+    if role == "bound":
+        return " (bound)" if metric.bounded else " (genie)"
+    return " (reference)" if role == "reference" else ""
 
 
 def _draw(ax, pts: list[dict], style: dict, label: str, ci: str, log: bool) -> None:
@@ -162,8 +170,7 @@ def plot_results(csv_path, out: str | Path, metric: str = "nmse",
     w, h = SIZES[size]
     label_of = {n: labels.get(n, display_name(n)) for n in names}
     # networks are styled by their legend label, so one model in several files keeps its look
-    neural = list(dict.fromkeys(label_of[n] for n in names
-                                if n.startswith(("ckpt:", "pretrained:"))))
+    styles = FigureStyles(names, key=label_of.get)
     points, entries = [], {}
     with plt.rc_context(RC):
         fig, axes = plt.subplots(rows_n, cols, figsize=(w, h * rows_n / (1 if cols == 1 else
@@ -179,13 +186,9 @@ def plot_results(csv_path, out: str | Path, metric: str = "nmse",
                     pts = _series(sel, m, x) if sel else []
                     if not pts:
                         continue
-                    bound = sel[0]["is_bound"]
-                    base = style_for(name, bound, neural.index(label_of[name])
-                                     if label_of[name] in neural else 0)
-                    tag = (" (bound)" if m.bounded else " (genie)") if bound else ""
-                    if name == "perfect-csi" or (name.startswith("genie-") and not bound):
-                        tag = " (reference)"  # a reference, not an estimator or a bound
-                    label = label_of[name] + tag
+                    role = sel[0]["role"]
+                    base = styles.of(name, role)
+                    label = label_of[name] + _role_tag(role, m)
                     entries.setdefault(label, base)
                     _draw(ax, pts, _file_style(base, f, several), label, ci, m.log)
                     points += [dict(panel=grp, series=label + (f" [{tags[f]}]" if several

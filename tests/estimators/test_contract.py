@@ -1,12 +1,16 @@
 """Contract tests over the whole registry, and tiny untrained networks of every model
 behind the same contract: shapes, dtypes, device, finiteness, err_var >= 0, batch-size
-independence."""
+independence. The cases are read from the tables (:data:`REGISTRY`,
+:data:`chanest.models.MODELS`), so a new entry is tested without being listed here."""
+
+import inspect
 
 import numpy as np
 import pytest
 import torch
 
-from chanest.estimators import observe
+from chanest import models
+from chanest.estimators import Observation, observe
 from chanest.estimators.neural import NeuralEstimator
 from chanest.estimators.registry import REGISTRY, build_estimator
 from chanest.models import build_model, model_spec
@@ -21,16 +25,34 @@ MASKS = {
 }
 
 
-#: tiny untrained networks: name → (model, kwargs); without an error head they get a
-#: flat measured error map
-NEURAL = {
-    "net:channelnet": ("channelnet", {"dncnn_depth": 4}),
-    "net:reesnet": ("reesnet", {"filters": 8, "blocks": 2}),
-    "net:cenet": ("cenet", {"channels": 8, "blocks": 2}),
-    "net:cenet-err-head": ("cenet", {"channels": 8, "blocks": 2, "err_head": True}),
-    "net:cenet-lmmse-adaptive": ("cenet", {"channels": 8, "blocks": 2,
-                                           "base": "lmmse-adaptive"}),
-}
+#: smaller constructor arguments of some models, for speed (others run at their defaults)
+SMALL = {"channelnet": {"dncnn_depth": 4}, "reesnet": {"filters": 8, "blocks": 2},
+         "cenet": {"channels": 8, "blocks": 2}}
+
+
+def network_cases() -> dict[str, tuple[str, dict]]:
+    """Untrained networks of every model in :data:`chanest.models.MODELS`: name → (model,
+    kwargs); a model that takes ``err_head`` or ``base`` is also tested with an error head
+    and on the ``lmmse-adaptive`` base. Without an error head they get a flat measured
+    error map."""
+    cases = {}
+    for model, cls in models.MODELS.items():
+        kwargs = SMALL.get(model, {})
+        cases[f"net:{model}"] = (model, kwargs)
+        params = inspect.signature(cls).parameters
+        if "err_head" in params:
+            cases[f"net:{model}-err-head"] = (model, {**kwargs, "err_head": True})
+        if "base" in params:
+            cases[f"net:{model}-lmmse-adaptive"] = (model, {**kwargs, "base": "lmmse-adaptive"})
+    return cases
+
+
+def estimator_cases() -> list[str]:
+    """Every name the contract is checked for: the registry, then the networks."""
+    return [*REGISTRY, *network_cases()]
+
+
+NEURAL = network_cases()
 
 
 def build(name, ctx, device="cpu"):
@@ -54,7 +76,7 @@ def _data(sim_data, pilots):
 
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("mask", list(MASKS))
-@pytest.mark.parametrize("name", [*REGISTRY, *NEURAL])
+@pytest.mark.parametrize("name", estimator_cases())
 def test_contract(name, mask, device, sim_data):
     ctx, batch = _data(sim_data, MASKS[mask])
     est = build(name, ctx, device)
@@ -72,7 +94,7 @@ def test_contract(name, mask, device, sim_data):
     torch.testing.assert_close(one.h_hat, out.h_hat[3:4], atol=2e-4, rtol=2e-3)
 
 
-@pytest.mark.parametrize("name", list(REGISTRY))
+@pytest.mark.parametrize("name", [n for n in estimator_cases() if n not in NEURAL])
 def test_estimate_is_not_trivial(name, sim_data):
     """At 60 dB every estimator beats the all-zero guess by a wide margin on a smooth channel."""
     ctx, batch = _data(sim_data, MASKS["channelnet-48"])
@@ -80,3 +102,15 @@ def test_estimate_is_not_trivial(name, sim_data):
     high = batch.snr_db == 60.0
     nmse = ((out.h_hat - batch.h).abs() ** 2)[high].sum() / (batch.h.abs() ** 2)[high].sum()
     assert nmse < 0.1, float(nmse)
+
+
+@pytest.mark.parametrize("name", [n for n in estimator_cases()
+                                  if n in NEURAL or REGISTRY[n].role == "practical"])
+def test_practical_estimators_do_not_read_the_true_parameters(name, sim_data):
+    """A practical estimator gives the same estimate without the side information only
+    references and bounds may read."""
+    ctx, batch = _data(sim_data, MASKS["channelnet-48"])
+    est = build(name, ctx)
+    obs = observe(batch)
+    blind = est.estimate(Observation(obs.y, obs.no))
+    torch.testing.assert_close(blind.h_hat, est.estimate(obs).h_hat)

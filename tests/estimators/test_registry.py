@@ -1,8 +1,11 @@
-"""Registry: explicit names, clear errors, honest labels."""
+"""Registry: explicit names, clear errors, honest labels and roles."""
 
 import pytest
 
+from chanest.estimators import ROLES, GridContext, parse_name, role_of
 from chanest.estimators.registry import (
+    PREFIX_FORMS,
+    PREFIX_HOOKS,
     REGISTRY,
     available_estimators,
     build_estimator,
@@ -47,14 +50,48 @@ def test_every_entry_has_a_one_line_description():
     assert all(d and "\n" not in d for d in desc.values())
 
 
-def test_bounds_are_named_genie_and_only_they(sim_data):
+def test_instances_take_the_role_of_their_catalog_entry(sim_data):
     ctx = _ctx(sim_data)
-    for name in REGISTRY:
+    for name, entry in REGISTRY.items():
+        assert entry.role in ROLES, name
         est = build_estimator(name, ctx)
-        assert est.name == name
-        assert est.is_bound == name.startswith("genie-"), name
-        if not est.is_bound:
-            assert "genie" not in name
+        assert (est.name, est.role) == (name, entry.role)
+        assert est.is_bound == (entry.role == "bound") == (role_of(name) == "bound")
+
+
+def test_the_only_bound_is_the_genie():
+    assert [n for n, e in REGISTRY.items() if e.role != "practical"] == ["genie-lmmse"]
+    assert REGISTRY["genie-lmmse"].role == "bound"
+
+
+def test_role_of_any_name():
+    assert role_of("lmmse") == "practical" and role_of("genie-lmmse") == "bound"
+    assert role_of("ckpt:runs/x/best") == role_of("pretrained:cenet-nr-dmrs") == "practical"
+    assert role_of("lmmse|genie-lmmse") == "bound"  # one per user: the strongest part
+    with pytest.raises(ConfigError, match="unknown estimator 'nope'"):
+        role_of("nope")
+    with pytest.raises(ConfigError, match="unknown estimator 'foo:bar'"):
+        role_of("foo:bar")
+
+
+def test_parse_name_splits_prefix_names_only():
+    assert parse_name("ckpt:runs/x/best") == ("ckpt", "runs/x/best")
+    assert parse_name("pretrained:cenet-nr-dmrs").kind == "pretrained"
+    assert parse_name("lmmse") == ("", "lmmse")
+    assert set(PREFIX_HOOKS) == set(PREFIX_FORMS)
+    with pytest.raises(ConfigError, match="^names: unknown estimator 'foo:bar'"):
+        parse_name("foo:bar")
+
+
+def test_needs_statistics_is_what_building_without_statistics_says(sim_data):
+    ctx = _ctx(sim_data)
+    bare = GridContext(grid=ctx.grid, mask=ctx.mask, pilots=ctx.pilots)
+    for name, entry in REGISTRY.items():
+        if entry.needs_statistics:
+            with pytest.raises(ConfigError, match=f"^estimator {name}: needs the scenario's"):
+                build_estimator(name, bare)
+        else:
+            assert build_estimator(name, bare).name == name
 
 
 def test_parse_names():

@@ -43,11 +43,15 @@ class Paths:
     doppler: torch.Tensor
     delay: torch.Tensor
 
+    def map(self, fn) -> Paths:
+        """``fn`` applied to each tensor (slicing along grids, moving to a device)."""
+        return Paths(fn(self.gain), fn(self.doppler), fn(self.delay))
+
     def __getitem__(self, idx) -> Paths:
-        return Paths(self.gain[idx], self.doppler[idx], self.delay[idx])
+        return self.map(lambda t: t[idx])
 
     def to(self, device) -> Paths:
-        return Paths(self.gain.to(device), self.doppler.to(device), self.delay.to(device))
+        return self.map(lambda t: t.to(device))
 
     @staticmethod
     def cat(parts: list[Paths]) -> Paths:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field
 
 import torch
 
-__all__ = ["Batch"]
+from chanest.channels.paths import Paths
+
+__all__ = ["Batch", "TENSOR_FIELDS"]
+
+#: the per-grid tensors every batch has, in this order
+TENSOR_FIELDS = ("h", "y", "no", "snr_db", "model", "delay_spread", "doppler", "speed")
 
 
 @dataclass
@@ -24,6 +29,10 @@ class Batch:
         delay_spread: [B] float32 RMS delay spread [s] the taps were scaled to.
         doppler: [B] float32 maximum Doppler [Hz].
         speed: [B] float32 speed [m/s] (f_d = v·f_c/c).
+        paths: each grid's propagation paths (geometric models with ``channel.paths``;
+            zero-gain padding where a grid has fewer), or None.
+        params: per-grid parameters a model draws itself (e.g. ``los``, ``asa``), name ->
+            [B] float32, NaN for grids of models without that parameter.
     """
 
     h: torch.Tensor
@@ -34,18 +43,34 @@ class Batch:
     delay_spread: torch.Tensor
     doppler: torch.Tensor
     speed: torch.Tensor
+    paths: Paths | None = None
+    params: dict[str, torch.Tensor] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return int(self.h.shape[0])
 
+    def _map(self, fn) -> Batch:
+        """A batch with ``fn`` applied to every per-grid tensor (and the paths)."""
+        return Batch(**{name: fn(getattr(self, name)) for name in TENSOR_FIELDS},
+                     paths=None if self.paths is None else self.paths.map(fn),
+                     params={k: fn(v) for k, v in self.params.items()})
+
     def to(self, device: str | torch.device) -> Batch:
-        return Batch(**{f.name: getattr(self, f.name).to(device) for f in fields(self)})
+        return self._map(lambda t: t.to(device))
 
     def __getitem__(self, index) -> Batch:
         """Select samples along the batch axis (slice, index tensor or bool mask)."""
-        return Batch(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+        return self._map(lambda t: t[index])
 
     @staticmethod
     def cat(batches: list[Batch]) -> Batch:
-        return Batch(**{f.name: torch.cat([getattr(b, f.name) for b in batches])
-                        for f in fields(Batch)})
+        """Concatenate along grids (paths padded to the longest; params NaN where absent)."""
+        out = {name: torch.cat([getattr(b, name) for b in batches]) for name in TENSOR_FIELDS}
+        with_paths = [b.paths for b in batches if b.paths is not None]
+        if with_paths and len(with_paths) != len(batches):
+            raise ValueError("Batch.cat: some batches carry paths and some do not")
+        names = sorted({k for b in batches for k in b.params})
+        params = {k: torch.cat([b.params.get(k, torch.full((len(b),), float("nan"),
+                                                            device=b.h.device))
+                                for b in batches]) for k in names}
+        return Batch(**out, paths=Paths.cat(with_paths) if with_paths else None, params=params)

@@ -26,8 +26,7 @@ NAMES = ["ls-linear", "lmmse", "genie-lmmse"]
 def _write(path, num, **overrides):
     sim = Simulator(parse_config({**SCENARIO, **overrides}))
     writer = DatasetWriter(path, sim, num)
-    for _ in writer.run():
-        pass
+    writer.run()
     return writer.path
 
 

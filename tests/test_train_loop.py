@@ -25,8 +25,7 @@ def test_tiny_model_cuts_its_training_loss_fivefold_on_a_tiny_dataset(tmp_path):
     """On 64 fixed grids (train = validation), 40 epochs cut the loss by at least 5x."""
     sim = Simulator(parse_config({**SCENARIO, "noise": {"snr_db": [30]}}))
     path = tmp_path / "tiny.h5"
-    for _ in DatasetWriter(path, sim, 64).run():
-        pass
+    DatasetWriter(path, sim, 64).run()
     exp = parse_experiment({"name": "fit", "out_dir": str(tmp_path / "runs"),
                             "model": {"name": "cenet", "kwargs": {"channels": 16, "blocks": 2}},
                             "data": {"train": str(path), "val": str(path)},

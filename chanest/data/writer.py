@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,8 +77,7 @@ class DatasetWriter:
     Usage::
 
         writer = DatasetWriter(out, simulator, num_samples, shard, batch_size)
-        for done, total in writer.run(): ...   # progress
-        writer.path  # final file
+        writer.run(progress=lambda done, total: ...)  # returns writer.path, the final file
 
     ``batch_size`` (grids per progress step, a multiple of the chunk size; default one
     chunk) changes memory use and progress granularity, never the data.
@@ -212,18 +211,23 @@ class DatasetWriter:
         shutil.rmtree(self.partial)
 
     # -- main loop ----------------------------------------------------------
-    def run(self) -> Iterator[tuple[int, int]]:
-        """Generate missing chunks; yields (grids done, grids total) first and after each
-        progress step, then assembles the file."""
+    def run(self, progress: Callable[[int, int], None] | None = None) -> Path:
+        """Generate the missing chunks, then assemble the file; returns its path.
+
+        ``progress(grids done, grids total)`` is called before the first progress step
+        (with the grids a resumed journal already holds) and after each one.
+        """
+        report = progress or (lambda done, total: None)
         done = self._open_journal()
         todo = [k for k in range(self.first_chunk, self.last_chunk) if k not in done]
-        yield self._grids_in(done), self.num_samples
+        report(self._grids_in(done), self.num_samples)
         for start in range(0, len(todo), self.chunks_per_write):
             for k in todo[start:start + self.chunks_per_write]:
                 self._write_chunk(k, self.sim.chunk(k).to("cpu"))
                 done.add(k)
-            yield self._grids_in(done), self.num_samples
+            report(self._grids_in(done), self.num_samples)
         self._assemble()
+        return self.path
 
     def _grids_in(self, chunks: set[int]) -> int:
         c = self.sim.chunk_size

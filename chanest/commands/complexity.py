@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import csv
-import os
 from dataclasses import asdict
 from pathlib import Path
 
 import click
 
 from chanest.commands.options import device_option
+from chanest.fileio import atomic_write
 from chanest.schema import ConfigError
 
 __all__ = ["complexity_command", "GRIDS"]
@@ -96,10 +96,8 @@ def complexity_command(grids, estimators, architectures, out, seconds, device):
                        f"{row.latency_ms:>10.3g} {row.throughput_grids_per_s:>9.4g}")
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tmp.open("w", newline="") as fh:
+    with atomic_write(path, newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(asdict(r) for r in rows)
-    tmp.replace(path)
     click.echo(f"wrote {path}")

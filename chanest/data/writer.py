@@ -14,7 +14,6 @@ refused. The file layout is in :mod:`chanest.data.dataset`.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ import torch
 
 from chanest.data.batch import Batch
 from chanest.data.scenario import Scenario
+from chanest.fileio import atomic_write
 from chanest.schema import ConfigError
 from chanest.versions import versions
 
@@ -62,13 +62,6 @@ def parse_shard(text: str | None) -> ShardSpec:
     if not (n >= 1 and 0 <= i < n):
         raise ConfigError.about("shard", f"expected i/n with integers 0 <= i < n, got {text!r}")
     return ShardSpec(i, n)
-
-
-def _sync_rename(tmp: Path, final: Path) -> None:
-    """Flush ``tmp`` to disk and rename it to ``final`` (atomic on POSIX)."""
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, final)
 
 
 class DatasetWriter:
@@ -175,9 +168,8 @@ class DatasetWriter:
                                   f"({mismatch[0]} differs); delete it or choose another --out")
         else:
             self.partial.mkdir(parents=True, exist_ok=True)
-            tmp = run_json.with_name("run.json.tmp")
-            tmp.write_text(json.dumps(ident))
-            _sync_rename(tmp, run_json)
+            with atomic_write(run_json) as f:
+                f.write(json.dumps(ident))
         for stale in self.partial.glob("*.tmp"):
             stale.unlink()
         return {k for k in range(self.first_chunk, self.last_chunk)
@@ -187,19 +179,15 @@ class DatasetWriter:
         lo = k * self.sim.chunk_size - self.first_sample
         hi = min(lo + self.sim.chunk_size, self.num_samples)
         b = batch[: hi - lo]
-        final = self._chunk_path(k)
-        tmp = final.with_name(final.name + ".tmp")
-        with h5py.File(tmp, "w") as f:
+        with atomic_write(self._chunk_path(k), "path") as tmp, h5py.File(tmp, "w") as f:
             f["h"], f["y"] = b.h.numpy(), b.y.numpy()
             for name in _PER_SAMPLE:
                 f[name] = getattr(b, name).numpy()
             f["model"] = b.model.numpy().astype(np.int16)
-        _sync_rename(tmp, final)
 
     def _assemble(self) -> None:
-        """Journal → ``OUT`` (through ``OUT.tmp``), then remove the journal."""
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        with self._create(tmp) as out:
+        """Journal → ``OUT`` (through a temporary file), then remove the journal."""
+        with atomic_write(self.path, "path") as tmp, self._create(tmp) as out:
             for k in range(self.first_chunk, self.last_chunk):
                 lo = k * self.sim.chunk_size - self.first_sample
                 with h5py.File(self._chunk_path(k), "r") as f:
@@ -207,7 +195,6 @@ class DatasetWriter:
                     for name in ("h", "y", "model", *_PER_SAMPLE):
                         out[name][lo:hi] = f[name][:]
             out.attrs["complete"] = True
-        _sync_rename(tmp, self.path)
         shutil.rmtree(self.partial)
 
     # -- main loop ----------------------------------------------------------

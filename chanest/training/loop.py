@@ -29,6 +29,7 @@ from tqdm import tqdm
 
 from chanest.device import resolve_device
 from chanest.estimators.neural import NeuralFrontEnd
+from chanest.fileio import atomic_write
 from chanest.models import build_model, count_parameters, model_spec
 from chanest.models.checkpoint import checkpoint_paths, load_checkpoint
 from chanest.models.io import load_weights
@@ -198,8 +199,8 @@ class Trainer:
         """
         if self.dist.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
-            (self.run_dir / "experiment.yaml").write_text(
-                yaml.safe_dump(self.exp.to_dict(), sort_keys=False))
+            with atomic_write(self.run_dir / "experiment.yaml") as f:
+                f.write(yaml.safe_dump(self.exp.to_dict(), sort_keys=False))
             self.log.trim(self.state.global_epoch)
         st = self.state
         summary: dict = {"parameters": count_parameters(self.model)}

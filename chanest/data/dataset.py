@@ -83,17 +83,17 @@ def expand_paths(paths: str | Path | Sequence[str | Path]) -> list[Path]:
         if any(ch in text for ch in "*?["):
             matches = sorted(glob.glob(text))
             if not matches:
-                raise ConfigError.about("paths", f"no file matches {text!r}")
+                raise ConfigError(f"no file matches {text!r}", arg="paths")
             out += [Path(m) for m in matches]
         else:
             out.append(Path(text))
     if not out:
-        raise ConfigError.about("paths", "no dataset file given")
+        raise ConfigError("no dataset file given", arg="paths")
     for p in out:
         if not p.is_file():
             hint = " (an interrupted run? re-run simulate to resume)" if Path(
                 str(p) + ".partial").exists() else ""
-            raise ConfigError.about("paths", f"file not found: {p}{hint}")
+            raise ConfigError(f"file not found: {p}{hint}", arg="paths")
     return out
 
 
@@ -105,17 +105,17 @@ class _Part:
         try:
             self.file = h5py.File(path, "r")
         except OSError:
-            raise ConfigError.about("paths", f"{path} is not a readable HDF5 file") from None
+            raise ConfigError(f"{path} is not a readable HDF5 file", arg="paths") from None
         attrs = self.file.attrs
         if _attr(self.file, "schema") != SCHEMA:
-            raise ConfigError.about("paths", f"{path} is not a chanest dataset (schema attribute "
-                              f"{_attr(self.file, 'schema')!r})")
+            raise ConfigError(f"{path} is not a chanest dataset (schema attribute "
+                              f"{_attr(self.file, 'schema')!r})", arg="paths")
         version = _attr(self.file, "schema_version")
         if version != SCHEMA_VERSION:
-            raise ConfigError.about("paths", f"{path} has schema version {version}; this chanest "
-                              f"reads version {SCHEMA_VERSION}")
+            raise ConfigError(f"{path} has schema version {version}; this chanest "
+                              f"reads version {SCHEMA_VERSION}", arg="paths")
         if not _attr(self.file, "complete"):
-            raise ConfigError.about("paths", f"{path} is incomplete; re-run simulate to finish it")
+            raise ConfigError(f"{path} is incomplete; re-run simulate to finish it", arg="paths")
         self.fingerprint = str(attrs["config_fingerprint"])
         self.first = int(attrs["first_sample"])
         self.count = int(attrs["num_samples"])
@@ -135,13 +135,13 @@ class ChannelDataset:
         parts = [_Part(p) for p in paths]
         fps = {p.fingerprint for p in parts}
         if len(fps) > 1:
-            raise ConfigError.about("paths", "the files come from different scenarios "
-                              "(config fingerprints differ)")
+            raise ConfigError("the files come from different scenarios "
+                              "(config fingerprints differ)", arg="paths")
         parts.sort(key=lambda p: p.first)
         for a, b in zip(parts, parts[1:]):
             if b.first < a.first + a.count:
-                raise ConfigError.about("paths", f"{a.path.name} and {b.path.name} overlap "
-                                  "(the same shard given twice?)")
+                raise ConfigError(f"{a.path.name} and {b.path.name} overlap "
+                                  "(the same shard given twice?)", arg="paths")
         self._parts = parts
         self.paths = [p.path for p in parts]
         self._offsets = np.cumsum([0] + [p.count for p in parts])
@@ -237,9 +237,9 @@ class ChannelDataset:
             users = scenario_users(self.scenario)
             if users is not None and not (np.array_equal(users.mask, self.mask) and np.allclose(
                     users.pilots, self.pilots, atol=1e-6)):
-                raise ConfigError.about("paths", f"{self.paths[0]}: the stored pilots differ "
-                                        "from the users' layout this chanest builds from its "
-                                        "config (written by another version?)")
+                raise ConfigError(f"{self.paths[0]}: the stored pilots differ "
+                                  "from the users' layout this chanest builds from its "
+                                  "config (written by another version?)", arg="paths")
             self._users = users
         return self._users
 

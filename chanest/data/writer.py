@@ -57,10 +57,10 @@ def parse_shard(text: str | None) -> ShardSpec:
     try:
         i, n = (int(v) for v in text.split("/"))
     except ValueError:
-        raise ConfigError.about(
-            "shard", f"expected i/n with integers 0 <= i < n, got {text!r}") from None
+        raise ConfigError(f"expected i/n with integers 0 <= i < n, got {text!r}",
+                          arg="shard") from None
     if not (n >= 1 and 0 <= i < n):
-        raise ConfigError.about("shard", f"expected i/n with integers 0 <= i < n, got {text!r}")
+        raise ConfigError(f"expected i/n with integers 0 <= i < n, got {text!r}", arg="shard")
     return ShardSpec(i, n)
 
 
@@ -80,12 +80,12 @@ class DatasetWriter:
                  shard: ShardSpec = ShardSpec(), batch_size: int | None = None,
                  overwrite: bool = False):
         if num_samples < 1:
-            raise ConfigError.about("num_samples", f"must be >= 1, got {num_samples}")
+            raise ConfigError(f"must be >= 1, got {num_samples}", arg="num_samples")
         c = simulator.chunk_size
         batch_size = c if batch_size is None else batch_size
         if batch_size < 1 or batch_size % c:
-            raise ConfigError.about("batch_size", "must be a positive multiple of the chunk size "
-                              f"({c}), got {batch_size}")
+            raise ConfigError("must be a positive multiple of the chunk size "
+                              f"({c}), got {batch_size}", arg="batch_size")
         self.chunks_per_write = batch_size // c
         self.path = Path(out)
         self.partial = self.path.with_name(self.path.name + ".partial")  # journal folder
@@ -94,15 +94,15 @@ class DatasetWriter:
         self.shard = shard
         num_chunks = simulator.num_chunks(num_samples)
         if shard.count > num_chunks:
-            raise ConfigError.about("shard", f"{shard.count} shards but the dataset has only "
-                              f"{num_chunks} chunks of {simulator.chunk_size} grids")
+            raise ConfigError(f"{shard.count} shards but the dataset has only "
+                              f"{num_chunks} chunks of {simulator.chunk_size} grids", arg="shard")
         self.first_chunk, self.last_chunk = shard.chunk_range(num_chunks)
         self.first_sample = self.first_chunk * c
         self.num_samples = min(self.last_chunk * c, num_samples) - self.first_sample
         if self.path.suffix == ".partial":
-            raise ConfigError.about("out", "the name must not end in .partial")
+            raise ConfigError("the name must not end in .partial", arg="out")
         if self.path.exists() and not overwrite:
-            raise ConfigError.about("out", f"{self.path} exists; pass --overwrite to replace it")
+            raise ConfigError(f"{self.path} exists; pass --overwrite to replace it", arg="out")
 
     # -- identity and layout -------------------------------------------------
     def _attrs(self) -> dict:
@@ -155,8 +155,8 @@ class DatasetWriter:
         ident = json.loads(json.dumps(self._attrs()))
         run_json = self.partial / "run.json"
         if self.partial.exists() and not self.partial.is_dir():
-            raise ConfigError.about("out", f"{self.partial} is not a chanest journal (a file); "
-                              "delete it to start over")
+            raise ConfigError(f"{self.partial} is not a chanest journal (a file); "
+                              "delete it to start over", arg="out")
         if self.partial.is_dir() and run_json.is_file():
             try:
                 stored = json.loads(run_json.read_text())
@@ -164,8 +164,9 @@ class DatasetWriter:
                 stored = None
             mismatch = [k for k, v in ident.items() if not stored or stored.get(k) != v]
             if mismatch:
-                raise ConfigError.about("out", f"{self.partial} is from a different run "
-                                  f"({mismatch[0]} differs); delete it or choose another --out")
+                raise ConfigError(f"{self.partial} is from a different run "
+                                  f"({mismatch[0]} differs); delete it or choose another --out",
+                                  arg="out")
         else:
             self.partial.mkdir(parents=True, exist_ok=True)
             with atomic_write(run_json) as f:

@@ -74,7 +74,7 @@ PREFIX_FORMS: dict[str, str] = {"ckpt": "ckpt:PATH", "pretrained": "pretrained:N
 def unknown_name(name: str) -> ConfigError:
     """The error for an estimator name that is neither registered nor a known prefix."""
     known = ", ".join([*REGISTRY, *PREFIX_FORMS.values()])
-    return ConfigError.about("names", f"unknown estimator {name!r}; known: {known}")
+    return ConfigError(f"unknown estimator {name!r}; known: {known}", arg="names")
 
 
 def build_registered(name: str, ctx: GridContext, device: str = "cpu", **opts) -> Estimator:

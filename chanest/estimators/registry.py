@@ -74,8 +74,8 @@ def build_estimator(name: str, ctx: GridContext, device: str = "cpu", **opts) ->
         est.name = name
         return est
     if "|" in name:
-        raise ConfigError.about("names", f"{name!r}: one estimator per user (a|b) needs data "
-                                "with several users (for one user of them, give one name)")
+        raise ConfigError(f"{name!r}: one estimator per user (a|b) needs data "
+                          "with several users (for one user of them, give one name)", arg="names")
     prefix, sep, arg = name.partition(":")
     if sep:
         if prefix not in PREFIX_HOOKS:
@@ -100,5 +100,5 @@ def parse_estimator_names(text: str) -> list[str]:
             if name not in names:
                 names.append(name)
     if not names:
-        raise ConfigError.about("names", "give at least one name, e.g. ls-linear,lmmse")
+        raise ConfigError("give at least one name, e.g. ls-linear,lmmse", arg="names")
     return names

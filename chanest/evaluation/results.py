@@ -114,15 +114,16 @@ def refuse_existing_results(out_dir: str | Path, overwrite: bool) -> None:
     """ConfigError if ``out_dir`` already holds results and ``overwrite`` is not set."""
     existing = [n for n in RESULT_FILES if (Path(out_dir) / n).exists()]
     if existing and not overwrite:
-        raise ConfigError.about("out_dir", f"{out_dir} already holds results ({existing[0]}); "
-                                "pass --overwrite to replace them or choose another folder")
+        raise ConfigError(f"{out_dir} already holds results ({existing[0]}); "
+                          "pass --overwrite to replace them or choose another folder",
+                          arg="out_dir")
 
 
 def check_out_dir(out_dir: str | Path) -> Path:
     """``out_dir`` as a Path; ConfigError if it exists and is not a directory."""
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
-        raise ConfigError.about("out_dir", f"{out} exists and is not a directory")
+        raise ConfigError(f"{out} exists and is not a directory", arg="out_dir")
     return out
 
 

@@ -38,12 +38,12 @@ def figure_target(out: str | Path, default_name: str,
     elif stem.suffix:
         fmt = stem.suffix.lower()[1:]
         if fmt not in FORMATS:
-            raise ConfigError.about(arg, "the suffix must be one of "
-                                    f"{', '.join('.' + f for f in FORMATS)} or none, got "
-                                    f"{stem.name!r}")
+            raise ConfigError("the suffix must be one of "
+                              f"{', '.join('.' + f for f in FORMATS)} or none, got "
+                              f"{stem.name!r}", arg=arg)
         formats, stem = [fmt], stem.with_suffix("")
     if stem.parent.exists() and not stem.parent.is_dir():
-        raise ConfigError.about(arg, f"{stem.parent} is not a directory")
+        raise ConfigError(f"{stem.parent} is not a directory", arg=arg)
     stem.parent.mkdir(parents=True, exist_ok=True)
     return stem, formats
 
@@ -64,8 +64,8 @@ def points_path(stem: Path, protect=()) -> Path:
     """``stem.csv``; ConfigError if that is one of the input files ``protect``."""
     path = stem.with_name(f"{stem.name}.csv")
     if any(path.resolve() == Path(p).resolve() for p in protect):
-        raise ConfigError.about("out", f"the plotted points would go to {path}, which is an input "
-                          "file; choose another figure name")
+        raise ConfigError(f"the plotted points would go to {path}, which is an input "
+                          "file; choose another figure name", arg="out")
     return path
 
 

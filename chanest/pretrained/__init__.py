@@ -32,8 +32,8 @@ def available() -> list[str]:
 def stem(name: str) -> Path:
     """Checkpoint stem of a shipped model; ConfigError listing the names if unknown."""
     if name not in available():
-        raise ConfigError.about("names", f"unknown pretrained model {name!r}; shipped: "
-                                f"{', '.join(available()) or 'none'}")
+        raise ConfigError(f"unknown pretrained model {name!r}; shipped: "
+                          f"{', '.join(available()) or 'none'}", arg="names")
     return PRETRAINED_DIR / name
 
 

@@ -61,10 +61,10 @@ class Trainer:
         self.run_dir = exp.run_dir
         last_json = checkpoint_paths(self.run_dir / "last")[1]
         if resume and not last_json.exists():
-            raise ConfigError.about("resume", f"no checkpoint to resume in {self.run_dir}")
+            raise ConfigError(f"no checkpoint to resume in {self.run_dir}", arg="resume")
         if not resume and last_json.exists():
-            raise ConfigError.about("exp", f"{self.run_dir} already holds a run; resume it "
-                                    "(resume=True) or give the experiment another name")
+            raise ConfigError(f"{self.run_dir} already holds a run; resume it "
+                              "(resume=True) or give the experiment another name", arg="exp")
         self.train_src, self.val_src = make_sources(exp, self.device)
         self.ctx = self.train_src.ctx
         self.spec = model_spec(exp.model.name, exp.model.kwargs, self.ctx.mask)

@@ -18,6 +18,7 @@ from chanest.estimators.base import Estimator, GridContext
 from chanest.estimators.dft import DFTEstimator
 from chanest.estimators.lmmse import GenieLMMSEEstimator, LMMSEEstimator, RobustLMMSEEstimator
 from chanest.estimators.ls import InterpolationEstimator
+from chanest.estimators.options import check_options, construction_errors
 from chanest.estimators.separable import SeparableLMMSEEstimator
 from chanest.estimators.sionna_lmmse import SionnaLMMSEEstimator
 from chanest.schema import ConfigError
@@ -78,8 +79,8 @@ def unknown_name(name: str) -> ConfigError:
 
 
 def build_registered(name: str, ctx: GridContext, device: str = "cpu", **opts) -> Estimator:
-    """Build a registered (plain) estimator by name (``ConfigError`` for unknown
-    names/options)."""
+    """Build a registered (plain) estimator by name (``ConfigError`` for unknown names,
+    unknown options and bad option values: one line naming the estimator)."""
     if name not in REGISTRY:
         raise unknown_name(name)
     entry = REGISTRY[name]
@@ -90,6 +91,8 @@ def build_registered(name: str, ctx: GridContext, device: str = "cpu", **opts) -
     if bad:
         raise ConfigError(f"estimator {name}: unknown option {bad[0]!r}; allowed: "
                           f"{', '.join(allowed) or 'none'}")
-    est = entry.factory(ctx, device, **fixed, **opts)
+    check_options(name, entry.factory, opts)
+    with construction_errors(name):
+        est = entry.factory(ctx, device, **fixed, **opts)
     est.name = name
     return est

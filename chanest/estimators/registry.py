@@ -19,6 +19,7 @@ from chanest.estimators.catalog import (  # re-exported: the table's names live 
     unknown_name,
 )
 from chanest.estimators.checkpointed import load_checkpoint_estimator, load_neural_estimator
+from chanest.estimators.options import construction_errors
 from chanest.schema import ConfigError
 
 __all__ = ["Entry", "REGISTRY", "PREFIX_HOOKS", "PREFIX_FORMS", "build_estimator",
@@ -62,7 +63,8 @@ def describe(name: str) -> str:
 
 
 def build_estimator(name: str, ctx: GridContext, device: str = "cpu", **opts) -> Estimator:
-    """Build a registered estimator by name (``ConfigError`` for unknown names/options).
+    """Build a registered estimator by name; ConfigError (one line naming the estimator)
+    for unknown names and options, bad option values and failed construction.
 
     On a multi-user context (``ctx.users``) it is a
     :class:`~chanest.estimators.peruser.PerUserEstimator` of ``name`` per user
@@ -80,7 +82,8 @@ def build_estimator(name: str, ctx: GridContext, device: str = "cpu", **opts) ->
     if sep:
         if prefix not in PREFIX_HOOKS:
             raise unknown_name(name)
-        return PREFIX_HOOKS[prefix](arg, ctx, device, **opts)
+        with construction_errors(name):
+            return PREFIX_HOOKS[prefix](arg, ctx, device, **opts)
     return build_registered(name, ctx, device, **opts)
 
 

@@ -62,6 +62,15 @@ __all__ = [
     "context_for",
 ]
 
+#: what the reader needs in every file: per-grid datasets (their rank), other datasets,
+#: file attributes, and per channel profile (``profiles/<i>``) datasets and attributes
+_GRID_FIELDS = {"h": 4, "y": 3, "model": 1, **{name: 1 for name in _PER_SAMPLE}}
+_FILE_FIELDS = ("pilot_mask", "pilots", "profiles")
+_FILE_ATTRS = ("config", "config_fingerprint", "first_sample", "num_samples",
+               "num_samples_total")
+_PROFILE_FIELDS = ("delays", "powers")
+_PROFILE_ATTRS = ("label", "scale_delays", "los_power", "delay_spread_range",
+                  "doppler_range", "weight")
 
 
 def _attr(f: h5py.File, key: str):
@@ -97,6 +106,33 @@ def expand_paths(paths: str | Path | Sequence[str | Path]) -> list[Path]:
     return out
 
 
+def _missing_field(f: h5py.File) -> str | None:
+    """What a complete chanest file ``f`` lacks (``has no field 'h'``), None if nothing."""
+    for key in _FILE_ATTRS:
+        if key not in f.attrs:
+            return f"has no attribute {key!r}"
+    for name in (*_GRID_FIELDS, *_FILE_FIELDS):
+        if name not in f:
+            return f"has no field {name!r}"
+    n = int(f.attrs["num_samples"])
+    for name, rank in _GRID_FIELDS.items():
+        shape = getattr(f[name], "shape", None)
+        if shape is None or len(shape) != rank or shape[0] != n:
+            return f"has field {name!r} of shape {shape}, not {n} grids of rank {rank}"
+    profiles = f["profiles"]
+    for i in range(max(len(profiles), 1)):  # profiles/0 at least
+        where = f"profiles/{i}"
+        if where not in f:
+            return f"has no field {where!r}"
+        for name in _PROFILE_FIELDS:
+            if name not in profiles[str(i)]:
+                return f"has no field '{where}/{name}'"
+        for key in _PROFILE_ATTRS:
+            if key not in profiles[str(i)].attrs:
+                return f"has no attribute {key!r} of {where!r}"
+    return None
+
+
 class _Part:
     """One opened file of a dataset."""
 
@@ -116,6 +152,10 @@ class _Part:
                               f"reads version {SCHEMA_VERSION}", arg="paths")
         if not _attr(self.file, "complete"):
             raise ConfigError(f"{path} is incomplete; re-run simulate to finish it", arg="paths")
+        problem = _missing_field(self.file)
+        if problem:
+            raise ConfigError(f"{path} {problem} (not written by chanest, or modified since)",
+                              arg="paths")
         self.fingerprint = str(attrs["config_fingerprint"])
         self.first = int(attrs["first_sample"])
         self.count = int(attrs["num_samples"])

@@ -37,7 +37,7 @@ from chanest.schema import ConfigError
 from chanest.seeding import derive_seed
 from chanest.training import optim
 from chanest.training.data import make_sources
-from chanest.training.distributed import all_reduce_sum, barrier, init_distributed
+from chanest.training.distributed import all_reduce_sum, barrier, init_distributed, shutdown
 from chanest.training.experiment import Experiment, StageSpec
 from chanest.training.objective import error_head_nll, objective, resolve_loss
 from chanest.training.resume import (
@@ -196,6 +196,8 @@ class Trainer:
         """Train all stages (or what remains after a resume); returns a summary.
 
         ``max_epochs`` stops this call after that many epochs (the run can be resumed).
+        Under torchrun the process group is destroyed when this call returns (a new
+        Trainer joins a new one).
         """
         if self.dist.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -220,6 +222,7 @@ class Trainer:
         best = getattr(self, "final_best", math.inf)
         summary.update(best_val_score_db=best if math.isfinite(best) else None,
                        epochs=st.global_epoch, run_dir=str(self.run_dir))
+        shutdown(self.dist)
         return summary
 
     def _epoch(self, spec: StageSpec) -> None:

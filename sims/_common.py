@@ -12,7 +12,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from chanest.data.dataset import context_for  # noqa: E402 - after the sys.path entry above
+from chanest.data.context import context_from_simulator  # noqa: E402 - after the sys.path entry above
 from chanest.data.scenario import load_config, parse_config  # noqa: E402 - after the sys.path entry above
 from chanest.data.simulate import Simulator  # noqa: E402 - after the sys.path entry above
 from chanest.fileio import atomic_write  # noqa: E402 - after the sys.path entry above
@@ -39,7 +39,7 @@ def simulate(scenario: str, seed: int, samples: int, snrs=None):
     if snrs is not None:
         base["noise"] = {"snr_db": [float(s) for s in snrs]}
     sim = Simulator(parse_config(base, source=str(scenario)))
-    return context_for(sim), sim.generate(samples)
+    return context_from_simulator(sim), sim.generate(samples)
 
 
 def nmse_db(h: torch.Tensor, h_hat: torch.Tensor, snr_db: torch.Tensor, snrs,

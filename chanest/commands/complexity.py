@@ -68,7 +68,7 @@ def _candidates(ctx, names, architectures: bool):
 def complexity_command(grids, estimators, architectures, out, seconds, device):
     """Parameters, real MACs per grid (counted), latency at batch 1 and throughput at a
     large batch, for every estimator on each grid."""
-    from chanest.data.dataset import context_for
+    from chanest.data.context import context_from_simulator
     from chanest.data.scenario import parse_config
     from chanest.data.simulate import Simulator
     from chanest.device import resolve_device
@@ -88,7 +88,7 @@ def complexity_command(grids, estimators, architectures, out, seconds, device):
         scenario, batch = GRIDS[label]
         sim = Simulator(parse_config({**scenario, "seed": 1, "noise": {"snr_db": [0, 10, 20, 30]}}),
                         device=dev)
-        ctx, sample = context_for(sim), sim.generate(8)
+        ctx, sample = context_from_simulator(sim), sim.generate(8)
         for name, est in _candidates(ctx, names, architectures):
             row = measure(est, name, label, sample.y, sample.no, batch, seconds)
             rows.append(row)

@@ -37,7 +37,6 @@ import torch
 from chanest.channels.profiles import TapProfile
 from chanest.data.batch import Batch
 from chanest.data.context import GridContext, context_from_dataset
-from chanest.data.context import context_from_simulator as context_for  # the older name
 from chanest.data.scenario import parse_config
 from chanest.data.writer import (  # re-exported: the writer's public names live here too
     _PER_SAMPLE,
@@ -59,7 +58,6 @@ __all__ = [
     "ChannelDataset",
     "open_dataset",
     "expand_paths",
-    "context_for",
 ]
 
 #: what the reader needs in every file: per-grid datasets (their rank), other datasets,

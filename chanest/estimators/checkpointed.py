@@ -10,12 +10,7 @@ from chanest.estimators.neural import NeuralEstimator
 from chanest.models import load_model
 from chanest.schema import ConfigError
 
-__all__ = ["load_neural_estimator", "load_trained_model", "load_checkpoint_estimator"]
-
-
-def load_trained_model(path: str, device: str = "cpu"):
-    """(model, metadata, tensors) of a checkpoint, weights verified and loaded."""
-    return load_model(path, device)
+__all__ = ["load_neural_estimator", "load_checkpoint_estimator"]
 
 
 def load_neural_estimator(path: str, ctx: GridContext, device: str = "cpu",

@@ -39,10 +39,9 @@ from chanest.fileio import atomic_write
 from chanest.metrics import nearest_index, snr_db
 from chanest.schema import ConfigError
 
-__all__ = ["FORMATS", "PARTS", "FullGraph", "export_model", "exportable_parts"]
+__all__ = ["FORMATS", "FullGraph", "export_model", "exportable_parts"]
 
 FORMATS = ("onnx", "torchscript")
-PARTS = ("auto", "full", "network")
 
 
 class FullGraph(nn.Module):

@@ -33,7 +33,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from chanest.data.dataset import DatasetWriter, context_for
+from chanest.data.context import context_from_simulator
+from chanest.data.dataset import DatasetWriter
 from chanest.data.scenario import parse_config
 from chanest.data.simulate import Simulator
 from chanest.device import resolve_device
@@ -97,7 +98,7 @@ def throughput_table(names: list[str], sizes: list[int], device: str, min_s: flo
     results: dict[tuple[str, int], dict] = {}
     for num_sc in sizes:
         sim = Simulator(parse_config(size_scenario(num_sc)), device="cpu")
-        ctx = context_for(sim)
+        ctx = context_from_simulator(sim)
         print(f"[{num_sc}x14: P = {len(ctx.pilot_idx)}]", file=sys.stderr, flush=True)
         for name in names:
             if num_sc > LARGE and name in PER_LEVEL_BUILD:
@@ -137,8 +138,7 @@ def nmse_table(names: list[str], num_grids: int, device: str) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "test.h5"
         writer = DatasetWriter(path, Simulator(parse_config({}), device="cpu"), num_grids)
-        for _ in writer.run():
-            pass
+        writer.run()
         result, _ = evaluate_to_dir(path, names, Path(tmp) / "res", device=device,
                                     progress=False)
     lines = [result.markdown()]

@@ -17,7 +17,7 @@ import time
 
 import torch
 
-from chanest.data.dataset import context_for
+from chanest.data.context import context_from_simulator
 from chanest.data.scenario import parse_config
 from chanest.data.simulate import Simulator
 from chanest.estimators.base import observe
@@ -56,7 +56,7 @@ def _sim(size: str, device: str, chunk: int) -> Simulator:
 def training_rate(name: str, device: str, batch: int, steps: int, amp: bool,
                   channels_last: bool) -> float:
     sim = _sim("72x14", device, batch)
-    ctx = context_for(sim)
+    ctx = context_from_simulator(sim)
     model = build_model(name, **model_spec(name, MODELS[name], ctx.mask)["kwargs"]).to(device)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
@@ -83,7 +83,7 @@ def training_rate(name: str, device: str, batch: int, steps: int, amp: bool,
 
 def inference_rates(size: str, device: str, batch: int, reps: int) -> dict[str, float]:
     sim = _sim(size, device, batch)
-    ctx = context_for(sim)
+    ctx = context_from_simulator(sim)
     obs = observe(sim.chunk(0))
     ests = {n: build_estimator(n, ctx, device) for n in ("lmmse", "lmmse-separable")}
     for name, kw in MODELS.items():
@@ -109,7 +109,7 @@ def main() -> None:
     print("| model | parameters | " + " | ".join(f"{c} samples/s" for c in cols) + " |")
     print("|---|---|" + "---|" * len(cols))
     for name, kw in MODELS.items():
-        ctx = context_for(_sim("72x14", "cpu", 1))
+        ctx = context_from_simulator(_sim("72x14", "cpu", 1))
         params = count_parameters(build_model(name, **model_spec(name, kw, ctx.mask)["kwargs"]))
         rates = [training_rate(name, device, args.batch, args.steps, False, False)]
         if cuda:

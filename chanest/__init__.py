@@ -17,6 +17,8 @@ Map of the package (one concern per module)::
                                and per-user LS values; userview: one user as single-user data
   storage         writer       resumable HDF5 dataset writer; dataset: the reader
                   checkpoint   safetensors + JSON checkpoints, hash-verified
+                  fileio       atomic_write: every file is written through a synced
+                               temporary file renamed over it
   context         GridContext: grid, pilots, channel statistics; check_compatible
   estimators/     base (contract), catalog + registry (names), one file per family,
                   neural (front end for networks), checkpointed (ckpt:/pretrained:),

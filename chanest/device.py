@@ -20,9 +20,9 @@ def resolve_device(spec: str = "auto", field: str = "device") -> str:
         return "cpu"
     match = re.fullmatch(r"cuda(?::(\d+))?", spec)
     if not match:
-        raise ConfigError.about(field, f"expected auto, cpu or cuda[:N], got {spec!r}")
+        raise ConfigError(f"expected auto, cpu or cuda[:N], got {spec!r}", arg=field)
     index = int(match.group(1) or 0)
     if not torch.cuda.is_available() or index >= torch.cuda.device_count():
-        raise ConfigError.about(field, f"{spec} requested but {torch.cuda.device_count()} "
-                          "CUDA device(s) are available")
+        raise ConfigError(f"{spec} requested but {torch.cuda.device_count()} "
+                          "CUDA device(s) are available", arg=field)
     return f"cuda:{index}"

@@ -27,18 +27,15 @@ __all__ = ["ConfigError", "Strict", "Range", "tags_of", "tagged_union", "format_
 class ConfigError(ValueError):
     """Invalid user input (config, file or argument); the message is one line.
 
-    ``arg`` names the library argument the message starts with (``"paths: ..."``), so a
-    front end can translate it into its own spelling (a CLI flag); None otherwise.
+    ``ConfigError(text)``: ``text`` starts with what it is about (a config field, a
+    file: ``"pilots.offset: ..."``). ``ConfigError(text, arg=NAME)``: about the library
+    argument NAME; the message is ``NAME: text`` and ``arg`` remembers NAME, so a front
+    end can translate it into its own spelling (a CLI flag). ``arg`` is None otherwise.
     """
 
-    def __init__(self, message: str, arg: str | None = None):
-        super().__init__(message)
+    def __init__(self, text: str, *, arg: str | None = None):
+        super().__init__(text if arg is None else f"{arg}: {text}")
         self.arg = arg
-
-    @classmethod
-    def about(cls, arg: str, text: str) -> ConfigError:
-        """``arg: text``, remembering ``arg``."""
-        return cls(f"{arg}: {text}", arg=arg)
 
 
 @contextmanager
@@ -50,7 +47,7 @@ def argument_named(old: str, new: str) -> Iterator[None]:
     except ConfigError as err:
         if err.arg != old:
             raise
-        raise ConfigError.about(new, str(err)[len(old) + 2:]) from None
+        raise ConfigError(str(err)[len(old) + 2:], arg=new) from None
 
 
 class Strict(BaseModel):
@@ -176,7 +173,7 @@ def read_yaml_mapping(path: str | Path, what: str = "path"):
     file is reported as argument ``what``)."""
     path = Path(path)
     if not path.is_file():
-        raise ConfigError.about(what, f"file not found: {path}")
+        raise ConfigError(f"file not found: {path}", arg=what)
     try:
         text = path.read_text()
     except UnicodeDecodeError:

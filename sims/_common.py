@@ -12,9 +12,10 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from chanest.data.dataset import context_for  # noqa: E402 - after the sys.path entry above
+from chanest.data.context import context_from_simulator  # noqa: E402 - after the sys.path entry above
 from chanest.data.scenario import load_config, parse_config  # noqa: E402 - after the sys.path entry above
 from chanest.data.simulate import Simulator  # noqa: E402 - after the sys.path entry above
+from chanest.fileio import atomic_write  # noqa: E402 - after the sys.path entry above
 
 __all__ = ["REPO", "Grids", "simulate", "nmse_db", "read_csv", "write_csv"]
 
@@ -38,7 +39,7 @@ def simulate(scenario: str, seed: int, samples: int, snrs=None):
     if snrs is not None:
         base["noise"] = {"snr_db": [float(s) for s in snrs]}
     sim = Simulator(parse_config(base, source=str(scenario)))
-    return context_for(sim), sim.generate(samples)
+    return context_from_simulator(sim), sim.generate(samples)
 
 
 def nmse_db(h: torch.Tensor, h_hat: torch.Tensor, snr_db: torch.Tensor, snrs,
@@ -60,9 +61,7 @@ def read_csv(path: Path) -> list[dict]:
 
 def write_csv(path: Path, rows: list[dict], fields: list[str]) -> None:
     """Write atomically (temporary name, then rename); keys not in ``fields`` are left out."""
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", newline="") as f:
+    with atomic_write(path, newline="") as f:
         w = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
         w.writeheader()
         w.writerows(rows)
-    tmp.replace(path)

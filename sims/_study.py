@@ -86,8 +86,7 @@ class Study:
             return path
         path.parent.mkdir(parents=True, exist_ok=True)
         sim = Simulator(parse_config(scenario, source=part))
-        for _ in DatasetWriter(path, sim, samples).run():
-            pass
+        DatasetWriter(path, sim, samples).run()
         self._step(f"simulated {samples} grids -> {path.relative_to(self.out)}", False)
         return path
 

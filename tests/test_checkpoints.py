@@ -6,7 +6,7 @@ import json
 import pytest
 import torch
 
-from chanest.data.dataset import context_for
+from chanest.data.context import context_from_simulator
 from chanest.data.scenario import parse_config
 from chanest.data.simulate import Simulator
 from chanest.estimators.base import observe
@@ -23,7 +23,7 @@ def test_best_checkpoint_is_an_estimator_and_damaged_foreign_or_mismatched_ones_
     Trainer(exp, "cpu", progress=False).fit()
     stem = tmp_path / "runs" / "run" / "best"
     sim = Simulator(parse_config(SCENARIO))
-    est = load_neural_estimator(str(stem), context_for(sim))
+    est = load_neural_estimator(str(stem), context_from_simulator(sim))
     batch = sim.generate(8)
     out = est.estimate(observe(batch))
     assert out.h_hat.shape == batch.h.shape and out.h_hat.dtype == torch.complex64
@@ -49,7 +49,7 @@ def test_best_checkpoint_is_an_estimator_and_damaged_foreign_or_mismatched_ones_
     save_checkpoint(tmp_path / "wrong", {"model.x": torch.zeros(3)},
                     {"model": {"name": "cenet", "kwargs": {}}, "mask": sim.mask.tolist()})
     with pytest.raises(ConfigError, match="weights do not fit"):
-        load_neural_estimator(str(tmp_path / "wrong"), context_for(sim))
+        load_neural_estimator(str(tmp_path / "wrong"), context_from_simulator(sim))
     (tmp_path / "broken.json").write_text("{not json")
     (tmp_path / "broken.safetensors").write_bytes(b"x")
     with pytest.raises(ConfigError, match="not valid JSON"):
@@ -58,7 +58,7 @@ def test_best_checkpoint_is_an_estimator_and_damaged_foreign_or_mismatched_ones_
     other = Simulator(parse_config({**SCENARIO, "pilots": {"pattern": "channelnet-16"}}))
     with pytest.raises(ConfigError, match=r"another pilot layout \(48 pilots on \[14, 72\], "
                        r"scenario .*scenario.yaml\) than the data \(16 pilots"):
-        load_neural_estimator(str(stem), context_for(other))
+        load_neural_estimator(str(stem), context_from_simulator(other))
 
 
 def test_checkpoint_killed_between_its_two_renames_falls_back_to_the_previous_save(tmp_path):

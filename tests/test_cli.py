@@ -191,9 +191,9 @@ def test_library_argument_names_are_spelled_as_cli_options_only_when_the_error_n
     from chanest.commands.options import cli_message
     from chanest.schema import ConfigError
 
-    assert cli_message(ConfigError.about("paths", "file not found: x.h5")) == \
+    assert cli_message(ConfigError("file not found: x.h5", arg="paths")) == \
         "--data: file not found: x.h5"
-    assert cli_message(ConfigError.about("fit_dataset", "the training data has another grid")) \
+    assert cli_message(ConfigError("the training data has another grid", arg="fit_dataset")) \
         == "--fit-data: the training data has another grid"
     assert cli_message(ConfigError("data: give exactly one of train or simulate")) == \
         "data: give exactly one of train or simulate"  # a config field, not an argument

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from torch import nn
 
 from chanest.cli import main
-from chanest.data.dataset import context_for
+from chanest.data.context import context_from_simulator
 from chanest.data.scenario import Scenario
 from chanest.data.simulate import Simulator
 from chanest.estimators.neural import NeuralEstimator
@@ -33,7 +33,7 @@ def test_counter_counts_real_and_complex_products_and_convolutions_exactly():
 
 def test_estimator_macs_equal_the_filter_and_layer_shapes():
     sim = Simulator(Scenario())
-    ctx, batch = context_for(sim), sim.generate(4)
+    ctx, batch = context_from_simulator(sim), sim.generate(4)
     N, P = ctx.mask.size, int(ctx.mask.sum())
     assert count_macs(build_estimator("ls-linear", ctx), batch.y, batch.no) == 4 * N * P
     model = build_model("cenet", channels=8, blocks=2)

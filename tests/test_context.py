@@ -23,8 +23,7 @@ def test_dataset_and_simulator_give_the_same_context(tmp_path):
     from chanest.data.dataset import DatasetWriter, open_dataset
 
     sim = Simulator(parse_config({"chunk_size": 8}))
-    for _ in DatasetWriter(tmp_path / "d.h5", sim, 8).run():
-        pass
+    DatasetWriter(tmp_path / "d.h5", sim, 8).run()
     live = context_from_simulator(sim)
     with open_dataset(tmp_path / "d.h5") as ds:
         stored = ds.context()

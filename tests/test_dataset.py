@@ -16,9 +16,24 @@ from chanest.schema import ConfigError
 
 def write(path, sim, n, batch_size=None, shard=None, **kw):
     writer = DatasetWriter(path, sim, n, shard or ShardSpec(), batch_size, **kw)
-    for _ in writer.run():
-        pass
+    writer.run()
     return path
+
+
+class Interrupted(Exception):
+    """Stands for whatever stops a writer (Ctrl-C, a kill)."""
+
+
+def interrupt_after(steps: int):
+    """A progress callback that raises :class:`Interrupted` after ``steps`` progress steps
+    (the first call reports the starting point, not a step)."""
+    calls = []
+
+    def progress(done, total):
+        calls.append(done)
+        if len(calls) > steps:
+            raise Interrupted
+    return progress
 
 
 def arrays(path_or_paths):
@@ -80,24 +95,22 @@ def test_resume_after_interruption_is_bit_identical(tmp_path, scenario):
     sim = Simulator(scenario())
     write(tmp_path / "straight.h5", sim, 300)
     out = tmp_path / "resumed.h5"
-    run = DatasetWriter(out, sim, 300, batch_size=64).run()
-    next(run)  # initial progress report
-    next(run), next(run)  # two batches written, then the process "dies"
-    run.close()
+    with pytest.raises(Interrupted):  # two batches written, then the process "dies"
+        DatasetWriter(out, sim, 300, batch_size=64).run(interrupt_after(2))
     assert (tmp_path / "resumed.h5.partial").exists() and not out.exists()
     with pytest.raises(ConfigError, match="incomplete|not found"):
         open_dataset(out)
-    writer = DatasetWriter(out, sim, 300, batch_size=64)
-    progress = list(writer.run())
-    assert progress[0][0] == 128  # resumed from the two completed batches
+    progress = []
+    DatasetWriter(out, sim, 300, batch_size=64).run(lambda done, total: progress.append(done))
+    assert progress[0] == 128  # resumed from the two completed batches
     assert_same(arrays(tmp_path / "straight.h5"), arrays(out))
 
 
 def test_partial_from_another_run_is_refused(tmp_path, scenario):
     out = tmp_path / "x.h5"
-    run = DatasetWriter(out, Simulator(scenario(seed=1)), 100, batch_size=32).run()
-    next(run), next(run)
-    run.close()
+    with pytest.raises(Interrupted):
+        DatasetWriter(out, Simulator(scenario(seed=1)), 100, batch_size=32).run(
+            interrupt_after(1))
     with pytest.raises(ConfigError, match="different run"):
         write(out, Simulator(scenario(seed=2)), 100)
 

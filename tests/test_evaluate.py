@@ -26,8 +26,7 @@ NAMES = ["ls-linear", "lmmse", "genie-lmmse"]
 def _write(path, num, **overrides):
     sim = Simulator(parse_config({**SCENARIO, **overrides}))
     writer = DatasetWriter(path, sim, num)
-    for _ in writer.run():
-        pass
+    writer.run()
     return writer.path
 
 
@@ -154,7 +153,7 @@ def test_memory_budget_splits_batches_without_changing_results():
     and Sionna's estimator at 624x14 is split into sub-batches under a 1 GB budget."""
     import torch
 
-    from chanest.data.dataset import context_for
+    from chanest.data.context import context_from_simulator
     from chanest.data.scenario import parse_config
     from chanest.data.simulate import Simulator
     from chanest.estimators import observe
@@ -162,7 +161,7 @@ def test_memory_budget_splits_batches_without_changing_results():
     from chanest.estimators.registry import build_estimator
 
     sim = Simulator(parse_config({"chunk_size": 16, "noise": {"snr_db": [0, 20]}}))
-    ctx, batch = context_for(sim), sim.generate(16)
+    ctx, batch = context_from_simulator(sim), sim.generate(16)
     est = build_estimator("lmmse-adaptive", ctx)
     whole = est.estimate(observe(batch))
     split = estimate_bounded(est, observe(batch), est.bytes_per_grid())  # one grid per call
@@ -170,6 +169,6 @@ def test_memory_budget_splits_batches_without_changing_results():
     torch.testing.assert_close(split.err_var, whole.err_var)
     nr = Simulator(parse_config({"chunk_size": 4, "grid": {"preset": "nr-624x14"},
                                  "pilots": {"pattern": "comb", "spacing": 4}}))
-    sionna = build_estimator("lmmse-sionna", context_for(nr))
+    sionna = build_estimator("lmmse-sionna", context_from_simulator(nr))
     assert 0.1e9 < sionna.bytes_per_grid() < 0.5e9  # measured 0.21 GB per grid
     assert int(2**30 // sionna.bytes_per_grid()) < 16

@@ -11,7 +11,7 @@ import torch
 from click.testing import CliRunner
 
 from chanest.cli import main
-from chanest.data.dataset import context_for
+from chanest.data.context import context_from_simulator
 from chanest.data.scenario import parse_config
 from chanest.data.simulate import Simulator
 from chanest.estimators.base import Observation
@@ -40,7 +40,7 @@ IDS = [name + ("-err-head" if kwargs.get("err_head") else "") for name, kwargs i
 
 
 def _estimator(name, kwargs):
-    ctx = context_for(Simulator(parse_config({"chunk_size": 16})))
+    ctx = context_from_simulator(Simulator(parse_config({"chunk_size": 16})))
     torch.manual_seed(0)
     model = build_model(name, **model_spec(name, kwargs, ctx.mask)["kwargs"])
     for p in model.parameters():  # random weights everywhere (zero-initialised heads too)

@@ -6,7 +6,7 @@ import csv
 import pytest
 import torch
 
-from chanest.data.dataset import context_for
+from chanest.data.context import context_from_simulator
 from chanest.data.scenario import parse_config
 from chanest.data.simulate import Simulator
 from chanest.estimators import observe
@@ -41,7 +41,7 @@ def test_untrained_cenet_on_a_base_is_exactly_that_base():
     """The last layer starts at zero, so CENet(base=lmmse-adaptive) before training returns
     the adaptive LMMSE estimate itself."""
     sim = Simulator(parse_config({**SCENARIO, "noise": {"snr_db": [0, 30]}}))
-    ctx, batch = context_for(sim), sim.generate(8)
+    ctx, batch = context_from_simulator(sim), sim.generate(8)
     net = NeuralEstimator(ctx, build_model("cenet", **BASE["model"]["kwargs"]),
                           err_map=([0.0], torch.ones(1, *ctx.mask.shape).numpy()))
     ref = build_estimator("lmmse-adaptive", ctx).estimate(observe(batch))

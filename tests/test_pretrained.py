@@ -2,7 +2,7 @@
 
 import pytest
 
-from chanest.data.dataset import context_for
+from chanest.data.context import context_from_simulator
 from chanest.data.scenario import load_config, parse_config
 from chanest.data.simulate import Simulator
 from chanest.estimators import observe
@@ -35,7 +35,7 @@ def test_shipped_model_beats_ls_linear_on_fresh_grids_of_its_scenario(name):
     base = load_config(card(name)["scenario"]).to_dict()
     base.update(seed=31337, noise={"snr_db": [0.0, 15.0, 30.0]})
     sim = Simulator(parse_config(base))
-    ctx, batch = context_for(sim), sim.generate(48)
+    ctx, batch = context_from_simulator(sim), sim.generate(48)
     obs = observe(batch)
     h_hat = {est: build_estimator(est, ctx).estimate(obs).h_hat
              for est in (f"pretrained:{name}", "ls-linear")}
@@ -49,14 +49,14 @@ def test_shipped_model_beats_ls_linear_on_fresh_grids_of_its_scenario(name):
 def test_unknown_pretrained_name_lists_the_shipped_ones():
     sim = Simulator(parse_config({"chunk_size": 8}))
     with pytest.raises(ConfigError, match="unknown pretrained model 'nope'; shipped: cenet"):
-        build_estimator("pretrained:nope", context_for(sim))
+        build_estimator("pretrained:nope", context_from_simulator(sim))
 
 
 def test_pretrained_model_on_another_pilot_layout_is_refused_in_one_line():
     sim = Simulator(parse_config({"chunk_size": 8, "pilots": {"pattern": "channelnet-16"}}))
     with pytest.raises(ConfigError, match=r"^pretrained:cenet-lte-mixture: the network has "
                                           r"another pilot layout \(48 pilots"):
-        build_estimator("pretrained:cenet-lte-mixture", context_for(sim))
+        build_estimator("pretrained:cenet-lte-mixture", context_from_simulator(sim))
 
 
 def test_info_lists_every_shipped_model_with_its_budget():

@@ -25,8 +25,7 @@ def test_tiny_model_cuts_its_training_loss_fivefold_on_a_tiny_dataset(tmp_path):
     """On 64 fixed grids (train = validation), 40 epochs cut the loss by at least 5x."""
     sim = Simulator(parse_config({**SCENARIO, "noise": {"snr_db": [30]}}))
     path = tmp_path / "tiny.h5"
-    for _ in DatasetWriter(path, sim, 64).run():
-        pass
+    DatasetWriter(path, sim, 64).run()
     exp = parse_experiment({"name": "fit", "out_dir": str(tmp_path / "runs"),
                             "model": {"name": "cenet", "kwargs": {"channels": 16, "blocks": 2}},
                             "data": {"train": str(path), "val": str(path)},
@@ -110,3 +109,19 @@ def test_ddp_two_gloo_ranks_end_with_identical_weights_and_one_log(tmp_path, sce
     hashes = [(run / f"rank{r}-of-2.sha256").read_text() for r in (0, 1)]
     assert hashes[0] == hashes[1]
     assert len((run / "log.csv").read_text().splitlines()) == 3  # header + 2 epochs
+
+
+def test_shutdown_destroys_the_process_group_only_of_a_distributed_run(monkeypatch):
+    """The shutdown that fit() ends with is a no-op for a single process (the DDP test
+    checks that a distributed fit() leaves no process group behind)."""
+    import torch.distributed as dist
+
+    from chanest.training import distributed
+
+    destroyed = []
+    monkeypatch.setattr(dist, "is_initialized", lambda: True)
+    monkeypatch.setattr(dist, "destroy_process_group", lambda: destroyed.append(True))
+    distributed.shutdown(distributed.DistInfo())
+    assert destroyed == []
+    distributed.shutdown(distributed.DistInfo(rank=1, world=2))
+    assert destroyed == [True]

@@ -96,8 +96,7 @@ def test_pooled_evaluation_equals_the_sum_of_the_per_user_evaluations(tmp_path):
 
     sc = _scenario(LAYOUTS["fd-occ+fdm"], snr=(0.0, 20.0))
     path = tmp_path / "mu.h5"
-    for _ in DatasetWriter(path, Simulator(sc), 64).run():
-        pass
+    DatasetWriter(path, Simulator(sc), 64).run()
     with open_dataset(path) as ds:
         names = ["ls-linear", "lmmse", "genie-lmmse"]
         pooled = evaluate(ds, names, progress=False).per_sample
@@ -155,8 +154,7 @@ def test_stored_pilots_that_differ_from_the_users_layout_are_refused(tmp_path):
     from chanest.data.writer import DatasetWriter
 
     path = tmp_path / "mu.h5"
-    for _ in DatasetWriter(path, Simulator(_scenario(LAYOUTS["fd-occ"])), 32).run():
-        pass
+    DatasetWriter(path, Simulator(_scenario(LAYOUTS["fd-occ"])), 32).run()
     with h5py.File(path, "r+") as f:
         f["pilots"][0, 0] = -f["pilots"][0, 0]
     with open_dataset(path) as ds, pytest.raises(ConfigError, match="stored pilots differ"):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import csv
-import os
 from dataclasses import asdict
 from pathlib import Path
 
 import click
 
 from chanest.commands.options import device_option
+from chanest.fileio import atomic_write
 from chanest.schema import ConfigError
 
 __all__ = ["complexity_command", "GRIDS"]
@@ -68,7 +68,7 @@ def _candidates(ctx, names, architectures: bool):
 def complexity_command(grids, estimators, architectures, out, seconds, device):
     """Parameters, real MACs per grid (counted), latency at batch 1 and throughput at a
     large batch, for every estimator on each grid."""
-    from chanest.data.dataset import context_for
+    from chanest.data.context import context_from_simulator
     from chanest.data.scenario import parse_config
     from chanest.data.simulate import Simulator
     from chanest.device import resolve_device
@@ -88,7 +88,7 @@ def complexity_command(grids, estimators, architectures, out, seconds, device):
         scenario, batch = GRIDS[label]
         sim = Simulator(parse_config({**scenario, "seed": 1, "noise": {"snr_db": [0, 10, 20, 30]}}),
                         device=dev)
-        ctx, sample = context_for(sim), sim.generate(8)
+        ctx, sample = context_from_simulator(sim), sim.generate(8)
         for name, est in _candidates(ctx, names, architectures):
             row = measure(est, name, label, sample.y, sample.no, batch, seconds)
             rows.append(row)
@@ -96,10 +96,8 @@ def complexity_command(grids, estimators, architectures, out, seconds, device):
                        f"{row.latency_ms:>10.3g} {row.throughput_grids_per_s:>9.4g}")
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tmp.open("w", newline="") as fh:
+    with atomic_write(path, newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(asdict(r) for r in rows)
-    tmp.replace(path)
     click.echo(f"wrote {path}")

@@ -48,8 +48,7 @@ def quickstart_command(out, num_samples, overwrite, device, quiet):
     sim = Simulator(Scenario(), device=dev)
     writer = DatasetWriter(data, sim, num_samples, overwrite=True)
     out.mkdir(parents=True, exist_ok=True)
-    for _ in writer.run():
-        pass
+    writer.run()
     if not quiet:
         click.echo(f"simulated {num_samples} test grids of the default scenario -> {data}")
     result, paths = evaluate_to_dir([str(data)], QUICKSTART_ESTIMATORS, out, dev,

@@ -59,13 +59,17 @@ def simulate_command(config_path, num_samples, out, device, batch_size, shard, o
     start, first_done = time.perf_counter(), None
     bar = tqdm(total=writer.num_samples, unit="grid", unit_scale=True, disable=quiet,
                desc=out.name, dynamic_ncols=True)
+
+    def progress(done: int, _total: int) -> None:
+        nonlocal first_done
+        if first_done is None:
+            first_done = done
+            if done:
+                bar.write(f"resuming {writer.partial}: {done} grids already done")
+        bar.update(done - bar.n)
+
     try:
-        for done, _total in writer.run():
-            if first_done is None:
-                first_done = done
-                if done:
-                    bar.write(f"resuming {writer.partial}: {done} grids already done")
-            bar.update(done - bar.n)
+        writer.run(progress)
     except KeyboardInterrupt:
         bar.close()
         click.echo(f"\ninterrupted: completed chunks kept in {writer.partial}; run the same "

@@ -167,4 +167,4 @@ def check_compatible(a: GridContext, b: GridContext, names: tuple[str, str] = ("
         if diff is not None:
             text = (f"{names[0]} has another {_WHAT[field]} ({diff[0]}) than {names[1]} "
                     f"({diff[1]})")
-            raise ConfigError.about(arg, text) if arg else ConfigError(text)
+            raise ConfigError(text, arg=arg or None)

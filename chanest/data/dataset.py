@@ -37,7 +37,6 @@ import torch
 from chanest.channels.profiles import TapProfile
 from chanest.data.batch import Batch
 from chanest.data.context import GridContext, context_from_dataset
-from chanest.data.context import context_from_simulator as context_for  # the older name
 from chanest.data.scenario import parse_config
 from chanest.data.writer import (  # re-exported: the writer's public names live here too
     _PER_SAMPLE,
@@ -59,9 +58,17 @@ __all__ = [
     "ChannelDataset",
     "open_dataset",
     "expand_paths",
-    "context_for",
 ]
 
+#: what the reader needs in every file: per-grid datasets (their rank), other datasets,
+#: file attributes, and per channel profile (``profiles/<i>``) datasets and attributes
+_GRID_FIELDS = {"h": 4, "y": 3, "model": 1, **{name: 1 for name in _PER_SAMPLE}}
+_FILE_FIELDS = ("pilot_mask", "pilots", "profiles")
+_FILE_ATTRS = ("config", "config_fingerprint", "first_sample", "num_samples",
+               "num_samples_total")
+_PROFILE_FIELDS = ("delays", "powers")
+_PROFILE_ATTRS = ("label", "scale_delays", "los_power", "delay_spread_range",
+                  "doppler_range", "weight")
 
 
 def _attr(f: h5py.File, key: str):
@@ -83,18 +90,45 @@ def expand_paths(paths: str | Path | Sequence[str | Path]) -> list[Path]:
         if any(ch in text for ch in "*?["):
             matches = sorted(glob.glob(text))
             if not matches:
-                raise ConfigError.about("paths", f"no file matches {text!r}")
+                raise ConfigError(f"no file matches {text!r}", arg="paths")
             out += [Path(m) for m in matches]
         else:
             out.append(Path(text))
     if not out:
-        raise ConfigError.about("paths", "no dataset file given")
+        raise ConfigError("no dataset file given", arg="paths")
     for p in out:
         if not p.is_file():
             hint = " (an interrupted run? re-run simulate to resume)" if Path(
                 str(p) + ".partial").exists() else ""
-            raise ConfigError.about("paths", f"file not found: {p}{hint}")
+            raise ConfigError(f"file not found: {p}{hint}", arg="paths")
     return out
+
+
+def _missing_field(f: h5py.File) -> str | None:
+    """What a complete chanest file ``f`` lacks (``has no field 'h'``), None if nothing."""
+    for key in _FILE_ATTRS:
+        if key not in f.attrs:
+            return f"has no attribute {key!r}"
+    for name in (*_GRID_FIELDS, *_FILE_FIELDS):
+        if name not in f:
+            return f"has no field {name!r}"
+    n = int(f.attrs["num_samples"])
+    for name, rank in _GRID_FIELDS.items():
+        shape = getattr(f[name], "shape", None)
+        if shape is None or len(shape) != rank or shape[0] != n:
+            return f"has field {name!r} of shape {shape}, not {n} grids of rank {rank}"
+    profiles = f["profiles"]
+    for i in range(max(len(profiles), 1)):  # profiles/0 at least
+        where = f"profiles/{i}"
+        if where not in f:
+            return f"has no field {where!r}"
+        for name in _PROFILE_FIELDS:
+            if name not in profiles[str(i)]:
+                return f"has no field '{where}/{name}'"
+        for key in _PROFILE_ATTRS:
+            if key not in profiles[str(i)].attrs:
+                return f"has no attribute {key!r} of {where!r}"
+    return None
 
 
 class _Part:
@@ -105,17 +139,21 @@ class _Part:
         try:
             self.file = h5py.File(path, "r")
         except OSError:
-            raise ConfigError.about("paths", f"{path} is not a readable HDF5 file") from None
+            raise ConfigError(f"{path} is not a readable HDF5 file", arg="paths") from None
         attrs = self.file.attrs
         if _attr(self.file, "schema") != SCHEMA:
-            raise ConfigError.about("paths", f"{path} is not a chanest dataset (schema attribute "
-                              f"{_attr(self.file, 'schema')!r})")
+            raise ConfigError(f"{path} is not a chanest dataset (schema attribute "
+                              f"{_attr(self.file, 'schema')!r})", arg="paths")
         version = _attr(self.file, "schema_version")
         if version != SCHEMA_VERSION:
-            raise ConfigError.about("paths", f"{path} has schema version {version}; this chanest "
-                              f"reads version {SCHEMA_VERSION}")
+            raise ConfigError(f"{path} has schema version {version}; this chanest "
+                              f"reads version {SCHEMA_VERSION}", arg="paths")
         if not _attr(self.file, "complete"):
-            raise ConfigError.about("paths", f"{path} is incomplete; re-run simulate to finish it")
+            raise ConfigError(f"{path} is incomplete; re-run simulate to finish it", arg="paths")
+        problem = _missing_field(self.file)
+        if problem:
+            raise ConfigError(f"{path} {problem} (not written by chanest, or modified since)",
+                              arg="paths")
         self.fingerprint = str(attrs["config_fingerprint"])
         self.first = int(attrs["first_sample"])
         self.count = int(attrs["num_samples"])
@@ -135,13 +173,13 @@ class ChannelDataset:
         parts = [_Part(p) for p in paths]
         fps = {p.fingerprint for p in parts}
         if len(fps) > 1:
-            raise ConfigError.about("paths", "the files come from different scenarios "
-                              "(config fingerprints differ)")
+            raise ConfigError("the files come from different scenarios "
+                              "(config fingerprints differ)", arg="paths")
         parts.sort(key=lambda p: p.first)
         for a, b in zip(parts, parts[1:]):
             if b.first < a.first + a.count:
-                raise ConfigError.about("paths", f"{a.path.name} and {b.path.name} overlap "
-                                  "(the same shard given twice?)")
+                raise ConfigError(f"{a.path.name} and {b.path.name} overlap "
+                                  "(the same shard given twice?)", arg="paths")
         self._parts = parts
         self.paths = [p.path for p in parts]
         self._offsets = np.cumsum([0] + [p.count for p in parts])
@@ -237,9 +275,9 @@ class ChannelDataset:
             users = scenario_users(self.scenario)
             if users is not None and not (np.array_equal(users.mask, self.mask) and np.allclose(
                     users.pilots, self.pilots, atol=1e-6)):
-                raise ConfigError.about("paths", f"{self.paths[0]}: the stored pilots differ "
-                                        "from the users' layout this chanest builds from its "
-                                        "config (written by another version?)")
+                raise ConfigError(f"{self.paths[0]}: the stored pilots differ "
+                                  "from the users' layout this chanest builds from its "
+                                  "config (written by another version?)", arg="paths")
             self._users = users
         return self._users
 

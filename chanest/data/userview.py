@@ -85,10 +85,10 @@ def user_view(dataset, user: int | None, arg: str = "user"):
     users = getattr(dataset, "users", None)
     if users is None:
         if user not in (None, 0):
-            raise ConfigError.about(arg, f"the data holds one transmitter; got user {user}")
+            raise ConfigError(f"the data holds one transmitter; got user {user}", arg=arg)
         return dataset
     if user is None:
-        raise ConfigError.about(arg, f"the data holds {count} users; pick one of 0–{count - 1}")
+        raise ConfigError(f"the data holds {count} users; pick one of 0–{count - 1}", arg=arg)
     if not 0 <= user < count:
-        raise ConfigError.about(arg, f"must be one of 0–{count - 1}, got {user}")
+        raise ConfigError(f"must be one of 0–{count - 1}, got {user}", arg=arg)
     return UserView(dataset, user)

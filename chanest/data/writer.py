@@ -14,9 +14,8 @@ refused. The file layout is in :mod:`chanest.data.dataset`.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +26,7 @@ import torch
 
 from chanest.data.batch import Batch
 from chanest.data.scenario import Scenario
+from chanest.fileio import atomic_write
 from chanest.schema import ConfigError
 from chanest.versions import versions
 
@@ -57,18 +57,11 @@ def parse_shard(text: str | None) -> ShardSpec:
     try:
         i, n = (int(v) for v in text.split("/"))
     except ValueError:
-        raise ConfigError.about(
-            "shard", f"expected i/n with integers 0 <= i < n, got {text!r}") from None
+        raise ConfigError(f"expected i/n with integers 0 <= i < n, got {text!r}",
+                          arg="shard") from None
     if not (n >= 1 and 0 <= i < n):
-        raise ConfigError.about("shard", f"expected i/n with integers 0 <= i < n, got {text!r}")
+        raise ConfigError(f"expected i/n with integers 0 <= i < n, got {text!r}", arg="shard")
     return ShardSpec(i, n)
-
-
-def _sync_rename(tmp: Path, final: Path) -> None:
-    """Flush ``tmp`` to disk and rename it to ``final`` (atomic on POSIX)."""
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, final)
 
 
 class DatasetWriter:
@@ -77,8 +70,7 @@ class DatasetWriter:
     Usage::
 
         writer = DatasetWriter(out, simulator, num_samples, shard, batch_size)
-        for done, total in writer.run(): ...   # progress
-        writer.path  # final file
+        writer.run(progress=lambda done, total: ...)  # returns writer.path, the final file
 
     ``batch_size`` (grids per progress step, a multiple of the chunk size; default one
     chunk) changes memory use and progress granularity, never the data.
@@ -88,12 +80,12 @@ class DatasetWriter:
                  shard: ShardSpec = ShardSpec(), batch_size: int | None = None,
                  overwrite: bool = False):
         if num_samples < 1:
-            raise ConfigError.about("num_samples", f"must be >= 1, got {num_samples}")
+            raise ConfigError(f"must be >= 1, got {num_samples}", arg="num_samples")
         c = simulator.chunk_size
         batch_size = c if batch_size is None else batch_size
         if batch_size < 1 or batch_size % c:
-            raise ConfigError.about("batch_size", "must be a positive multiple of the chunk size "
-                              f"({c}), got {batch_size}")
+            raise ConfigError("must be a positive multiple of the chunk size "
+                              f"({c}), got {batch_size}", arg="batch_size")
         self.chunks_per_write = batch_size // c
         self.path = Path(out)
         self.partial = self.path.with_name(self.path.name + ".partial")  # journal folder
@@ -102,15 +94,15 @@ class DatasetWriter:
         self.shard = shard
         num_chunks = simulator.num_chunks(num_samples)
         if shard.count > num_chunks:
-            raise ConfigError.about("shard", f"{shard.count} shards but the dataset has only "
-                              f"{num_chunks} chunks of {simulator.chunk_size} grids")
+            raise ConfigError(f"{shard.count} shards but the dataset has only "
+                              f"{num_chunks} chunks of {simulator.chunk_size} grids", arg="shard")
         self.first_chunk, self.last_chunk = shard.chunk_range(num_chunks)
         self.first_sample = self.first_chunk * c
         self.num_samples = min(self.last_chunk * c, num_samples) - self.first_sample
         if self.path.suffix == ".partial":
-            raise ConfigError.about("out", "the name must not end in .partial")
+            raise ConfigError("the name must not end in .partial", arg="out")
         if self.path.exists() and not overwrite:
-            raise ConfigError.about("out", f"{self.path} exists; pass --overwrite to replace it")
+            raise ConfigError(f"{self.path} exists; pass --overwrite to replace it", arg="out")
 
     # -- identity and layout -------------------------------------------------
     def _attrs(self) -> dict:
@@ -163,8 +155,8 @@ class DatasetWriter:
         ident = json.loads(json.dumps(self._attrs()))
         run_json = self.partial / "run.json"
         if self.partial.exists() and not self.partial.is_dir():
-            raise ConfigError.about("out", f"{self.partial} is not a chanest journal (a file); "
-                              "delete it to start over")
+            raise ConfigError(f"{self.partial} is not a chanest journal (a file); "
+                              "delete it to start over", arg="out")
         if self.partial.is_dir() and run_json.is_file():
             try:
                 stored = json.loads(run_json.read_text())
@@ -172,13 +164,13 @@ class DatasetWriter:
                 stored = None
             mismatch = [k for k, v in ident.items() if not stored or stored.get(k) != v]
             if mismatch:
-                raise ConfigError.about("out", f"{self.partial} is from a different run "
-                                  f"({mismatch[0]} differs); delete it or choose another --out")
+                raise ConfigError(f"{self.partial} is from a different run "
+                                  f"({mismatch[0]} differs); delete it or choose another --out",
+                                  arg="out")
         else:
             self.partial.mkdir(parents=True, exist_ok=True)
-            tmp = run_json.with_name("run.json.tmp")
-            tmp.write_text(json.dumps(ident))
-            _sync_rename(tmp, run_json)
+            with atomic_write(run_json) as f:
+                f.write(json.dumps(ident))
         for stale in self.partial.glob("*.tmp"):
             stale.unlink()
         return {k for k in range(self.first_chunk, self.last_chunk)
@@ -188,19 +180,15 @@ class DatasetWriter:
         lo = k * self.sim.chunk_size - self.first_sample
         hi = min(lo + self.sim.chunk_size, self.num_samples)
         b = batch[: hi - lo]
-        final = self._chunk_path(k)
-        tmp = final.with_name(final.name + ".tmp")
-        with h5py.File(tmp, "w") as f:
+        with atomic_write(self._chunk_path(k), "path") as tmp, h5py.File(tmp, "w") as f:
             f["h"], f["y"] = b.h.numpy(), b.y.numpy()
             for name in _PER_SAMPLE:
                 f[name] = getattr(b, name).numpy()
             f["model"] = b.model.numpy().astype(np.int16)
-        _sync_rename(tmp, final)
 
     def _assemble(self) -> None:
-        """Journal → ``OUT`` (through ``OUT.tmp``), then remove the journal."""
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        with self._create(tmp) as out:
+        """Journal → ``OUT`` (through a temporary file), then remove the journal."""
+        with atomic_write(self.path, "path") as tmp, self._create(tmp) as out:
             for k in range(self.first_chunk, self.last_chunk):
                 lo = k * self.sim.chunk_size - self.first_sample
                 with h5py.File(self._chunk_path(k), "r") as f:
@@ -208,22 +196,26 @@ class DatasetWriter:
                     for name in ("h", "y", "model", *_PER_SAMPLE):
                         out[name][lo:hi] = f[name][:]
             out.attrs["complete"] = True
-        _sync_rename(tmp, self.path)
         shutil.rmtree(self.partial)
 
     # -- main loop ----------------------------------------------------------
-    def run(self) -> Iterator[tuple[int, int]]:
-        """Generate missing chunks; yields (grids done, grids total) first and after each
-        progress step, then assembles the file."""
+    def run(self, progress: Callable[[int, int], None] | None = None) -> Path:
+        """Generate the missing chunks, then assemble the file; returns its path.
+
+        ``progress(grids done, grids total)`` is called before the first progress step
+        (with the grids a resumed journal already holds) and after each one.
+        """
+        report = progress or (lambda done, total: None)
         done = self._open_journal()
         todo = [k for k in range(self.first_chunk, self.last_chunk) if k not in done]
-        yield self._grids_in(done), self.num_samples
+        report(self._grids_in(done), self.num_samples)
         for start in range(0, len(todo), self.chunks_per_write):
             for k in todo[start:start + self.chunks_per_write]:
                 self._write_chunk(k, self.sim.chunk(k).to("cpu"))
                 done.add(k)
-            yield self._grids_in(done), self.num_samples
+            report(self._grids_in(done), self.num_samples)
         self._assemble()
+        return self.path
 
     def _grids_in(self, chunks: set[int]) -> int:
         c = self.sim.chunk_size

@@ -108,7 +108,7 @@ class AdaptiveLMMSEEstimator(PilotEstimator):
     def __init__(self, ctx: GridContext, device: str = "cpu", num_delays: int = 12,
                  num_dopplers: int = 12, delay_range: tuple[float, float] | None = None,
                  doppler_range: tuple[float, float] | None = None,
-                 shapes: tuple[str, ...] = ("exponential",), top_k: int = 32,
+                 shapes: str | tuple[str, ...] = ("exponential",), top_k: int = 32,
                  cache_mb: float = 512.0):
         super().__init__(ctx, device)
         shapes = (shapes,) if isinstance(shapes, str) else tuple(shapes)

@@ -24,6 +24,7 @@ from chanest.estimators.base import ROLES, Estimator, GridContext
 from chanest.estimators.dft import DFTEstimator
 from chanest.estimators.lmmse import GenieLMMSEEstimator, LMMSEEstimator, RobustLMMSEEstimator
 from chanest.estimators.ls import InterpolationEstimator
+from chanest.estimators.options import check_options, construction_errors
 from chanest.estimators.separable import SeparableLMMSEEstimator
 from chanest.estimators.sionna_lmmse import SionnaLMMSEEstimator
 from chanest.schema import ConfigError
@@ -100,7 +101,7 @@ PREFIX_FORMS: dict[str, str] = {"ckpt": "ckpt:PATH", "pretrained": "pretrained:N
 def unknown_name(name: str) -> ConfigError:
     """The error for an estimator name that is neither registered nor a known prefix."""
     known = ", ".join([*REGISTRY, *PREFIX_FORMS.values()])
-    return ConfigError.about("names", f"unknown estimator {name!r}; known: {known}")
+    return ConfigError(f"unknown estimator {name!r}; known: {known}", arg="names")
 
 
 class ParsedName(NamedTuple):
@@ -138,8 +139,8 @@ def role_of(name: str) -> str:
 
 
 def build_registered(name: str, ctx: GridContext, device: str = "cpu", **opts) -> Estimator:
-    """Build a registered (plain) estimator by name (``ConfigError`` for unknown
-    names/options)."""
+    """Build a registered (plain) estimator by name (``ConfigError`` for unknown names,
+    unknown options and bad option values: one line naming the estimator)."""
     if name not in REGISTRY:
         raise unknown_name(name)
     entry = REGISTRY[name]
@@ -153,6 +154,8 @@ def build_registered(name: str, ctx: GridContext, device: str = "cpu", **opts) -
     if entry.needs_statistics and not ctx.profiles:
         raise ConfigError(f"estimator {name}: needs the scenario's channel statistics (tap "
                           "profiles), which this data does not carry")
-    est = entry.factory(ctx, device, **fixed, **opts)
+    check_options(name, entry.factory, opts)
+    with construction_errors(name):
+        est = entry.factory(ctx, device, **fixed, **opts)
     est.name, est.role = name, entry.role
     return est

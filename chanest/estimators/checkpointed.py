@@ -10,12 +10,7 @@ from chanest.estimators.neural import NeuralEstimator
 from chanest.models import load_model
 from chanest.schema import ConfigError
 
-__all__ = ["load_neural_estimator", "load_trained_model", "load_checkpoint_estimator"]
-
-
-def load_trained_model(path: str, device: str = "cpu"):
-    """(model, metadata, tensors) of a checkpoint, weights verified and loaded."""
-    return load_model(path, device)
+__all__ = ["load_neural_estimator", "load_checkpoint_estimator"]
 
 
 def load_neural_estimator(path: str, ctx: GridContext, device: str = "cpu",
@@ -47,15 +42,15 @@ def load_checkpoint_estimator(arg: str, ctx: GridContext, device: str = "cpu"):
     if not any(ch in arg for ch in "*?["):
         if Path(arg).is_dir():  # a run folder: its best checkpoint
             if not (Path(arg) / "best.json").is_file():
-                raise ConfigError.about("names", f"ckpt:{arg} is a folder without a best "
-                                        "checkpoint (best.json); give a checkpoint stem "
-                                        f"such as ckpt:{arg}/best")
+                raise ConfigError(f"ckpt:{arg} is a folder without a best "
+                                  "checkpoint (best.json); give a checkpoint stem "
+                                  f"such as ckpt:{arg}/best", arg="names")
             return load_neural_estimator(str(Path(arg) / "best"), ctx, device,
                                          label=f"ckpt:{arg}")
         return load_neural_estimator(arg, ctx, device)
     stems = sorted({p[: -len(".json")] for p in glob.glob(arg + ".json")})
     if not stems:
-        raise ConfigError.about("names", f"ckpt:{arg} matches no checkpoint")
+        raise ConfigError(f"ckpt:{arg} matches no checkpoint", arg="names")
     members = {}
     for stem in stems:
         est = load_neural_estimator(stem, ctx, device)

@@ -35,13 +35,13 @@ import torch
 from torch import nn
 
 from chanest.estimators.neural import SNR_SCALE
+from chanest.fileio import atomic_write
 from chanest.metrics import nearest_index, snr_db
 from chanest.schema import ConfigError
 
-__all__ = ["FORMATS", "PARTS", "FullGraph", "export_model", "exportable_parts"]
+__all__ = ["FORMATS", "FullGraph", "export_model", "exportable_parts"]
 
 FORMATS = ("onnx", "torchscript")
-PARTS = ("auto", "full", "network")
 
 
 class FullGraph(nn.Module):
@@ -124,13 +124,11 @@ def export_model(est, out: str | Path, fmt: str, part: str = "auto") -> dict:
     args, names_in, names_out, axes = _example(est, part)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    with torch.no_grad():
+    with torch.no_grad(), atomic_write(out, "path") as tmp:
         if fmt == "torchscript":
             torch.jit.save(torch.jit.trace(module, args, check_trace=False), str(tmp))
         else:
             _onnx(module, args, names_in, names_out, axes, tmp)
-    tmp.replace(out)
     side = {"format": fmt, "part": part, "estimator": est.name, "inputs": names_in,
             "outputs": names_out,
             "shapes": {n: [ax.get(i, size) for i, size in enumerate(a.shape)]
@@ -139,7 +137,8 @@ def export_model(est, out: str | Path, fmt: str, part: str = "auto") -> dict:
             "model": getattr(est, "meta", {}).get("model"), "input_kind": est.front.kind,
             "user": ((getattr(est, "meta", {}).get("experiment") or {}).get("data")
                      or {}).get("user")}
-    out.with_name(out.name + ".json").write_text(json.dumps(side, indent=1) + "\n")
+    with atomic_write(out.with_name(out.name + ".json")) as f:
+        f.write(json.dumps(side, indent=1) + "\n")
     return side
 
 

@@ -33,8 +33,8 @@ def per_user_names(name: str, count: int) -> list[str]:
     if len(parts) == 1:
         return parts * count
     if len(parts) != count:
-        raise ConfigError.about("names", f"{name!r} gives {len(parts)} estimators for "
-                                f"{count} users; give one, or one per user separated by |")
+        raise ConfigError(f"{name!r} gives {len(parts)} estimators for "
+                          f"{count} users; give one, or one per user separated by |", arg="names")
     return parts
 
 
@@ -65,8 +65,8 @@ class PerUserEstimator(Estimator):
     def fit(self, dataset) -> PerUserEstimator:
         """Fit each user's estimator on that user's view of a multi-user ``dataset``."""
         if getattr(dataset, "users", None) is None:
-            raise ConfigError.about("fit_dataset", "the test data holds several users; the "
-                                    "training data must hold the same users")
+            raise ConfigError("the test data holds several users; the "
+                              "training data must hold the same users", arg="fit_dataset")
         done = set()
         for u, est in enumerate(self.parts):
             if id(est) not in done:

@@ -21,6 +21,7 @@ from chanest.estimators.catalog import (  # re-exported: the table's names live 
     role_of,
 )
 from chanest.estimators.checkpointed import load_checkpoint_estimator, load_neural_estimator
+from chanest.estimators.options import construction_errors
 from chanest.schema import ConfigError
 
 __all__ = ["Entry", "REGISTRY", "PREFIX_HOOKS", "PREFIX_FORMS", "build_estimator",
@@ -68,7 +69,8 @@ def describe(name: str) -> str:
 
 
 def build_estimator(name: str, ctx: GridContext, device: str = "cpu", **opts) -> Estimator:
-    """Build a registered estimator by name (``ConfigError`` for unknown names/options).
+    """Build a registered estimator by name; ConfigError (one line naming the estimator)
+    for unknown names and options, bad option values and failed construction.
 
     On a multi-user context (``ctx.users``) it is a
     :class:`~chanest.estimators.peruser.PerUserEstimator` of ``name`` per user
@@ -80,11 +82,12 @@ def build_estimator(name: str, ctx: GridContext, device: str = "cpu", **opts) ->
         est.name = name
         return est
     if "|" in name:
-        raise ConfigError.about("names", f"{name!r}: one estimator per user (a|b) needs data "
-                                "with several users (for one user of them, give one name)")
+        raise ConfigError(f"{name!r}: one estimator per user (a|b) needs data "
+                          "with several users (for one user of them, give one name)", arg="names")
     kind, arg = parse_name(name)
     if kind:
-        return PREFIX_HOOKS[kind](arg, ctx, device, **opts)
+        with construction_errors(name):
+            return PREFIX_HOOKS[kind](arg, ctx, device, **opts)
     return build_registered(name, ctx, device, **opts)
 
 
@@ -101,5 +104,5 @@ def parse_estimator_names(text: str) -> list[str]:
             if name not in names:
                 names.append(name)
     if not names:
-        raise ConfigError.about("names", "give at least one name, e.g. ls-linear,lmmse")
+        raise ConfigError("give at least one name, e.g. ls-linear,lmmse", arg="names")
     return names

@@ -82,9 +82,9 @@ def _run(dataset, names, estimators, device, batch_size, progress, memory_bytes)
                     & (batch.no > 0))
             if bad.any():
                 first = done + int(torch.nonzero(bad)[0])
-                raise ConfigError.about("dataset", f"grid {first} holds a non-finite pilot "
-                                        "observation or noise variance (y, no must be finite, "
-                                        "no > 0)")
+                raise ConfigError(f"grid {first} holds a non-finite pilot "
+                                  "observation or noise variance (y, no must be finite, "
+                                  "no > 0)", arg="dataset")
             done += len(batch)
             obs = observe(batch)
             for name, est in zip(names, estimators):
@@ -180,13 +180,13 @@ def evaluate(dataset, names: list[str], device: str = "cpu", batch_size: int = 2
         :class:`EvaluationResult`.
     """
     if batch_size < 1:
-        raise ConfigError.about("batch_size", f"must be >= 1, got {batch_size}")
+        raise ConfigError(f"must be >= 1, got {batch_size}", arg="batch_size")
     if not memory_gb > 0:
-        raise ConfigError.about("memory_gb", f"must be > 0, got {memory_gb}")
+        raise ConfigError(f"must be > 0, got {memory_gb}", arg="memory_gb")
     if len(dataset) == 0:
-        raise ConfigError.about("dataset", "the dataset holds no grids")
+        raise ConfigError("the dataset holds no grids", arg="dataset")
     if not names:
-        raise ConfigError.about("names", "give at least one estimator")
+        raise ConfigError("give at least one estimator", arg="names")
     options = options or {}
     ctx = dataset.context()
     estimators = [build_estimator(n, ctx, device, **options.get(n, {})) for n in names]

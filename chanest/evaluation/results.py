@@ -12,13 +12,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from chanest.estimators.catalog import role_of
+from chanest.fileio import atomic_write
 from chanest.schema import ConfigError
 
 __all__ = ["EvaluationResult", "RESULT_COLUMNS", "PAIRED_COLUMNS", "RESULTS_SCHEMA",
@@ -114,14 +114,9 @@ def _pm(row: dict) -> str:
     return f"{row['nmse_db']:.2f} ±{(row['nmse_db_hi'] - row['nmse_db_lo']) / 2:.2f}"
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+def _write(path: Path, text: str) -> None:
+    with atomic_write(path) as f:
+        f.write(text)
 
 
 def _csv_text(rows: list[dict], columns: list[str]) -> str:
@@ -140,15 +135,16 @@ def refuse_existing_results(out_dir: str | Path, overwrite: bool) -> None:
     """ConfigError if ``out_dir`` already holds results and ``overwrite`` is not set."""
     existing = [n for n in RESULT_FILES if (Path(out_dir) / n).exists()]
     if existing and not overwrite:
-        raise ConfigError.about("out_dir", f"{out_dir} already holds results ({existing[0]}); "
-                                "pass --overwrite to replace them or choose another folder")
+        raise ConfigError(f"{out_dir} already holds results ({existing[0]}); "
+                          "pass --overwrite to replace them or choose another folder",
+                          arg="out_dir")
 
 
 def check_out_dir(out_dir: str | Path) -> Path:
     """``out_dir`` as a Path; ConfigError if it exists and is not a directory."""
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
-        raise ConfigError.about("out_dir", f"{out} exists and is not a directory")
+        raise ConfigError(f"{out} exists and is not a directory", arg="out_dir")
     return out
 
 
@@ -160,9 +156,9 @@ def write_results(result: EvaluationResult, out_dir: str | Path) -> dict[str, Pa
              "json": out / "results.json"}
     provenance = {**result.provenance,
                   "files": {k: p.name for k, p in paths.items() if k != "json"}}
-    _atomic_write(paths["csv"], _csv_text(result.rows, result.columns))
-    _atomic_write(paths["paired"], _csv_text(result.paired, PAIRED_COLUMNS))
-    _atomic_write(paths["json"], json.dumps(provenance, indent=2, default=str) + "\n")
+    _write(paths["csv"], _csv_text(result.rows, result.columns))
+    _write(paths["paired"], _csv_text(result.paired, PAIRED_COLUMNS))
+    _write(paths["json"], json.dumps(provenance, indent=2, default=str) + "\n")
     return paths
 
 

@@ -92,10 +92,11 @@ def _moved(mask: np.ndarray, by: tuple[int, int], g: int) -> np.ndarray:
     rows, cols = np.nonzero(mask)
     rows, cols = rows + by[0], cols + by[1]
     if rows.max() >= S or cols.max() >= F:
-        raise ConfigError.about("users.shift", f"RE set {g} moves pilots off the {S}×{F} grid "
-                                f"(shifted by {by[0]} symbols, {by[1]} subcarriers; the "
-                                f"pilots span symbols {rows.min() - by[0]}–{rows.max() - by[0]}"
-                                f", subcarriers {cols.min() - by[1]}–{cols.max() - by[1]})")
+        raise ConfigError(f"RE set {g} moves pilots off the {S}×{F} grid "
+                          f"(shifted by {by[0]} symbols, {by[1]} subcarriers; the "
+                          f"pilots span symbols {rows.min() - by[0]}–{rows.max() - by[0]}"
+                          f", subcarriers {cols.min() - by[1]}–{cols.max() - by[1]})",
+                          arg="users.shift")
     out = np.zeros_like(mask)
     out[rows, cols] = True
     return out
@@ -112,8 +113,8 @@ def user_layout(cfg: UsersConfig, mask: np.ndarray, pilots: np.ndarray) -> UserL
     for g in range(cfg.count // K):
         flat = np.flatnonzero(_moved(mask, (g * cfg.shift.symbols, g * cfg.shift.subcarriers), g))
         if taken[flat].any():
-            raise ConfigError.about("users.shift", f"RE set {g} overlaps an earlier one; use a "
-                                    "shift that moves the pattern onto free REs")
+            raise ConfigError(f"RE set {g} overlaps an earlier one; use a "
+                              "shift that moves the pattern onto free REs", arg="users.shift")
         taken[flat] = True
         sets.append(flat)
         tile = _tile_index(flat, F, kf, kt)  # [P] position of each RE in its tile
@@ -150,9 +151,9 @@ def _tile_index(flat: np.ndarray, F: int, kf: int, kt: int) -> np.ndarray:
     pos = tiles_of(flat, F, kf, kt)
     if pos is None:
         symbols = sorted(set((flat // F).tolist()))
-        raise ConfigError.about("users.cover", f"the pilot pattern (pilot symbols {symbols}) "
-                                f"does not split into tiles of {kf} adjacent pilot REs × {kt} "
-                                "adjacent pilot symbols at the same subcarriers")
+        raise ConfigError(f"the pilot pattern (pilot symbols {symbols}) "
+                          f"does not split into tiles of {kf} adjacent pilot REs × {kt} "
+                          "adjacent pilot symbols at the same subcarriers", arg="users.cover")
     index = np.empty(len(flat), dtype=int)
     index[pos] = np.arange(pos.shape[1])[None, :]
     return index

@@ -96,8 +96,8 @@ class SionnaEstimator(Block):
         names = [estimator] * len(self.layout.streams) if isinstance(estimator, str) \
             else list(estimator)
         if len(names) != len(self.layout.streams):
-            raise ConfigError.about("estimator", f"give one name or one per stream "
-                                    f"({len(self.layout.streams)}), got {len(names)}")
+            raise ConfigError(f"give one name or one per stream "
+                              f"({len(self.layout.streams)}), got {len(names)}", arg="estimator")
         stats = _statistics(grid, scn, self.device)
         built: dict[tuple, Estimator] = {}
         self.estimators: list[Estimator] = []  # one per stream (shared when pilots match)
@@ -109,8 +109,9 @@ class SionnaEstimator(Block):
                     else context_from_samplers(grid, stream.mask, ones, *stats)
                 est = build_estimator(name, ctx, self.device, **options)
                 if est.is_bound:
-                    raise ConfigError.about("estimator", f"{name} is a bound (it reads each "
-                                            "grid's true channel parameters), not a receiver")
+                    raise ConfigError(f"{name} is a bound (it reads each "
+                                      "grid's true channel parameters), not a receiver",
+                                      arg="estimator")
                 built[key] = est
             self.estimators.append(built[key])
         self.name = estimator if isinstance(estimator, str) else "|".join(names)

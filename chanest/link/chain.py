@@ -71,11 +71,11 @@ class TransportCode:
         from sionna.phy.fec.ldpc import LDPC5GDecoder, LDPC5GEncoder
 
         if not 0.2 <= rate <= 0.95:
-            raise ConfigError.about("code_rate", f"must be in [0.2, 0.95], got {rate}")
+            raise ConfigError(f"must be in [0.2, 0.95], got {rate}", arg="code_rate")
         self.codewords, self.n, self.k = _codeword_split(coded_bits, rate, m)
         if self.k < 12:
-            raise ConfigError.about("code_rate", f"{coded_bits // m} data REs hold too few "
-                                    "bits for an LDPC codeword at this rate")
+            raise ConfigError(f"{coded_bits // m} data REs hold too few "
+                              "bits for an LDPC codeword at this rate", arg="code_rate")
         self._encoder = LDPC5GEncoder(self.k, self.n, num_bits_per_symbol=m, device=device)
         self._decoder = LDPC5GDecoder(self._encoder, hard_out=True, num_iter=20,
                                       device=device)
@@ -128,8 +128,8 @@ class LinkChain:
         from chanest.grid.ofdm import to_sionna_resource_grid
 
         if modulation not in MODULATIONS:
-            raise ConfigError.about("modulation", f"must be one of {', '.join(MODULATIONS)}, "
-                                    f"got {modulation!r}")
+            raise ConfigError(f"must be one of {', '.join(MODULATIONS)}, "
+                              f"got {modulation!r}", arg="modulation")
         self.m = MODULATIONS[modulation]
         self.device = device
         self.num_rx_ant = num_rx_ant

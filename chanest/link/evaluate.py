@@ -83,12 +83,12 @@ def _rate(row: dict | None, metric: str) -> str:
 
 def _check_options(metric, min_errors, max_grids) -> None:
     if metric not in LINK_METRICS:
-        raise ConfigError.about("metric", f"must be one of {', '.join(LINK_METRICS)}, got "
-                                f"{metric!r}")
+        raise ConfigError(f"must be one of {', '.join(LINK_METRICS)}, got "
+                          f"{metric!r}", arg="metric")
     if min_errors < 1:
-        raise ConfigError.about("min_errors", f"must be >= 1, got {min_errors}")
+        raise ConfigError(f"must be >= 1, got {min_errors}", arg="min_errors")
     if max_grids is not None and max_grids < 1:
-        raise ConfigError.about("max_grids", f"must be >= 1, got {max_grids}")
+        raise ConfigError(f"must be >= 1, got {max_grids}", arg="max_grids")
 
 
 class _Counts:
@@ -163,7 +163,7 @@ def _run(dataset, names, estimators, chain, snr_g, opts, progress):
                               for e in per_row) >= min_errors
     bar.close()
     if not counts.index:
-        raise ConfigError.about("dataset", "no grid was evaluated")
+        raise ConfigError("no grid was evaluated", arg="dataset")
     return counts.arrays(), seconds
 
 
@@ -198,10 +198,10 @@ def evaluate_link(dataset, names: list[str], metric: str = "ber", modulation: st
     """
     _check_options(metric, min_errors, max_grids)
     if isinstance(dataset, UserView):
-        raise ConfigError.about("user", "BER/BLER detect every user of a grid jointly; "
-                                "evaluate one user alone with the nmse metric only")
+        raise ConfigError("BER/BLER detect every user of a grid jointly; "
+                          "evaluate one user alone with the nmse metric only", arg="user")
     if len(dataset) == 0:
-        raise ConfigError.about("dataset", "the dataset holds no grids")
+        raise ConfigError("the dataset holds no grids", arg="dataset")
     ctx = dataset.context()
     estimators = [build_estimator(n, ctx, device) for n in names]
     if fit_dataset is not None:

@@ -166,7 +166,7 @@ def run_uplink(cfg: UplinkConfig, names: list[str], device: str = "cpu", progres
                level: float = 0.95) -> LinkResult:
     """NMSE, BER and (coded) BLER per estimator and SNR; rows as ``evaluate``'s."""
     if not names:
-        raise ConfigError.about("names", "give at least one estimator")
+        raise ConfigError("give at least one estimator", arg="names")
     system = UplinkSystem(cfg, device)
     ests = system.estimators(names)
     labels = [*names, PERFECT_CSI]

@@ -9,6 +9,9 @@ A model is an ``nn.Module`` subclassing :class:`Model`; it states
 * ``stages``, :meth:`Model.enter_stage` and :meth:`Model.trainable_modules`: its
   training stages (``"all"`` is always one: every parameter trains);
 * ``has_err_head`` and ``base_options`` (the options of a classical base estimate).
+
+A bad constructor argument value raises ``ValueError`` naming the argument
+(:func:`check_int`, :func:`check_ints`); the registry turns it into a ConfigError.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from torch import nn
 
-__all__ = ["Model"]
+__all__ = ["Model", "check_int", "check_ints"]
 
 
 class Model(nn.Module):
@@ -39,3 +42,23 @@ class Model(nn.Module):
     def trainable_modules(self, stage: str) -> list[nn.Module]:
         """Modules whose parameters train in ``stage`` (default: the whole model)."""
         return [self]
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def check_int(name: str, value, minimum: int) -> None:
+    """ValueError naming ``name`` unless ``value`` is an integer >= ``minimum``."""
+    if not (_is_int(value) and value >= minimum):
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+
+
+def check_ints(name: str, value, minimum: int, length: int | None = None) -> None:
+    """ValueError naming ``name`` unless ``value`` is a non-empty list of integers >=
+    ``minimum`` (of ``length`` items if given)."""
+    if not (isinstance(value, (list, tuple)) and value and
+            (length is None or len(value) == length) and
+            all(_is_int(v) and v >= minimum for v in value)):
+        what = f"{length} integers" if length else "a non-empty list of integers"
+        raise ValueError(f"{name} must be {what} >= {minimum}, got {value!r}")

@@ -30,7 +30,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from chanest.models.base import Model
+from chanest.models.base import Model, check_int, check_ints
 from chanest.models.blocks import ResidualBlock, conv_bn_relu
 
 __all__ = ["CENet", "BASES"]
@@ -43,8 +43,15 @@ class CENet(Model):
     def __init__(self, channels: int = 32, blocks: int = 6, dilations: tuple[int, ...] = (1, 2, 4),
                  err_head: bool = False, base: str = "linear", base_options: dict | None = None):
         super().__init__()
+        check_int("channels", channels, 1)
+        check_int("blocks", blocks, 0)
+        check_ints("dilations", dilations, 1)
+        if not isinstance(err_head, bool):
+            raise ValueError(f"err_head must be true or false, got {err_head!r}")
         if base not in BASES:
-            raise TypeError(f"base must be one of {', '.join(BASES)}, got {base!r}")
+            raise ValueError(f"base must be one of {', '.join(BASES)}, got {base!r}")
+        if not isinstance(base_options, (dict, type(None))):
+            raise ValueError(f"base_options must be a mapping of options, got {base_options!r}")
         self.base = base
         self.base_options = dict(base_options or {})  # options of the base estimator
         self.input_kind, c_in = BASES[base]

@@ -20,7 +20,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from chanest.models.base import Model
+from chanest.models.base import Model, check_int
 from chanest.models.blocks import conv_bn_relu
 
 __all__ = ["ChannelNet", "SRCNN", "DnCNN"]
@@ -65,6 +65,7 @@ class ChannelNet(Model):
         super().__init__()
         if complex_mode not in ("separate", "stack"):
             raise ValueError(f"complex_mode must be 'separate' or 'stack', got {complex_mode!r}")
+        check_int("dncnn_depth", dncnn_depth, 2)
         self.complex_mode = complex_mode
         c = 1 if complex_mode == "separate" else 2
         self.srcnn = SRCNN(c)

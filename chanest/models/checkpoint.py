@@ -18,6 +18,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from chanest.fileio import atomic_write
 from chanest.schema import ConfigError
 from chanest.versions import versions
 
@@ -47,18 +48,15 @@ def save_checkpoint(stem: str | Path, tensors: dict[str, torch.Tensor], meta: di
     """Write ``STEM.safetensors`` and ``STEM.json`` atomically; returns the stem path."""
     weights, meta_path = checkpoint_paths(stem)
     weights.parent.mkdir(parents=True, exist_ok=True)
-    tmp_w = weights.with_name(weights.name + ".tmp")
-    save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp_w))
-    full = {"format": FORMAT, "format_version": FORMAT_VERSION,
-            "tensors_sha256": _sha256(tmp_w), "versions": versions(), **meta}
-    tmp_m = meta_path.with_name(meta_path.name + ".tmp")
-    tmp_m.write_text(json.dumps(full, indent=1, allow_nan=True))
-    for tmp in (tmp_w, tmp_m):
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-    _keep_previous(weights, meta_path)
-    os.replace(tmp_w, weights)  # a kill between these two renames leaves the pair
-    os.replace(tmp_m, meta_path)  # inconsistent; load_checkpoint then uses STEM.prev
+    # the inner block commits first: the tensors are renamed into place before the
+    # metadata; a kill between the two renames leaves the pair inconsistent, and
+    # load_checkpoint then uses STEM.prev
+    with atomic_write(meta_path) as meta_file, atomic_write(weights, "path") as tmp_w:
+        save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp_w))
+        full = {"format": FORMAT, "format_version": FORMAT_VERSION,
+                "tensors_sha256": _sha256(tmp_w), "versions": versions(), **meta}
+        meta_file.write(json.dumps(full, indent=1, allow_nan=True))
+        _keep_previous(weights, meta_path)
     return weights.with_suffix("")
 
 

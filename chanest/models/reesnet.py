@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from chanest.models.base import Model
+from chanest.models.base import Model, check_int, check_ints
 from chanest.models.blocks import ResidualBlock
 
 __all__ = ["ReEsNet", "pilot_image_shape"]
@@ -48,6 +48,10 @@ class ReEsNet(Model):
     def __init__(self, pilot_shape: tuple[int, int], grid_shape: tuple[int, int],
                  filters: int = 16, blocks: int = 4):
         super().__init__()
+        check_ints("pilot_shape", pilot_shape, 1, length=2)
+        check_ints("grid_shape", grid_shape, 1, length=2)
+        check_int("filters", filters, 1)
+        check_int("blocks", blocks, 0)
         (sp, fp), (s, f) = pilot_shape, grid_shape
         self.grid_shape = (s, f)
         self.head = nn.Conv2d(2, filters, 3, padding=1)
@@ -57,7 +61,8 @@ class ReEsNet(Model):
         # Transposed conv: out = (in − 1)·stride + kernel. The largest stride with
         # kernel >= stride covers every output position (no empty rows/columns).
         if sp > s or fp > f:
-            raise ValueError(f"cannot upsample pilot image {pilot_shape} to {grid_shape}")
+            raise ValueError(f"cannot upsample a pilot_shape {list(pilot_shape)} image to "
+                             f"grid_shape {list(grid_shape)}")
         stride = (s // sp, f // fp)
         kernel = (s - (sp - 1) * stride[0], f - (fp - 1) * stride[1])
         self.up = nn.ConvTranspose2d(filters, filters, kernel, stride=stride)

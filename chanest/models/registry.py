@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 from torch import nn
 
@@ -26,19 +28,35 @@ def _model_class(name: str) -> type[Model]:
     return MODELS[name]
 
 
+def _construction_error(name: str, cls: type[Model], err: Exception) -> ConfigError:
+    """``model.kwargs: NAME: what is wrong`` (the model's message names the argument)."""
+    text = str(err).removeprefix(f"{cls.__name__}.__init__() ")
+    return ConfigError(f"model.kwargs: {name}: {text}")
+
+
 def model_spec(name: str, kwargs: dict, mask: np.ndarray) -> dict:
     """``{name, kwargs}`` with the constructor arguments resolved for the pilot layout
     ``mask`` [S, F] (what a checkpoint records and :func:`build_model` takes)."""
-    return {"name": name, "kwargs": _model_class(name).resolve_kwargs(kwargs, mask)}
+    cls = _model_class(name)
+    try:
+        return {"name": name, "kwargs": cls.resolve_kwargs(kwargs, mask)}
+    except ValueError as err:
+        raise _construction_error(name, cls, err) from None
 
 
 def build_model(name: str, **kwargs) -> Model:
-    """Instantiate a registered model; unknown names list the known ones."""
+    """Instantiate a registered model; ConfigError (one line naming the model and the
+    argument) for an unknown name, an unknown argument or a bad value."""
     cls = _model_class(name)
+    allowed = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+    unknown = [k for k in kwargs if k not in allowed]
+    if unknown:
+        raise ConfigError(f"model.kwargs: {name}: unknown argument {unknown[0]!r}; allowed: "
+                          f"{', '.join(allowed)}")
     try:
         return cls(**kwargs)
-    except TypeError as err:
-        raise ConfigError(f"model.kwargs: {err}") from None
+    except (TypeError, ValueError) as err:
+        raise _construction_error(name, cls, err) from None
 
 
 def count_parameters(model: nn.Module) -> int:

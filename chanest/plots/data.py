@@ -171,14 +171,14 @@ def load_tables(paths: list[Path], tags: list[str] | None, metric: Metric, x: st
     if not paths:
         raise ConfigError("RESULTS_CSV: give at least one results table")
     if tags and len(tags) != len(paths):
-        raise ConfigError.about("tags", f"give one tag per results file ({len(paths)} files), "
-                          f"got {len(tags)}")
+        raise ConfigError(f"give one tag per results file ({len(paths)} files), "
+                          f"got {len(tags)}", arg="tags")
     if tags is None or not tags:
         tags = [p.parent.name or p.stem for p in paths] if len(paths) > 1 else [""]
         if len(set(tags)) < len(tags):
             tags = [str(p) for p in paths]
     if len(set(tags)) < len(tags):
-        raise ConfigError.about("tags", f"the tags must differ, got {', '.join(tags)}")
+        raise ConfigError(f"the tags must differ, got {', '.join(tags)}", arg="tags")
     rows = []
     for i, path in enumerate(paths):
         table = read_results(path)
@@ -186,7 +186,7 @@ def load_tables(paths: list[Path], tags: list[str] | None, metric: Metric, x: st
             if col not in table[0]:
                 hint = f" ({metric.hint})" if col == metric.column and metric.hint else ""
                 arg = "x" if col == x and col != metric.column else "metric"
-                raise ConfigError.about(arg, f"{path.name} has no column {col!r}{hint}")
+                raise ConfigError(f"{path.name} has no column {col!r}{hint}", arg=arg)
         rows += [dict(r, _file=i) for r in table]
     return rows, tags
 
@@ -195,14 +195,14 @@ def select_rows(rows: list[dict], model: str | None, estimators: list[str] | Non
     models = list(dict.fromkeys(r["model"] for r in rows))
     if model is not None:
         if model not in models:
-            raise ConfigError.about("model", f"{model!r} is not in the table; it has "
-                              f"{', '.join(models)}")
+            raise ConfigError(f"{model!r} is not in the table; it has "
+                              f"{', '.join(models)}", arg="model")
         models = [model]
     names = list(dict.fromkeys(r["estimator"] for r in rows))
     if estimators:
         missing = [e for e in estimators if e not in names]
         if missing:
-            raise ConfigError.about("estimators", f"{missing[0]!r} is not in the table; it has "
-                              f"{', '.join(names)}")
+            raise ConfigError(f"{missing[0]!r} is not in the table; it has "
+                              f"{', '.join(names)}", arg="estimators")
         names = list(estimators)
     return models, names

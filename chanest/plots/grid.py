@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from chanest.plots.files import figure_target, points_path, save_figure, write_text_atomic
+from chanest.fileio import atomic_write
+from chanest.plots.files import figure_target, points_path, save_figure
 from chanest.plots.style import RC, SIZES
 
 __all__ = ["plot_grid"]
@@ -112,4 +113,7 @@ def _write_cells(stem: Path, mask: np.ndarray, panels: list) -> Path:
     lines = [",".join(cols)] + [",".join(f"{v:.6g}" if isinstance(v, float) else str(v)
                                          for v in row) for row in zip(*(c.tolist()
                                                                        for c in cols.values()))]
-    return write_text_atomic(points_path(stem), "\n".join(lines) + "\n")
+    path = points_path(stem)
+    with atomic_write(path) as f:
+        f.write("\n".join(lines) + "\n")
+    return path

@@ -56,8 +56,8 @@ def _series(pts: list[dict], metric: Metric, x: str) -> list[dict]:
         out.append(dict(x=r[x], y=y, y_lo=lo, y_hi=hi, point=kind))
     xs = [p["x"] for p in out]
     if len(set(xs)) < len(xs):
-        raise ConfigError.about("x", f"several rows per {x} value for one estimator; "
-                          f"choose a column that differs between the rows")
+        raise ConfigError(f"several rows per {x} value for one estimator; "
+                          f"choose a column that differs between the rows", arg="x")
     return sorted(out, key=lambda p: p["x"])
 
 
@@ -152,11 +152,11 @@ def plot_results(csv_path, out: str | Path, metric: str = "nmse",
     import matplotlib.ticker
 
     if metric not in METRICS:
-        raise ConfigError.about("metric", f"expected one of {', '.join(METRICS)}, got {metric!r}")
+        raise ConfigError(f"expected one of {', '.join(METRICS)}, got {metric!r}", arg="metric")
     if size not in SIZES:
-        raise ConfigError.about("size", f"expected one of {', '.join(SIZES)}, got {size!r}")
+        raise ConfigError(f"expected one of {', '.join(SIZES)}, got {size!r}", arg="size")
     if ci not in CI_STYLES:
-        raise ConfigError.about("ci", f"expected one of {', '.join(CI_STYLES)}, got {ci!r}")
+        raise ConfigError(f"expected one of {', '.join(CI_STYLES)}, got {ci!r}", arg="ci")
     m = METRICS[metric]
     paths = [Path(p) for p in ([csv_path] if isinstance(csv_path, (str, Path)) else csv_path)]
     rows, tags = load_tables(paths, tags, m, x)
@@ -199,8 +199,8 @@ def plot_results(csv_path, out: str | Path, metric: str = "nmse",
         if not points:
             plt.close(fig)
             hint = f" ({m.hint})" if m.hint else ""
-            raise ConfigError.about("metric", f"no finite {m.column!r} values to draw for the "
-                              f"chosen estimators{hint}")
+            raise ConfigError(f"no finite {m.column!r} values to draw for the "
+                              f"chosen estimators{hint}", arg="metric")
         for ax in list(axes.flat)[len(models):]:
             ax.set_visible(False)
         for c in range(cols):  # x labels on the lowest visible panel of each column

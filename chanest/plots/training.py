@@ -88,16 +88,15 @@ def plot_training(runs: list, out: str | Path, metric: str = "val_nmse_db",
     import matplotlib.pyplot as plt
 
     if metric not in TRAINING_METRICS:
-        raise ConfigError.about("metric", f"expected one of {', '.join(TRAINING_METRICS)}, "
-                          f"got {metric!r}")
+        raise ConfigError(f"expected one of {', '.join(TRAINING_METRICS)}, "
+                          f"got {metric!r}", arg="metric")
     if size not in SIZES:
-        raise ConfigError.about("size", f"expected one of {', '.join(SIZES)}, got {size!r}")
+        raise ConfigError(f"expected one of {', '.join(SIZES)}, got {size!r}", arg="size")
     if not runs:
         raise ConfigError("RUN_DIR: give at least one run folder")
     paths = [Path(r) for r in runs]
     if tags and len(tags) != len(paths):
-        raise ConfigError.about(
-            "tags", f"give one tag per run ({len(paths)} runs), got {len(tags)}")
+        raise ConfigError(f"give one tag per run ({len(paths)} runs), got {len(tags)}", arg="tags")
     tags = list(tags) if tags else [(p.parent if p.suffix == ".csv" else p).name
                                     for p in paths]
     if groups is not None and len(groups) != len(paths):

@@ -15,6 +15,7 @@ import json
 import shutil
 from pathlib import Path
 
+from chanest.fileio import atomic_write
 from chanest.models.checkpoint import checkpoint_paths, load_checkpoint
 from chanest.schema import ConfigError
 
@@ -31,8 +32,8 @@ def available() -> list[str]:
 def stem(name: str) -> Path:
     """Checkpoint stem of a shipped model; ConfigError listing the names if unknown."""
     if name not in available():
-        raise ConfigError.about("names", f"unknown pretrained model {name!r}; shipped: "
-                                f"{', '.join(available()) or 'none'}")
+        raise ConfigError(f"unknown pretrained model {name!r}; shipped: "
+                          f"{', '.join(available()) or 'none'}", arg="names")
     return PRETRAINED_DIR / name
 
 
@@ -80,6 +81,8 @@ def ship(run_dir: str | Path, name: str, command: str, device: str, notes: str =
         "notes": notes,
     }
     for src in checkpoint_paths(run_dir / "best"):
-        shutil.copyfile(src, PRETRAINED_DIR / (name + src.suffix))
-    (PRETRAINED_DIR / (name + ".card.json")).write_text(json.dumps(info, indent=1) + "\n")
+        with open(src, "rb") as fin, atomic_write(PRETRAINED_DIR / (name + src.suffix), "wb") as f:
+            shutil.copyfileobj(fin, f)
+    with atomic_write(PRETRAINED_DIR / (name + ".card.json")) as f:
+        f.write(json.dumps(info, indent=1) + "\n")
     return info

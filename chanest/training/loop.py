@@ -29,6 +29,7 @@ from tqdm import tqdm
 
 from chanest.device import resolve_device
 from chanest.estimators.neural import NeuralFrontEnd
+from chanest.fileio import atomic_write
 from chanest.models import build_model, count_parameters, model_spec
 from chanest.models.checkpoint import checkpoint_paths, load_checkpoint
 from chanest.models.io import load_weights
@@ -36,7 +37,7 @@ from chanest.schema import ConfigError
 from chanest.seeding import derive_seed
 from chanest.training import optim
 from chanest.training.data import make_sources
-from chanest.training.distributed import all_reduce_sum, barrier, init_distributed
+from chanest.training.distributed import all_reduce_sum, barrier, init_distributed, shutdown
 from chanest.training.experiment import Experiment, StageSpec
 from chanest.training.objective import error_head_nll, objective, resolve_loss
 from chanest.training.resume import (
@@ -60,10 +61,10 @@ class Trainer:
         self.run_dir = exp.run_dir
         last_json = checkpoint_paths(self.run_dir / "last")[1]
         if resume and not last_json.exists():
-            raise ConfigError.about("resume", f"no checkpoint to resume in {self.run_dir}")
+            raise ConfigError(f"no checkpoint to resume in {self.run_dir}", arg="resume")
         if not resume and last_json.exists():
-            raise ConfigError.about("exp", f"{self.run_dir} already holds a run; resume it "
-                                    "(resume=True) or give the experiment another name")
+            raise ConfigError(f"{self.run_dir} already holds a run; resume it "
+                              "(resume=True) or give the experiment another name", arg="exp")
         self.train_src, self.val_src = make_sources(exp, self.device)
         self.ctx = self.train_src.ctx
         self.spec = model_spec(exp.model.name, exp.model.kwargs, self.ctx.mask)
@@ -195,11 +196,13 @@ class Trainer:
         """Train all stages (or what remains after a resume); returns a summary.
 
         ``max_epochs`` stops this call after that many epochs (the run can be resumed).
+        Under torchrun the process group is destroyed when this call returns (a new
+        Trainer joins a new one).
         """
         if self.dist.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
-            (self.run_dir / "experiment.yaml").write_text(
-                yaml.safe_dump(self.exp.to_dict(), sort_keys=False))
+            with atomic_write(self.run_dir / "experiment.yaml") as f:
+                f.write(yaml.safe_dump(self.exp.to_dict(), sort_keys=False))
             self.log.trim(self.state.global_epoch)
         st = self.state
         summary: dict = {"parameters": count_parameters(self.model)}
@@ -219,6 +222,7 @@ class Trainer:
         best = getattr(self, "final_best", math.inf)
         summary.update(best_val_score_db=best if math.isfinite(best) else None,
                        epochs=st.global_epoch, run_dir=str(self.run_dir))
+        shutdown(self.dist)
         return summary
 
     def _epoch(self, spec: StageSpec) -> None:

@@ -70,8 +70,8 @@ def read_last(run_dir: Path, model, model_name: str, device: str) -> tuple[Train
     (with its tensors under ``_tensors``, for :func:`restore_optimizer`)."""
     tensors, meta = load_checkpoint(run_dir / "last", device="cpu")
     if meta.get("kind") != "resume" or meta["model"]["name"] != model_name:
-        raise ConfigError.about("resume", f"{run_dir}/last is not a resume checkpoint of "
-                                          "this experiment")
+        raise ConfigError(f"{run_dir}/last is not a resume checkpoint of "
+                          "this experiment", arg="resume")
     load_weights(model, tensors)
     state = TrainState(**meta["state"])
     torch.set_rng_state(tensors["rng.cpu"])

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from chanest.fileio import atomic_write
+
 __all__ = ["LOG_FIELDS", "RunLog"]
 
 LOG_FIELDS = ["stage", "stage_name", "epoch", "train_loss", "val_nmse_db", "val_score_db",
@@ -24,7 +26,7 @@ class RunLog:
             return
         with open(self.path, newline="") as f:
             rows = list(csv.DictReader(f))
-        with open(self.path, "w", newline="") as f:
+        with atomic_write(self.path, newline="") as f:
             w = csv.DictWriter(f, fieldnames=LOG_FIELDS)
             w.writeheader()
             w.writerows(rows[:done])

@@ -99,8 +99,7 @@ def _test_set(spec: SweepSpec, device: str, progress: bool):
     if not path.exists():
         writer = DatasetWriter(path, Simulator(load_config(spec.scenario), device=device),
                                spec.test_samples)
-        for _ in writer.run():
-            pass
+        writer.run()
     return str(path)
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from chanest.data.dataset import context_for
+from chanest.data.context import context_from_simulator
 from chanest.data.scenario import parse_config
 from chanest.data.simulate import Simulator
 
@@ -19,7 +19,7 @@ def simulate(num: int, **overrides):
     key = json.dumps([num, overrides], sort_keys=True)
     if key not in _CACHE:
         sim = Simulator(parse_config({"chunk_size": 256, **overrides}))
-        _CACHE[key] = (context_for(sim), sim.generate(num))
+        _CACHE[key] = (context_from_simulator(sim), sim.generate(num))
     return _CACHE[key]
 
 

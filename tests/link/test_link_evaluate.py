@@ -25,8 +25,7 @@ def _dataset(tmp_path, name, n, snrs, num_rx=1, seed=3):
                             {"model": "pdp", "profile": "ETU", "speed_mps": 30}]},
                         "noise": {"snr_db": snrs}})
     path = tmp_path / f"{name}.h5"
-    for _ in DatasetWriter(path, Simulator(scn), n).run():
-        pass
+    DatasetWriter(path, Simulator(scn), n).run()
     return open_dataset(path)
 
 

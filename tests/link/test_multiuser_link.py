@@ -22,8 +22,7 @@ def _users_dataset(tmp_path, users: int, antennas: int, n: int = 512):
                     "models": [{"model": "pdp", "profile": "ETU", "speed_mps": 30}]},
         "noise": {"snr_db": [0, 8]}})
     path = tmp_path / "users.h5"
-    for _ in DatasetWriter(path, Simulator(scn), n).run():
-        pass
+    DatasetWriter(path, Simulator(scn), n).run()
     return open_dataset(path)
 
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import chanest
-from chanest.data.dataset import context_for
+from chanest.data.context import context_from_simulator
 from chanest.data.scenario import Scenario
 from chanest.data.simulate import Simulator
 from chanest.estimators.base import Observation
@@ -65,7 +65,7 @@ def test_adapter_equals_the_chanest_estimator_on_a_grid_without_guards():
     """On a chanest layout (no guards, no DC), the adapter gives the estimator's own output."""
     scn = Scenario()
     sim = Simulator(scn)
-    ctx = context_for(sim)
+    ctx = context_from_simulator(sim)
     from chanest.grid.ofdm import to_sionna_resource_grid
 
     rg = to_sionna_resource_grid(scn.grid, sim.mask, sim.pilots)

@@ -55,7 +55,7 @@ class ErrorLog:
 
 @dataclass
 class GridRecord:
-    """The grids estimated so far: [n] dataset index, SNR [dB] and model index each."""
+    """The grids estimated so far: [n] dataset index, SNR [dB] and model label each."""
 
     index: np.ndarray
     snr_db: np.ndarray
@@ -169,10 +169,11 @@ class EvaluationCore:
 
     def grids(self) -> GridRecord:
         """The grids estimated so far, in the order estimated (empty arrays for none)."""
+        labels = np.array(list(self.dataset.labels), dtype=object)
         if not self._index:
-            return GridRecord(np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64))
+            return GridRecord(np.zeros(0, np.int64), np.zeros(0), labels[:0])
         return GridRecord(np.concatenate(self._index), np.concatenate(self._snr),
-                          np.concatenate(self._model))
+                          labels[np.concatenate(self._model)])
 
     def provenance(self, level: float, reference: str, snr_bin_db: float | None) -> dict:
         """``results.json`` of the run: data, scenario, estimators, settings, versions."""

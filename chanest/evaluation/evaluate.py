@@ -19,8 +19,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from chanest.evaluation.core import EvaluationCore
 from chanest.evaluation.results import (  # re-exported: the results' public names live here too
     METRIC_DEFINITIONS,
@@ -66,13 +64,12 @@ def evaluate(dataset, names: list[str], device: str = "cpu", batch_size: int = 2
     core.run(progress)
     grids = core.grids()
     snr_g = snr_groups(grids.snr_db, snr_bin_db)
-    model_g = np.array(list(dataset.labels), dtype=object)[grids.model]
     reference = next((n for n in names if n.startswith("genie-")), names[0])
     per_sample = core.errors.arrays()
-    rows, paired = summarise(names, core.estimators, per_sample, snr_g, model_g, dataset.labels,
-                             reference, level)
+    rows, paired = summarise(names, core.estimators, per_sample, snr_g, grids.model,
+                             dataset.labels, reference, level)
     provenance = core.provenance(level, reference, snr_bin_db)
-    return EvaluationResult(rows, paired, provenance, per_sample, snr_g, model_g)
+    return EvaluationResult(rows, paired, provenance, per_sample, snr_g, grids.model)
 
 
 def evaluate_to_dir(data, names, out_dir: str | Path, device: str = "cpu",

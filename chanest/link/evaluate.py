@@ -100,6 +100,7 @@ class LinkCounts:
                                             self.block).values()]
 
     def arrays(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """({row: bit errors}, {row: block errors}), [n] or [n, U] each."""
         return ({n: np.concatenate(v) for n, v in self.bit.items()},
                 {n: np.concatenate(v) for n, v in self.block.items()})
 
@@ -211,9 +212,8 @@ def evaluate_link(dataset, names: list[str], metric: str = "ber", modulation: st
     counts = _run(core, chain, stop, seed, progress)
     grids = core.grids()
     snr_used = stop.snr_g[grids.index]
-    model_g = np.array(list(dataset.labels), dtype=object)[grids.model]
     reference = next((n for n in names if n.startswith("genie-")), names[0])
-    rows, paired = _link_rows(core, counts, chain, snr_used, model_g, reference, level)
+    rows, paired = _link_rows(core, counts, chain, snr_used, grids.model, reference, level)
     prov = core.provenance(level, reference, snr_bin_db)
     prov["evaluation"]["metrics"] = {**METRIC_DEFINITIONS, **LINK_DEFINITIONS}
     prov["link"] = _link_provenance(chain, metric, min_errors, max_grids, seed,

@@ -89,3 +89,68 @@ def test_lower_layers_do_not_import_upper_ones(module, forbidden):
     path = PACKAGE.parent / (module.replace(".", "/") + ".py")
     text = path.read_text()
     assert f"from {forbidden}" not in text and f"import {forbidden}" not in text
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def private_imports(source: str, module: str) -> list[str]:
+    """Uses in ``source`` (the text of chanest module ``module``) of another chanest module's
+    private names: ``from chanest.a import _x``, ``chanest.a._x`` through a module alias, or
+    a private module ``chanest.a._m`` imported from outside package ``chanest.a``."""
+    found, aliases = [], {}
+
+    def check_module(name: str, line: int) -> None:
+        parts = name.split(".")
+        for i, part in enumerate(parts):
+            package = ".".join(parts[:i])
+            if _private(part) and not (module == package or module.startswith(package + ".")):
+                found.append(f"line {line}: private module {name}")
+
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name.startswith("chanest."):
+                    check_module(a.name, node.lineno)
+                    aliases[a.asname or a.name] = a.name
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("chanest"):
+            check_module(node.module, node.lineno)
+            for a in node.names:
+                if _private(a.name) and node.module != module:
+                    found.append(f"line {node.lineno}: {a.name} from {node.module}")
+                aliases[a.asname or a.name] = f"{node.module}.{a.name}"
+    for node in ast.walk(ast.parse(source)):
+        if (isinstance(node, ast.Attribute) and _private(node.attr)
+                and isinstance(node.value, ast.Name) and node.value.id in aliases
+                and aliases[node.value.id] != module):
+            found.append(f"line {node.lineno}: {node.value.id}.{node.attr}")
+    return found
+
+
+def test_no_module_uses_a_private_name_of_another_chanest_module():
+    found = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if hits := private_imports(path.read_text(), _module_name(path)):
+            found[str(path.relative_to(PACKAGE.parent))] = hits
+    assert not found, found
+
+
+@pytest.mark.parametrize("source", [
+    "from chanest.evaluation.evaluate import _run\n",
+    "import chanest.evaluation.evaluate as ev\nev._run()\n",
+    "from chanest.evaluation import evaluate\nevaluate._summarise()\n",
+    "from chanest.estimators._linalg import eigh\n",
+])
+def test_the_private_name_check_reports_a_planted_use(source):
+    assert private_imports(source, "chanest.link.evaluate")
+
+
+@pytest.mark.parametrize("source,module", [
+    ("from chanest.estimators._linalg import eigh\n", "chanest.estimators.lmmse"),
+    ("from chanest.evaluation.core import EvaluationCore\n", "chanest.link.evaluate"),
+    ("from chanest.link.evaluate import __all__\n", "chanest.link.uplink"),
+])
+def test_the_private_name_check_allows_public_names_and_a_packages_own_modules(source,
+                                                                               module):
+    assert private_imports(source, module) == []

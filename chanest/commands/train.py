@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
-from pathlib import Path
-
 import click
 
 from chanest.commands.options import config_option, device_option, quiet_option
-from chanest.schema import ConfigError
 from chanest.training.experiment import load_experiment, parse_experiment
+from chanest.training.runfolder import replacing_run
 
 
 @click.command("train")
@@ -37,33 +32,8 @@ def train_command(config_path, resume, name, out_dir, overwrite, device, quiet):
     overrides = {k: v for k, v in (("name", name), ("out_dir", out_dir)) if v is not None}
     if overrides:
         exp = parse_experiment({**exp.to_dict(), **overrides}, source="command line")
-    if overwrite and resume:
-        raise ConfigError("--overwrite: cannot be combined with --resume")
-    aside = None
-    if overwrite and int(os.environ.get("WORLD_SIZE", "1")) > 1:
-        raise ConfigError("--overwrite: not under torchrun (every process would replace the "
-                          "run); remove the run folder first or choose another --name")
-    if overwrite and exp.run_dir.is_dir():
-        if not (exp.run_dir / "experiment.yaml").is_file():
-            raise ConfigError(f"--overwrite: {exp.run_dir} is not a chanest run folder "
-                              "(no experiment.yaml); remove it yourself")
-        # kept aside until the new run's data and model check out
-        aside = Path(tempfile.mkdtemp(prefix=f".{exp.run_dir.name}.replaced-",
-                                      dir=exp.run_dir.parent)) / exp.run_dir.name
-        exp.run_dir.rename(aside)
-    if not resume and (exp.run_dir / "last.json").exists():
-        raise ConfigError(f"--config: {exp.run_dir} already holds a run; pass --resume to "
-                          "continue it, --overwrite to start afresh, or choose another --name")
-    try:
+    with replacing_run(exp.run_dir, overwrite=overwrite, resume=resume):
         trainer = Trainer(exp, device=device, resume=resume, progress=not quiet)
-    except BaseException:
-        if aside is not None:
-            shutil.rmtree(exp.run_dir, ignore_errors=True)
-            aside.rename(exp.run_dir)
-            aside.parent.rmdir()
-        raise
-    if aside is not None:
-        shutil.rmtree(aside.parent)
     try:
         summary = trainer.fit()
     except KeyboardInterrupt:

@@ -5,5 +5,6 @@
 * :mod:`.batch`: :class:`Batch`, grids with their pilots and per-sample parameters;
 * :mod:`.simulate`: :class:`Simulator`, a scenario → reproducible chunks of grids;
 * :mod:`.writer`, :mod:`.dataset`: the resumable HDF5 writer and its reader;
-* :mod:`.userview`: one user of multi-user data seen as single-user data.
+* :mod:`.userview`: one user of multi-user data seen as single-user data;
+* :mod:`.summary`: what a dataset holds (per-model ranges, SNRs, power), for ``inspect``.
 """

@@ -39,7 +39,7 @@ from chanest.data.batch import Batch
 from chanest.data.context import GridContext, context_from_dataset
 from chanest.data.scenario import parse_config
 from chanest.data.writer import (  # re-exported: the writer's public names live here too
-    _PER_SAMPLE,
+    PER_SAMPLE_FIELDS,
     SCHEMA,
     SCHEMA_VERSION,
     DatasetWriter,
@@ -62,7 +62,7 @@ __all__ = [
 
 #: what the reader needs in every file: per-grid datasets (their rank), other datasets,
 #: file attributes, and per channel profile (``profiles/<i>``) datasets and attributes
-_GRID_FIELDS = {"h": 4, "y": 3, "model": 1, **{name: 1 for name in _PER_SAMPLE}}
+_GRID_FIELDS = {"h": 4, "y": 3, "model": 1, **{name: 1 for name in PER_SAMPLE_FIELDS}}
 _FILE_FIELDS = ("pilot_mask", "pilots", "profiles")
 _FILE_ATTRS = ("config", "config_fingerprint", "first_sample", "num_samples",
                "num_samples_total")
@@ -234,12 +234,12 @@ class ChannelDataset:
                 pieces.append(Batch(
                     h=torch.from_numpy(f["h"][lo:hi]), y=torch.from_numpy(f["y"][lo:hi]),
                     model=torch.from_numpy(f["model"][lo:hi].astype(np.int64)),
-                    **{k: torch.from_numpy(f[k][lo:hi]) for k in _PER_SAMPLE}))
+                    **{k: torch.from_numpy(f[k][lo:hi]) for k in PER_SAMPLE_FIELDS}))
         return Batch.cat(pieces)
 
     def column(self, name: str) -> np.ndarray:
         """[N] one per-sample array (``no``, ``snr_db``, ``model``, …) over all files."""
-        if name not in _PER_SAMPLE + ("model",):
+        if name not in PER_SAMPLE_FIELDS + ("model",):
             raise KeyError(f"{name!r} is not a per-sample column")
         return np.concatenate([part.file[name][:] for part in self._parts])
 

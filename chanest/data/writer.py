@@ -30,11 +30,13 @@ from chanest.fileio import atomic_write
 from chanest.schema import ConfigError
 from chanest.versions import versions
 
-__all__ = ["SCHEMA", "SCHEMA_VERSION", "ShardSpec", "parse_shard", "DatasetWriter"]
+__all__ = ["SCHEMA", "SCHEMA_VERSION", "PER_SAMPLE_FIELDS", "ShardSpec", "parse_shard",
+           "DatasetWriter"]
 
 SCHEMA = "chanest-dataset"
 SCHEMA_VERSION = 1
-_PER_SAMPLE = ("no", "snr_db", "delay_spread", "doppler", "speed")
+#: the per-grid datasets of a file besides h, y and model, one value per grid
+PER_SAMPLE_FIELDS = ("no", "snr_db", "delay_spread", "doppler", "speed")
 _TARGET_CHUNK_BYTES = 1 << 20
 
 
@@ -129,7 +131,7 @@ class DatasetWriter:
         rows = max(1, min(sim.chunk_size, _TARGET_CHUNK_BYTES // (L * S * F * 8)))
         f.create_dataset("h", (n, L, S, F), np.complex64, chunks=(min(rows, n), L, S, F))
         f.create_dataset("y", (n, A, P), np.complex64, chunks=(min(sim.chunk_size, n), A, P))
-        for name in _PER_SAMPLE:
+        for name in PER_SAMPLE_FIELDS:
             f.create_dataset(name, (n,), np.float32)
         f.create_dataset("model", (n,), np.int16)
         f.create_dataset("pilot_mask", data=sim.mask.astype(np.uint8))
@@ -182,7 +184,7 @@ class DatasetWriter:
         b = batch[: hi - lo]
         with atomic_write(self._chunk_path(k), "path") as tmp, h5py.File(tmp, "w") as f:
             f["h"], f["y"] = b.h.numpy(), b.y.numpy()
-            for name in _PER_SAMPLE:
+            for name in PER_SAMPLE_FIELDS:
                 f[name] = getattr(b, name).numpy()
             f["model"] = b.model.numpy().astype(np.int16)
 
@@ -193,7 +195,7 @@ class DatasetWriter:
                 lo = k * self.sim.chunk_size - self.first_sample
                 with h5py.File(self._chunk_path(k), "r") as f:
                     hi = lo + len(f["h"])
-                    for name in ("h", "y", "model", *_PER_SAMPLE):
+                    for name in ("h", "y", "model", *PER_SAMPLE_FIELDS):
                         out[name][lo:hi] = f[name][:]
             out.attrs["complete"] = True
         shutil.rmtree(self.partial)

@@ -130,7 +130,7 @@ class LinkChain:
         if modulation not in MODULATIONS:
             raise ConfigError(f"must be one of {', '.join(MODULATIONS)}, "
                               f"got {modulation!r}", arg="modulation")
-        self.m = MODULATIONS[modulation]
+        self.modulation, self.m = modulation, MODULATIONS[modulation]
         self.device = device
         self.num_rx_ant = num_rx_ant
         self.num_users = 1 if ctx.users is None else ctx.users.count

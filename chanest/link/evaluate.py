@@ -12,32 +12,24 @@ confidence intervals.
 
 from __future__ import annotations
 
-import time
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
-from chanest.data.context import check_compatible
 from chanest.data.userview import UserView
-from chanest.estimators.base import estimate_bounded, observe
-from chanest.estimators.registry import build_estimator, role_of
-from chanest.evaluation.evaluate import (
-    METRIC_DEFINITIONS,
-    RESULT_COLUMNS,
-    EvaluationResult,
-    _provenance,
-    _snr_groups,
-    _summarise,
-)
+from chanest.estimators.base import Estimate
+from chanest.estimators.registry import role_of
+from chanest.evaluation.core import EvaluationCore
+from chanest.evaluation.results import METRIC_DEFINITIONS, RESULT_COLUMNS, EvaluationResult
+from chanest.evaluation.summary import snr_groups, summarise
 from chanest.link.chain import LinkChain
 from chanest.link.intervals import clustered_rate, effective_errors, per_grid, wilson
-from chanest.metrics import sample_errors
 from chanest.schema import ConfigError
 
-__all__ = ["LINK_METRICS", "LINK_COLUMNS", "PERFECT_CSI", "LinkResult", "evaluate_link",
-           "link_columns"]
+__all__ = ["LINK_METRICS", "LINK_COLUMNS", "LINK_DEFINITIONS", "PERFECT_CSI", "LinkResult",
+           "LinkCounts", "evaluate_link", "link_columns"]
 
 LINK_METRICS = ("ber", "bler")
 LINK_COLUMNS = ["ber", "ber_lo", "ber_hi", "bit_errors", "bits", "bler", "bler_lo", "bler_hi",
@@ -91,80 +83,92 @@ def _check_options(metric, min_errors, max_grids) -> None:
         raise ConfigError(f"must be >= 1, got {max_grids}", arg="max_grids")
 
 
-class _Counts:
-    """Per-grid records of the grids used: indices, NMSE terms and link errors."""
+class LinkCounts:
+    """Bit and block errors of the grids used, per estimator and perfect CSI ([B] or
+    [B, U] each per batch: one block per grid, or per grid and user)."""
 
-    def __init__(self, names):
-        self.index, self.snr = [], []
-        self.nmse = {n: {k: [] for k in ("mse", "err", "power", "nmse", "err_var")}
-                     for n in names}
+    def __init__(self, names: list[str]):
         self.bit = {n: [] for n in [*names, PERFECT_CSI]}
         self.block = {n: [] for n in [*names, PERFECT_CSI]}
 
-    def arrays(self):
-        cat = np.concatenate
-        return (cat(self.index), {n: {k: cat(v) for k, v in d.items()} for n, d in
-                                  self.nmse.items()},
-                {n: cat(v) for n, v in self.bit.items()},
-                {n: cat(v) for n, v in self.block.items()})
+    def add(self, name: str, bit_errors: np.ndarray, block_errors: np.ndarray) -> None:
+        self.bit[name].append(bit_errors)
+        self.block[name].append(block_errors)
+
+    def per_row(self, metric: str) -> list[np.ndarray]:
+        """Per row (estimators, perfect CSI): the errors of the metric's unit so far."""
+        return [np.concatenate(v) for v in (self.bit if metric == "ber" else
+                                            self.block).values()]
+
+    def arrays(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """({row: bit errors}, {row: block errors}), [n] or [n, U] each."""
+        return ({n: np.concatenate(v) for n, v in self.bit.items()},
+                {n: np.concatenate(v) for n, v in self.block.items()})
 
 
-def _take(groups, used, done, max_grids) -> np.ndarray:
-    """Bool [B]: grids of the batch (SNR groups ``groups``) still needed."""
-    take = np.zeros(len(groups), dtype=bool)
-    for i, g in enumerate(groups):
-        if not done.get(g, False) and (max_grids is None or used.get(g, 0) < max_grids):
-            take[i] = True
-            used[g] = used.get(g, 0) + 1
-    return take
+class _Stopping:
+    """The stopping rule per SNR group (module docstring), from the group ``snr_g`` [N] of
+    every grid of the dataset."""
+
+    def __init__(self, snr_g: np.ndarray, metric: str, min_errors: int,
+                 max_grids: int | None):
+        self.snr_g, self.metric = snr_g, metric
+        self.min_errors, self.max_grids = min_errors, max_grids
+        self.used: dict = {}
+        self.done: dict = {}
+
+    def take(self, index: np.ndarray) -> np.ndarray:
+        """Bool [B]: the grids ``index`` [B] still needed; counts them as used."""
+        take = np.zeros(len(index), dtype=bool)
+        for i, g in enumerate(self.snr_g[index]):
+            if not self.done.get(g, False) and (self.max_grids is None
+                                                or self.used.get(g, 0) < self.max_grids):
+                take[i] = True
+                self.used[g] = self.used.get(g, 0) + 1
+        return take
+
+    def finished(self) -> bool:
+        return all(self.done.get(g, False) for g in np.unique(self.snr_g))
+
+    def update(self, taken: np.ndarray, used: np.ndarray, per_row: list[np.ndarray],
+               size: int) -> None:
+        """Decide the groups of the grids just ``taken`` from the errors ``per_row`` of
+        every grid ``used`` so far (``size`` counted units per block)."""
+        groups = self.snr_g[used]
+        for g in np.unique(self.snr_g[taken]):
+            self.done[g] = min(effective_errors(*per_grid(e[groups == g], size))
+                               for e in per_row) >= self.min_errors
 
 
-def _run(dataset, names, estimators, chain, snr_g, opts, progress):
-    metric, min_errors, max_grids = opts["metric"], opts["min_errors"], opts["max_grids"]
-    counts, used, done = _Counts(names), {}, {}
-    seconds = dict.fromkeys(names, 0.0)
-    gen = torch.Generator(opts["device"]).manual_seed(opts["seed"])
-    bar = tqdm(total=len(dataset), unit="grid", disable=not progress, desc=metric,
-               dynamic_ncols=True)
-    start = 0
+def _receive(chain: LinkChain, counts: LinkCounts, y, no, info, name: str,
+             est: Estimate) -> None:
+    link = chain.receive(y, est.h_hat, est.err_var, no, info)
+    counts.add(name, link.bit_errors, link.block_errors)
+
+
+def _run(core: EvaluationCore, chain: LinkChain, stop: _Stopping, seed: int,
+         progress: bool) -> LinkCounts:
+    """The dataset in order through the chain until ``stop``; per grid used, every
+    estimator's NMSE terms (in ``core``) and link errors (returned), perfect CSI's too."""
+    counts = LinkCounts(core.names)
+    size = chain.info_bits if stop.metric == "ber" else 1
+    gen = torch.Generator(core.device).manual_seed(seed)
     with torch.no_grad():
-        for batch in dataset.iter_batches(opts["batch_size"], opts["device"]):
-            idx = np.arange(start, start + len(batch))
-            start += len(batch)
-            bar.update(len(batch))
-            take = _take(snr_g[idx], used, done, max_grids)
+        for index, batch in core.batches(progress, stop.metric):
+            take = stop.take(index)
             if not take.any():
-                if all(done.get(g, False) for g in np.unique(snr_g)):
+                if stop.finished():
                     break
                 continue
             sub = batch[torch.as_tensor(take, device=batch.h.device)]
             info, y = chain.transmit(sub.h, sub.y, sub.no, gen)
-            counts.index.append(idx[take])
-            obs = observe(sub)
-            for name, est in zip(names, estimators):
-                t0 = time.perf_counter()
-                out = estimate_bounded(est, obs, opts["memory_bytes"])
-                link = chain.receive(y, out.h_hat, out.err_var, sub.no, info)
-                seconds[name] += time.perf_counter() - t0
-                errs = sample_errors(sub.h, out.h_hat, out.err_var)
-                for key, lst in counts.nmse[name].items():
-                    lst.append(getattr(errs, key))
-                counts.bit[name].append(link.bit_errors)
-                counts.block[name].append(link.block_errors)
-            link = chain.receive(y, sub.h, torch.zeros_like(sub.h.real), sub.no, info)
-            counts.bit[PERFECT_CSI].append(link.bit_errors)
-            counts.block[PERFECT_CSI].append(link.block_errors)
-            per_unit, size = ((counts.bit, chain.info_bits) if metric == "ber" else
-                              (counts.block, 1))
-            groups = snr_g[np.concatenate(counts.index)]  # of every grid used so far
-            per_row = [np.concatenate(v) for v in per_unit.values()]
-            for g in np.unique(snr_g[idx[take]]):
-                done[g] = min(effective_errors(*per_grid(e[groups == g], size))
-                              for e in per_row) >= min_errors
-    bar.close()
-    if not counts.index:
+            receive = functools.partial(_receive, chain, counts, y, sub.no, info)
+            core.estimate(index[take], sub, then=receive)
+            receive(PERFECT_CSI, Estimate(sub.h, torch.zeros_like(sub.h.real)))
+            stop.update(index[take], core.grids().index, counts.per_row(stop.metric), size)
+    if not len(core.grids().index):
         raise ConfigError("no grid was evaluated", arg="dataset")
-    return counts.arrays(), seconds
+    return counts
 
 
 def link_columns(bit: np.ndarray, block: np.ndarray, bits_per_block: int, modulation: str,
@@ -199,53 +203,58 @@ def evaluate_link(dataset, names: list[str], metric: str = "ber", modulation: st
     _check_options(metric, min_errors, max_grids)
     if isinstance(dataset, UserView):
         raise ConfigError("BER/BLER detect every user of a grid jointly; "
-                          "evaluate one user alone with the nmse metric only", arg="user")
-    if len(dataset) == 0:
-        raise ConfigError("the dataset holds no grids", arg="dataset")
-    ctx = dataset.context()
-    estimators = [build_estimator(n, ctx, device) for n in names]
-    if fit_dataset is not None:
-        check_compatible(fit_dataset.context(), ctx, ("the training data", "the test data"),
-                         arg="fit_dataset")
-        for est in estimators:
-            est.fit(fit_dataset)
+                                "evaluate one user alone with the nmse metric only", arg="user")
+    core = EvaluationCore(dataset, names, device, batch_size, fit_dataset, memory_gb=memory_gb)
     num_rx_ant = dataset.read(0, 1).y.shape[1]  # A (y [n, A, P])
-    chain = LinkChain(ctx, num_rx_ant, modulation, code_rate if metric == "bler" else None,
+    chain = LinkChain(core.ctx, num_rx_ant, modulation, code_rate if metric == "bler" else None,
                       device)
-    snr_g = _snr_groups(dataset.column("snr_db"), snr_bin_db)
-    opts = dict(metric=metric, min_errors=min_errors, max_grids=max_grids, device=device,
-                batch_size=batch_size, seed=seed, memory_bytes=memory_gb * 2**30)
-    (index, nmse, bit, block), seconds = _run(dataset, names, estimators, chain, snr_g, opts,
-                                              progress)
-    snr_used = snr_g[index]
-    model_g = np.array(list(dataset.labels), dtype=object)[dataset.column("model")[index]]
+    stop = _Stopping(snr_groups(dataset.column("snr_db"), snr_bin_db), metric, min_errors,
+                     max_grids)
+    counts = _run(core, chain, stop, seed, progress)
+    grids = core.grids()
+    snr_used = stop.snr_g[grids.index]
     reference = next((n for n in names if role_of(n) == "bound"), names[0])
-    rows, paired = _summarise(names, estimators, nmse, snr_used, model_g, dataset.labels,
-                              reference, level)
-    for row in rows:
-        sel = (snr_used == row["snr_db"]) & ((model_g == row["model"]) | (row["model"] == "all"))
-        row.update(link_columns(bit[row["estimator"]][sel], block[row["estimator"]][sel],
-                                chain.info_bits, modulation, chain.code.rate, level))
-    for row in [r for r in rows if r["estimator"] == names[0]]:
-        sel = (snr_used == row["snr_db"]) & ((model_g == row["model"]) | (row["model"] == "all"))
-        rows.append(dict(estimator=PERFECT_CSI, is_bound=True, snr_db=row["snr_db"],
-                         model=row["model"], n=row["n"],
-                         **link_columns(bit[PERFECT_CSI][sel], block[PERFECT_CSI][sel],
-                                        chain.info_bits, modulation, chain.code.rate, level)))
-    prov = _provenance(dataset, fit_dataset, names, estimators, {}, seconds, device, batch_size,
-                       level, reference, snr_bin_db)
+    rows, paired = _link_rows(core, counts, chain, snr_used, grids.model, reference, level)
+    prov = core.provenance(level, reference, snr_bin_db)
     prov["evaluation"]["metrics"] = {**METRIC_DEFINITIONS, **LINK_DEFINITIONS}
-    code = chain.code
-    prov["link"] = {"metric": metric, "modulation": modulation, "code_rate": code.rate,
-                    "codewords_per_grid": code.codewords if code.coded else None,
-                    "codeword_bits": code.n if code.coded else None,
-                    "info_bits_per_codeword": code.k if code.coded else None,
-                    "users": chain.num_users, "counted_bits_per_block": chain.info_bits,
-                    "min_errors": min_errors,
-                    "max_grids": max_grids, "seed": seed, "grids_used": int(len(index)),
-                    "equalizer": "sionna.phy.ofdm.LMMSEEqualizer",
-                    "demapper": "sionna.phy.mapping.Demapper('app')",
-                    "decoder": "sionna LDPC5GDecoder, 20 iterations" if metric == "bler"
-                    else None}
+    prov["link"] = _link_provenance(chain, metric, min_errors, max_grids, seed,
+                                    len(grids.index))
     return LinkResult(rows, paired, prov, columns=RESULT_COLUMNS + LINK_COLUMNS,
                       metric=metric)
+
+
+def _link_rows(core: EvaluationCore, counts: LinkCounts, chain: LinkChain,
+               snr_used: np.ndarray, model_g: np.ndarray, reference: str,
+               level: float) -> tuple[list[dict], list[dict]]:
+    """Summary rows with the link columns, perfect CSI's rows, and the paired deltas;
+    ``snr_used``, ``model_g`` [n]: SNR group and model label of every grid used."""
+    rows, paired = summarise(core.names, core.estimators, core.errors.arrays(), snr_used,
+                             model_g, core.dataset.labels, reference, level)
+    bit, block = counts.arrays()
+
+    def columns(name: str, row: dict) -> dict:
+        sel = (snr_used == row["snr_db"]) & ((model_g == row["model"]) | (row["model"] == "all"))
+        return link_columns(bit[name][sel], block[name][sel], chain.info_bits,
+                            chain.modulation, chain.code.rate, level)
+
+    for row in rows:
+        row.update(columns(row["estimator"], row))
+    for row in [r for r in rows if r["estimator"] == core.names[0]]:
+        rows.append(dict(estimator=PERFECT_CSI, is_bound=True, snr_db=row["snr_db"],
+                         model=row["model"], n=row["n"], **columns(PERFECT_CSI, row)))
+    return rows, paired
+
+
+def _link_provenance(chain: LinkChain, metric: str, min_errors: int, max_grids: int | None,
+                     seed: int, grids_used: int) -> dict:
+    """The ``link`` entry of ``results.json``."""
+    code = chain.code
+    return {"metric": metric, "modulation": chain.modulation, "code_rate": code.rate,
+            "codewords_per_grid": code.codewords if code.coded else None,
+            "codeword_bits": code.n if code.coded else None,
+            "info_bits_per_codeword": code.k if code.coded else None,
+            "users": chain.num_users, "counted_bits_per_block": chain.info_bits,
+            "min_errors": min_errors, "max_grids": max_grids, "seed": seed,
+            "grids_used": grids_used, "equalizer": "sionna.phy.ofdm.LMMSEEqualizer",
+            "demapper": "sionna.phy.mapping.Demapper('app')",
+            "decoder": "sionna LDPC5GDecoder, 20 iterations" if metric == "bler" else None}

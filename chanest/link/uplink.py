@@ -18,23 +18,25 @@ errors when coded, else bit errors) or ``max_batches`` batches.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
 
 import numpy as np
 import torch
 
-from chanest.evaluation.evaluate import METRIC_DEFINITIONS, RESULT_COLUMNS, _summary_row
+from chanest.evaluation.core import ErrorLog
+from chanest.evaluation.results import METRIC_DEFINITIONS, RESULT_COLUMNS, RESULTS_SCHEMA
+from chanest.evaluation.summary import summary_row
 from chanest.link.chain import MODULATIONS, TransportCode
 from chanest.link.evaluate import (
     LINK_COLUMNS,
     LINK_DEFINITIONS,
     PERFECT_CSI,
+    LinkCounts,
     LinkResult,
     link_columns,
 )
 from chanest.link.intervals import effective_errors, per_grid
 from chanest.link.uplink_config import UplinkConfig
-from chanest.metrics import sample_errors
+from chanest.metrics import SampleErrors, sample_errors
 from chanest.schema import ConfigError
 from chanest.seeding import derive_seed, sionna_rng_seeded
 from chanest.versions import versions
@@ -156,72 +158,88 @@ def _per_user(t: torch.Tensor) -> torch.Tensor:
     return t[:, 0, :, 0].movedim(2, 1).flatten(0, 1)
 
 
-def _nmse_terms(h, h_hat, err_var) -> dict:
-    """Per (grid, user) errors (:func:`chanest.metrics.sample_errors`) as a dict."""
-    errs = sample_errors(_per_user(h), _per_user(h_hat), _per_user(err_var.expand_as(h.real)))
-    return asdict(errs)
+def _user_errors(h, h_hat, err_var) -> SampleErrors:
+    """Per (grid, user) errors (:func:`chanest.metrics.sample_errors`), [B·U] each."""
+    return sample_errors(_per_user(h), _per_user(h_hat), _per_user(err_var.expand_as(h.real)))
+
+
+class _SnrPoint:
+    """One SNR of the sweep: batches until every row has ``min_errors`` errors of its unit
+    (module docstring) or ``max_batches``; per (grid, user) NMSE terms and link errors."""
+
+    def __init__(self, system: UplinkSystem, names: list[str], index: int, snr: float):
+        self.system, self.names, self.index, self.snr = system, names, index, snr
+        self.errors, self.counts = ErrorLog(names), LinkCounts(names)
+        self.batches = 0
+
+    def run(self, estimators: list, seconds: dict, progress) -> None:
+        cfg, system = self.system.cfg, self.system
+        no = torch.tensor(10 ** (-self.snr / 10), device=system.device)
+        metric = "bler" if system.code.coded else "ber"
+        size = 1 if system.code.coded else system.code.info_bits
+        for b in range(cfg.max_batches):
+            with sionna_rng_seeded(system.device, derive_seed(cfg.seed, "batch", self.index, b)):
+                info, y, h = system.transmit(cfg.batch_size, no)
+            for name, est in [*zip(self.names, estimators), (PERFECT_CSI, None)]:
+                t0 = time.perf_counter()
+                h_hat, ev = (h, torch.zeros_like(h.real)) if est is None else est(y, no)
+                bit, block = system.errors(y, h_hat, ev, no, info)
+                if est is not None:
+                    seconds[name] += time.perf_counter() - t0
+                    self.errors.add(name, _user_errors(h, h_hat, ev))
+                self.counts.add(name, bit, block)
+            self.batches = b + 1
+            if progress:
+                progress(self.snr, b + 1)
+            if min(effective_errors(*per_grid(e, size))
+                   for e in self.counts.per_row(metric)) >= cfg.min_errors:
+                break
+
+    def rows(self, level: float) -> list[dict]:
+        """One row per estimator and perfect CSI (model left to the caller)."""
+        out, system = [], self.system
+        nmse = self.errors.arrays()
+        bits, blocks = self.counts.arrays()
+        for name in [*self.names, PERFECT_CSI]:
+            bit, block = bits[name], blocks[name]
+            sel = np.ones(bit.size, dtype=bool)
+            row = {"estimator": name, "is_bound": name == PERFECT_CSI, "snr_db": self.snr,
+                   "n": bit.size}
+            if name != PERFECT_CSI:
+                row.update(summary_row(name, False, self.snr, "", nmse[name], sel, level))
+            row.update(link_columns(bit, block, system.code.info_bits, system.cfg.modulation,
+                                    system.cfg.code_rate, level))
+            out.append(row)
+        return out
 
 
 def run_uplink(cfg: UplinkConfig, names: list[str], device: str = "cpu", progress=None,
                level: float = 0.95) -> LinkResult:
-    """NMSE, BER and (coded) BLER per estimator and SNR; rows as ``evaluate``'s."""
+    """NMSE, BER and (coded) BLER per estimator and SNR; rows as ``evaluate``'s.
+
+    ``progress(snr, batches)`` is called after every batch."""
     if not names:
         raise ConfigError("give at least one estimator", arg="names")
     system = UplinkSystem(cfg, device)
-    ests = system.estimators(names)
-    labels = [*names, PERFECT_CSI]
-    unit = "block" if system.code.coded else "bit"
+    estimators = system.estimators(names)
     rows, seconds, batches_run = [], dict.fromkeys(names, 0.0), {}
     with torch.no_grad():
         for si, snr in enumerate(cfg.snr_db):
-            no = torch.tensor(10 ** (-snr / 10), device=device)
-            rec = {n: {"bit": [], "block": [], "nmse": []} for n in labels}
-            for b in range(cfg.max_batches):
-                with sionna_rng_seeded(device, derive_seed(cfg.seed, "batch", si, b)):
-                    info, y, h = system.transmit(cfg.batch_size, no)
-                for name, est in [*zip(names, ests), (PERFECT_CSI, None)]:
-                    t0 = time.perf_counter()
-                    h_hat, ev = (h, torch.zeros_like(h.real)) if est is None else est(y, no)
-                    bit, block = system.errors(y, h_hat, ev, no, info)
-                    if est is not None:
-                        seconds[name] += time.perf_counter() - t0
-                        rec[name]["nmse"].append(_nmse_terms(h, h_hat, ev))
-                    rec[name]["bit"].append(bit)
-                    rec[name]["block"].append(block)
-                if progress:
-                    progress(snr, b + 1)
-                size = 1 if system.code.coded else system.code.info_bits
-                if min(effective_errors(*per_grid(np.concatenate(r[unit]), size))
-                       for r in rec.values()) >= cfg.min_errors:
-                    break
-            batches_run[snr] = b + 1
-            rows += _rows(rec, names, snr, system, level)
+            point = _SnrPoint(system, names, si, snr)
+            point.run(estimators, seconds, progress)
+            batches_run[snr] = point.batches
+            rows += point.rows(level)
     model = f"tdl-{cfg.channel.profile}"
     for row in rows:
         row["model"] = model
-    prov = {"schema": "chanest-results", "schema_version": 1, "uplink": cfg.model_dump(mode="json"),
+    metric = "bler" if system.code.coded else "ber"
+    prov = {"schema": RESULTS_SCHEMA, "schema_version": 1, "uplink": cfg.model_dump(mode="json"),
             "estimators": [{"name": n, "seconds": round(seconds[n], 3)} for n in names],
             "batches_per_snr": batches_run, "link": {
-                "metric": "bler" if system.code.coded else "ber", "users": cfg.users,
+                "metric": metric, "users": cfg.users,
                 "rx_antennas": cfg.rx_antennas, "counted_bits_per_user": system.code.info_bits,
                 "equalizer": "sionna.phy.ofdm.LMMSEEqualizer (joint over users)"},
             "evaluation": {"confidence": level, "metrics": {**METRIC_DEFINITIONS,
                                                             **LINK_DEFINITIONS}},
             "versions": versions()}
-    return LinkResult(rows, [], prov, columns=RESULT_COLUMNS + LINK_COLUMNS,
-                      metric="bler" if system.code.coded else "ber")
-
-
-def _rows(rec, names, snr, system, level) -> list[dict]:
-    out = []
-    for name in [*names, PERFECT_CSI]:
-        bit, block = np.concatenate(rec[name]["bit"]), np.concatenate(rec[name]["block"])
-        sel = np.ones(bit.size, dtype=bool)
-        row = {"estimator": name, "is_bound": name == PERFECT_CSI, "snr_db": snr, "n": bit.size}
-        if name != PERFECT_CSI:
-            d = {k: np.concatenate([t[k] for t in rec[name]["nmse"]]) for k in rec[name]["nmse"][0]}
-            row.update(_summary_row(name, False, snr, "", d, sel, level))
-        row.update(link_columns(bit, block, system.code.info_bits, system.cfg.modulation,
-                                system.cfg.code_rate, level))
-        out.append(row)
-    return out
+    return LinkResult(rows, [], prov, columns=RESULT_COLUMNS + LINK_COLUMNS, metric=metric)

@@ -19,6 +19,7 @@ errors cannot be drawn there and is shown instead as an open downward triangle a
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 from chanest.plots.data import (  # re-exported: figures and their data share one import
@@ -117,6 +118,130 @@ def _legend_handles(entries: list[tuple[str, dict]], tags: list[str]):
     return handles
 
 
+@dataclass
+class _Plan:
+    """What one figure draws: the rows of every file, its panels (model groups), the
+    estimators with their legend labels, and how."""
+
+    rows: list[dict]
+    models: list[str]
+    names: list[str]
+    label_of: dict[str, str]
+    tags: list[str]
+    files: int
+    metric: Metric
+    x: str
+    ci: str
+    #: looks of the estimators; networks by their legend label, so one model in several
+    #: files keeps its look
+    styles: FigureStyles
+
+    @property
+    def several(self) -> bool:
+        return self.files > 1
+
+
+def _check_choices(metric: str, size: str, ci: str) -> None:
+    if metric not in METRICS:
+        raise ConfigError(f"expected one of {', '.join(METRICS)}, got {metric!r}", arg="metric")
+    if size not in SIZES:
+        raise ConfigError(f"expected one of {', '.join(SIZES)}, got {size!r}", arg="size")
+    if ci not in CI_STYLES:
+        raise ConfigError(f"expected one of {', '.join(CI_STYLES)}, got {ci!r}", arg="ci")
+
+
+def _plan(paths: list[Path], metric: str, model: str | None, estimators: list[str] | None,
+          labels: dict[str, str] | None, tags: list[str] | None, x: str, ci: str) -> _Plan:
+    m = METRICS[metric]
+    rows, tags = load_tables(paths, tags, m, x)
+    models, names = select_rows(rows, model, estimators)
+    labels = labels or {}
+    label_of = {n: labels.get(n, display_name(n)) for n in names}
+    return _Plan(rows, models, names, label_of, tags, len(paths), m, x, ci,
+                 FigureStyles(names, key=label_of.get))
+
+
+def _role_tag(role: str, metric: Metric) -> str:
+    """Legend suffix of a row's role."""
+    if role == "bound":
+        return " (bound)" if metric.bounded else " (genie)"
+    return " (reference)" if role == "reference" else ""
+
+
+def _draw_panel(ax, grp: str, plan: _Plan, entries: dict[str, dict]) -> list[dict]:
+    """Every estimator of every file in model group ``grp`` on ``ax``; adds each legend
+    label's style to ``entries`` and returns the points drawn (points CSV rows)."""
+    if plan.metric.log:
+        ax.set_yscale("log")
+    points = []
+    for name in plan.names:
+        for f in range(plan.files):
+            sel = [r for r in plan.rows if r["estimator"] == name and r["model"] == grp
+                   and r["_file"] == f]
+            pts = _series(sel, plan.metric, plan.x) if sel else []
+            if not pts:
+                continue
+            role = sel[0]["role"]
+            base = plan.styles.of(name, role)
+            label = plan.label_of[name] + _role_tag(role, plan.metric)
+            entries.setdefault(label, base)
+            _draw(ax, pts, _file_style(base, f, plan.several), label, plan.ci, plan.metric.log)
+            series = label + (f" [{plan.tags[f]}]" if plan.several else "")
+            points += [dict(panel=grp, series=series, estimator=name, file=plan.tags[f], **p)
+                       for p in pts]
+    if len(plan.models) > 1:
+        ax.set_title(f"{grp}")
+    return points
+
+
+def _subplots(plt, panels: int, size: str):
+    """(figure, axes [rows, cols]): at most 2 (single column) or 3 panels per row."""
+    cols = min(panels, 2 if size == "single" else 3)
+    rows_n = -(-panels // cols)
+    w, h = SIZES[size]
+    return plt.subplots(rows_n, cols, figsize=(w, h * rows_n / (1 if cols == 1 else 1.3)),
+                        squeeze=False, sharex=True, sharey=True)
+
+
+def _label_axes(axes, panels: int, plan: _Plan, points: list[dict]) -> None:
+    """Hide unused panels, label the x axis of each column's lowest panel and the y axis
+    of the first column; a few study values on x are ticked exactly."""
+    import matplotlib.ticker
+
+    rows_n, cols = axes.shape
+    for ax in list(axes.flat)[panels:]:
+        ax.set_visible(False)
+    for c in range(cols):  # x labels on the lowest visible panel of each column
+        lowest = [axes[r, c] for r in range(rows_n) if axes[r, c].get_visible()][-1]
+        lowest.xaxis.set_tick_params(labelbottom=True)
+        lowest.set_xlabel(X_LABELS.get(plan.x, plan.x))
+    xs = sorted({p["x"] for p in points})
+    if plan.x != "snr_db" and len(xs) <= 8:  # a few study values: tick exactly those
+        if xs[0] > 0 and xs[-1] / xs[0] >= 20:  # geometric values (25, 50, ... 800)
+            axes.flat[0].set_xscale("log")
+            axes.flat[0].xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+        axes.flat[0].set_xticks(xs, [f"{v:g}" for v in xs])
+    for ax in axes[:, 0]:
+        ax.set_ylabel(plan.metric.label)
+
+
+def _legend(fig, axes, entries: dict[str, dict], plan: _Plan, points: list[dict],
+            size: str) -> None:
+    """The legend below the panels, off the data: one entry per series (per estimator and
+    per file with several files), and the zero-error marker where one is drawn."""
+    if plan.several:
+        handles = _legend_handles(list(entries.items()), plan.tags)
+    else:
+        handles, _ = axes.flat[0].get_legend_handles_labels()
+    if any(p["point"] == "upper-bound" for p in points):
+        from matplotlib.lines import Line2D
+
+        handles.append(Line2D([], [], linestyle="none", marker="v", color="0.35",
+                              markerfacecolor="white", label="no errors (95% upper bound)"))
+    fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0),
+               ncol=2 if size == "single" else 3, frameon=False)
+
+
 def plot_results(csv_path, out: str | Path, metric: str = "nmse",
                  model: str | None = None, estimators: list[str] | None = None,
                  labels: dict[str, str] | None = None, title: str | None = None,
@@ -149,86 +274,29 @@ def plot_results(csv_path, out: str | Path, metric: str = "nmse",
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import matplotlib.ticker
 
-    if metric not in METRICS:
-        raise ConfigError(f"expected one of {', '.join(METRICS)}, got {metric!r}", arg="metric")
-    if size not in SIZES:
-        raise ConfigError(f"expected one of {', '.join(SIZES)}, got {size!r}", arg="size")
-    if ci not in CI_STYLES:
-        raise ConfigError(f"expected one of {', '.join(CI_STYLES)}, got {ci!r}", arg="ci")
-    m = METRICS[metric]
+    _check_choices(metric, size, ci)
     paths = [Path(p) for p in ([csv_path] if isinstance(csv_path, (str, Path)) else csv_path)]
-    rows, tags = load_tables(paths, tags, m, x)
-    several = len(paths) > 1
-    models, names = select_rows(rows, model, estimators)
+    plan = _plan(paths, metric, model, estimators, labels, tags, x, ci)
     stem, formats = figure_target(out, metric)
     points_path(stem, paths)
-    labels = labels or {}
-    cols = min(len(models), 2 if size == "single" else 3)
-    rows_n = -(-len(models) // cols)
-    w, h = SIZES[size]
-    label_of = {n: labels.get(n, display_name(n)) for n in names}
-    # networks are styled by their legend label, so one model in several files keeps its look
-    styles = FigureStyles(names, key=label_of.get)
     points, entries = [], {}
     with plt.rc_context(RC):
-        fig, axes = plt.subplots(rows_n, cols, figsize=(w, h * rows_n / (1 if cols == 1 else
-                                 1.3)), squeeze=False, sharex=True, sharey=True)
-        heading = (figure_title(paths[0]) if not several else "") if title is None else title
-        for ax, grp in zip(axes.flat, models):
-            if m.log:
-                ax.set_yscale("log")
-            for name in names:
-                for f in range(len(paths)):
-                    sel = [r for r in rows if r["estimator"] == name and r["model"] == grp
-                           and r["_file"] == f]
-                    pts = _series(sel, m, x) if sel else []
-                    if not pts:
-                        continue
-                    role = sel[0]["role"]
-                    base = styles.of(name, role)
-                    label = label_of[name] + _role_tag(role, m)
-                    entries.setdefault(label, base)
-                    _draw(ax, pts, _file_style(base, f, several), label, ci, m.log)
-                    points += [dict(panel=grp, series=label + (f" [{tags[f]}]" if several
-                                                               else ""),
-                                    estimator=name, file=tags[f], **p) for p in pts]
-            if len(models) > 1:
-                ax.set_title(f"{grp}")
+        fig, axes = _subplots(plt, len(plan.models), size)
+        heading = (figure_title(paths[0]) if not plan.several else "") if title is None else title
+        for ax, grp in zip(axes.flat, plan.models):
+            points += _draw_panel(ax, grp, plan, entries)
         if not points:
             plt.close(fig)
+            m = plan.metric
             hint = f" ({m.hint})" if m.hint else ""
             raise ConfigError(f"no finite {m.column!r} values to draw for the "
                               f"chosen estimators{hint}", arg="metric")
-        for ax in list(axes.flat)[len(models):]:
-            ax.set_visible(False)
-        for c in range(cols):  # x labels on the lowest visible panel of each column
-            lowest = [axes[r, c] for r in range(rows_n) if axes[r, c].get_visible()][-1]
-            lowest.xaxis.set_tick_params(labelbottom=True)
-            lowest.set_xlabel(X_LABELS.get(x, x))
-        xs = sorted({p["x"] for p in points})
-        if x != "snr_db" and len(xs) <= 8:  # a few study values: tick exactly those
-            if xs[0] > 0 and xs[-1] / xs[0] >= 20:  # geometric values (25, 50, ... 800)
-                axes.flat[0].set_xscale("log")
-                axes.flat[0].xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
-            axes.flat[0].set_xticks(xs, [f"{v:g}" for v in xs])
-        for ax in axes[:, 0]:
-            ax.set_ylabel(m.label)
+        _label_axes(axes, len(plan.models), plan, points)
         if heading:
             fig.suptitle(heading)
         fig.tight_layout()
-        if several:
-            handles = _legend_handles(list(entries.items()), tags)
-        else:
-            handles, _ = axes.flat[0].get_legend_handles_labels()
-        if any(p["point"] == "upper-bound" for p in points):
-            from matplotlib.lines import Line2D
-
-            handles.append(Line2D([], [], linestyle="none", marker="v", color="0.35",
-                                  markerfacecolor="white", label="no errors (95% upper bound)"))
-        fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0),
-                   ncol=2 if size == "single" else 3, frameon=False)  # below, off the data
+        _legend(fig, axes, entries, plan, points, size)
     try:
         written = save_figure(fig, stem, formats)
     finally:

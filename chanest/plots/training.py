@@ -69,6 +69,35 @@ def _styles(groups: list[str]) -> list[dict]:
     return out
 
 
+def _run_labels(paths: list[Path], tags: list[str] | None,
+                groups: list[str] | None) -> tuple[list[str], list[dict]]:
+    """Legend text and line style per run (:func:`_styles`); ConfigError for a count that
+    does not match the runs."""
+    if tags and len(tags) != len(paths):
+        raise ConfigError(f"give one tag per run ({len(paths)} runs), got {len(tags)}", arg="tags")
+    tags = list(tags) if tags else [(p.parent if p.suffix == ".csv" else p).name
+                                    for p in paths]
+    if groups is not None and len(groups) != len(paths):
+        raise ConfigError(f"groups: one per run ({len(paths)} runs), got {len(groups)}")
+    return tags, _styles(groups if groups is not None else [str(i) for i in range(len(paths))])
+
+
+def _draw_run(ax, rows: list[dict], metric: str, log: bool, style: dict, tag: str,
+              path: Path) -> list[dict]:
+    """One run's curve, a dotted line where it changes stage; returns the points drawn
+    (points CSV rows)."""
+    pts = [r for r in rows if math.isfinite(r[metric]) and (not log or r[metric] > 0)]
+    xs, ys = [r["global_epoch"] for r in pts], [r[metric] for r in pts]
+    ax.plot(xs, ys, **style, markevery=max(1, len(xs) // 12), label=tag, zorder=3)
+    for a, b in zip(rows, rows[1:]):
+        if a.get("stage") != b.get("stage"):
+            ax.axvline(a["global_epoch"] + 0.5, color=style["color"], linewidth=0.6,
+                       linestyle=":", zorder=1)
+    return [dict(panel="", series=tag, estimator=r.get("stage_name", ""), file=str(path),
+                 x=float(r["global_epoch"]), y=r[metric], y_lo="", y_hi="", point="value")
+            for r in pts]
+
+
 def plot_training(runs: list, out: str | Path, metric: str = "val_nmse_db",
                   tags: list[str] | None = None, title: str = "",
                   size: str = "single", groups: list[str] | None = None) -> list[Path]:
@@ -95,13 +124,7 @@ def plot_training(runs: list, out: str | Path, metric: str = "val_nmse_db",
     if not runs:
         raise ConfigError("RUN_DIR: give at least one run folder")
     paths = [Path(r) for r in runs]
-    if tags and len(tags) != len(paths):
-        raise ConfigError(f"give one tag per run ({len(paths)} runs), got {len(tags)}", arg="tags")
-    tags = list(tags) if tags else [(p.parent if p.suffix == ".csv" else p).name
-                                    for p in paths]
-    if groups is not None and len(groups) != len(paths):
-        raise ConfigError(f"groups: one per run ({len(paths)} runs), got {len(groups)}")
-    styles = _styles(groups if groups is not None else [str(i) for i in range(len(paths))])
+    tags, styles = _run_labels(paths, tags, groups)
     logs = [read_log(p) for p in paths]
     stem, formats = figure_target(out, "training")
     points_path(stem, [p / "log.csv" if p.suffix != ".csv" else p for p in paths])
@@ -111,18 +134,8 @@ def plot_training(runs: list, out: str | Path, metric: str = "val_nmse_db",
         fig, ax = plt.subplots(figsize=SIZES[size])
         if log:
             ax.set_yscale("log")
-        for i, (rows, tag, path) in enumerate(zip(logs, tags, paths)):
-            colour = styles[i]["color"]
-            pts = [r for r in rows if math.isfinite(r[metric]) and (not log or r[metric] > 0)]
-            xs, ys = [r["global_epoch"] for r in pts], [r[metric] for r in pts]
-            ax.plot(xs, ys, **styles[i], markevery=max(1, len(xs) // 12), label=tag, zorder=3)
-            for a, b in zip(rows, rows[1:]):
-                if a.get("stage") != b.get("stage"):
-                    ax.axvline(a["global_epoch"] + 0.5, color=colour, linewidth=0.6,
-                               linestyle=":", zorder=1)
-            points += [dict(panel="", series=tag, estimator=r.get("stage_name", ""),
-                            file=str(path), x=float(r["global_epoch"]), y=r[metric], y_lo="",
-                            y_hi="", point="value") for r in pts]
+        for rows, style, tag, path in zip(logs, styles, tags, paths):
+            points += _draw_run(ax, rows, metric, log, style, tag, path)
         ax.set_xlabel("epoch")
         ax.set_ylabel(ylabel)
         ax.xaxis.get_major_locator().set_params(integer=True)

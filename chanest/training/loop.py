@@ -47,6 +47,7 @@ from chanest.training.resume import (
     save_best,
     save_last,
 )
+from chanest.training.runfolder import check_run_folder
 from chanest.training.runlog import RunLog
 from chanest.training.validation import validate
 
@@ -59,37 +60,54 @@ class Trainer:
         self.exp, self.progress = exp, progress
         self.dist, self.device = init_distributed(resolve_device(device))
         self.run_dir = exp.run_dir
-        last_json = checkpoint_paths(self.run_dir / "last")[1]
-        if resume and not last_json.exists():
-            raise ConfigError(f"no checkpoint to resume in {self.run_dir}", arg="resume")
-        if not resume and last_json.exists():
-            raise ConfigError(f"{self.run_dir} already holds a run; resume it "
-                              "(resume=True) or give the experiment another name", arg="exp")
-        self.train_src, self.val_src = make_sources(exp, self.device)
-        self.ctx = self.train_src.ctx
-        self.spec = model_spec(exp.model.name, exp.model.kwargs, self.ctx.mask)
-        # seeded right before the weights are drawn: building the sources runs Sionna,
-        # which reseeds torch's global generator
-        torch.manual_seed(derive_seed(exp.seed, "init"))
-        self.model = build_model(self.spec["name"], **self.spec["kwargs"]).to(self.device)
-        if exp.train.channels_last:
-            self.model = self.model.to(memory_format=torch.channels_last)
-        self.front = NeuralFrontEnd(self.ctx, self.model.input_kind, self.device,
-                                    self.model.base_options)
-        self.loss_kind = resolve_loss(exp.train.loss, self.front.base is not None,
-                                      exp.model.name)
-        self.amp_dtype = optim.amp_dtype(exp.train.amp, self.device)
-        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
-        self.state = TrainState()
-        self._resume_meta = None
-        if resume:
-            self.state, self._resume_meta = read_last(self.run_dir, self.model,
-                                                      exp.model.name, self.device)
+        check_run_folder(self.run_dir, resume)
+        self._load_data()
+        self._build_model()
+        self._build_objective()
+        self._set_up_precision()
+        self._start_or_resume(resume)
         self.stages = exp.train.stage_list()
         self._check_stages()
         self.log = RunLog(self.run_dir)
 
     # -- set-up -------------------------------------------------------------
+    def _load_data(self) -> None:
+        """The training and validation sources; their grid context is the model's."""
+        self.train_src, self.val_src = make_sources(self.exp, self.device)
+        self.ctx = self.train_src.ctx
+
+    def _build_model(self) -> None:
+        """The model of the experiment, its initial weights drawn from the run's seed."""
+        m = self.exp.model
+        self.spec = model_spec(m.name, m.kwargs, self.ctx.mask)
+        # seeded right before the weights are drawn: building the sources runs Sionna,
+        # which reseeds torch's global generator
+        torch.manual_seed(derive_seed(self.exp.seed, "init"))
+        self.model = build_model(self.spec["name"], **self.spec["kwargs"]).to(self.device)
+        if self.exp.train.channels_last:
+            self.model = self.model.to(memory_format=torch.channels_last)
+
+    def _build_objective(self) -> None:
+        """The model's front end (inputs and targets) and the training loss."""
+        self.front = NeuralFrontEnd(self.ctx, self.model.input_kind, self.device,
+                                    self.model.base_options)
+        self.loss_kind = resolve_loss(self.exp.train.loss, self.front.base is not None,
+                                      self.exp.model.name)
+
+    def _set_up_precision(self) -> None:
+        """Mixed precision (``train.amp``) and its gradient scaler."""
+        self.amp_dtype = optim.amp_dtype(self.exp.train.amp, self.device)
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
+
+    def _start_or_resume(self, resume: bool) -> None:
+        """A fresh train state, or the weights and state of the run's ``last`` checkpoint
+        (optimizer and scheduler are restored when the stage is set up)."""
+        self.state = TrainState()
+        self._resume_meta = None
+        if resume:
+            self.state, self._resume_meta = read_last(self.run_dir, self.model,
+                                                      self.exp.model.name, self.device)
+
     def _check_stages(self) -> None:
         known = self.model.stages
         for i, s in enumerate(self.stages):

@@ -19,8 +19,7 @@ def two_models(tmp_path):
         {"model": "tdl", "profile": "A", "delay_spread_ns": [30, 300], "speed_mps": [1, 10]}]},
         "noise": {"snr_db": [0, 10, 20]}})
     path = tmp_path / "d.h5"
-    for _ in DatasetWriter(path, Simulator(scn), 60).run():
-        pass
+    DatasetWriter(path, Simulator(scn), 60).run()
     with open_dataset(path) as ds:
         yield ds
 

@@ -27,8 +27,7 @@ def dataset(tmp_path_factory):
         {"model": "tdl", "profile": "C", "delay_spread_ns": 100, "speed_mps": 10}]},
         "noise": {"snr_db": [0, 20]}})
     path = tmp_path_factory.mktemp("core") / "d.h5"
-    for _ in DatasetWriter(path, Simulator(scn), 40).run():
-        pass
+    DatasetWriter(path, Simulator(scn), 40).run()
     with open_dataset(path) as ds:
         yield ds
 

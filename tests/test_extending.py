@@ -15,7 +15,7 @@ from torch import nn
 from chanest import channels, models
 from chanest.channels import ChannelSampler, ModelBase
 from chanest.channels.profiles import TapProfile
-from chanest.data.dataset import context_for
+from chanest.data.context import context_from_simulator
 from chanest.data.scenario import parse_config
 from chanest.data.simulate import Simulator
 from chanest.estimators import Estimate, Estimator, build_estimator, observe, role_of
@@ -148,7 +148,7 @@ def test_the_toy_pilot_pattern_is_parsed_and_places_its_mask(toys):
     expected = np.zeros((14, 72), dtype=bool)
     expected[[0, 13], ::6] = True
     np.testing.assert_array_equal(pilot_mask(scenario.pilots, scenario.grid), expected)
-    np.testing.assert_array_equal(context_for(Simulator(scenario)).mask, expected)
+    np.testing.assert_array_equal(context_from_simulator(Simulator(scenario)).mask, expected)
     assert pilot_patterns()["toy-edges"] == EdgePilots.description
 
 

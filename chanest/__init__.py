@@ -3,37 +3,30 @@
 Data flow: scenario YAML → simulate → HDF5 dataset → estimators → results tables → plots;
 neural estimators are trained on simulated or stored grids and load as ``ckpt:PATH``.
 
-Map of the package (one concern per module)::
+Map of the package, bottom up: each folder imports only from the ones above it in this
+list (tests/test_imports.py checks it), so the data flow reads top to bottom::
 
-  configuration   schema       strict base model, ConfigError, the one YAML reader
-                  grid         GridConfig + presets, subcarrier/symbol geometry, pilot symbols
-                  pilots       one config class per pilot pattern, each building its mask
-                  config       Scenario (grid, pilots, channel, noise); re-exports the above
-                  experiment   training experiment; sweep: per-SNR families + agnostic runs
-  simulation      profiles, channels   tap profiles, channel samplers (TDL/CDL/PDP/Rayleigh)
-                  simulate     Simulator: scenario → reproducible chunks of grids (Batch)
-                  pilotcheck   warnings about pilot layouts that cannot work
-                  users, despread   several uplink users: their pilot REs, cover codes
-                               and per-user LS values; userview: one user as single-user data
-  storage         writer       resumable HDF5 dataset writer; dataset: the reader
-                  checkpoint   safetensors + JSON checkpoints, hash-verified
-                  fileio       atomic_write: every file is written through a synced
-                               temporary file renamed over it
-  context         GridContext: grid, pilots, channel statistics; check_compatible
-  estimators/     base (contract), catalog + registry (names), one file per family,
-                  neural (front end for networks), checkpointed (ckpt:/pretrained:),
-                  peruser (one estimator per user on multi-user data)
-  models/         networks; each declares inputs, arguments, stages (base);
-                  registry builds them, io: save_model / load_model
-  training/       loop (Trainer), objective, optim, validation, resume, runlog;
-                  trainingdata: the batches (dataset or simulator); train: entry point
-  link/           SionnaEstimator (any estimator inside a Sionna link), BER/BLER with
-                  Sionna's LMMSE equalizer and 5G LDPC, the multi-user uplink
-  deployment      export (ONNX / TorchScript), complexity (params, counted MACs, timing)
-  evaluation      metrics (snr_db, NMSE, CIs, nearest-SNR), evaluate (the sweep over a
-                  dataset), results (tables and files); plot, plotstyle, gridplot
-  front end       cli + commands/: thin click commands that translate library argument
-                  names into their options; device, distributed, seeding, versions, warn
+  leaves        schema (strict config base, ConfigError, the YAML reader), fileio
+                (atomic_write), seeding, versions, warn, device, metrics (NMSE, CIs, SNR)
+  grid/         ofdm (GridConfig, presets, geometry), pilots (PATTERNS: one config class
+                per pattern, each building its mask), users + despread (several uplink
+                users, cover codes), pilotcheck (layouts that cannot work)
+  channels/     MODELS: one file per family (tdl, cdl, pdp, rayleigh, system = UMi/UMa/RMa),
+                each config building its sampler; arrays (channel.array), paths (each
+                grid's propagation paths), profiles (tap delays and powers)
+  data/         scenario (Scenario, load_config), context (GridContext, check_compatible),
+                batch, simulate (Simulator), writer + dataset (HDF5), userview, summary
+  models/       networks (MODELS), blocks, io (save/load), checkpoint (safetensors + JSON)
+  pretrained/   models shipped with the package (pretrained:NAME)
+  estimators/   base (contract), catalog (roles, one file per family), registry (names,
+                ckpt:/pretrained:), neural (front end), peruser, export (ONNX/TorchScript)
+  evaluation/   core (one pass over test grids, shared with the link level), evaluate +
+                summary + results (NMSE tables), complexity (parameters, MACs, timing)
+  training/     loop (Trainer), objective, optim, validation, resume, runlog, runfolder,
+                data (dataset or simulator batches), experiment, sweep, distributed
+  link/         SionnaEstimator, BER/BLER with Sionna's equalizer and 5G LDPC, uplink
+  plots/        results (metric vs SNR), training (curves), grid, data, style, files
+  commands/     thin click commands, one per file; cli: the group
 """
 
 from chanest.versions import __version__

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from chanest import channels
+import chanest.channels
 from chanest.channels.profiles import PDP_TABLES, pdp_table_profile, rms_delay_spread
 from chanest.data.scenario import Scenario
 from chanest.grid.ofdm import GRID_PRESETS
@@ -29,7 +29,7 @@ def info_command(default_config):
     for name, desc in pilot_patterns().items():
         click.echo(f"  {name:<14} {desc}")
     click.echo("\nChannel models (channel.models[].model):")
-    for cls in channels.MODELS:
+    for cls in chanest.channels.MODELS:  # read when called: the table may grow
         for name in tags_of(cls, "model"):
             click.echo(f"  {name:<9} {cls.description}")
     click.echo("\nTabulated PDPs (pdp profile: taps, RMS delay spread, max excess delay):")

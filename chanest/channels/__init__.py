@@ -65,12 +65,14 @@ class ChannelConfig(Strict):
         default_factory=_default_models)
     num_rx_antennas: int = Field(default=1, ge=1, le=256)
     array: ArrayConfig | None = None
+    paths: bool = Field(default=False, description="store each grid's propagation paths "
+                        "(geometric models) for the genie-paths reference")
 
     @model_validator(mode="before")
     @classmethod
     def _single_model_shorthand(cls, data: Any) -> Any:
         if isinstance(data, dict) and "model" in data:
-            own = ("num_rx_antennas", "array")
+            own = ("num_rx_antennas", "array", "paths")
             out = {"models": [{k: v for k, v in data.items() if k not in own}]}
             out.update({k: data[k] for k in own if k in data})
             return out
@@ -92,14 +94,14 @@ class ChannelConfig(Strict):
         return {**data, "num_rx_antennas": array.num_elements}
 
     @model_validator(mode="after")
-    def _array_fits_models(self) -> ChannelConfig:
-        if self.array is None:
-            return self
+    def _geometry_fits_models(self) -> ChannelConfig:
         flat = [m.model for m in self.models if not m.geometric]
-        if flat:
-            raise ValueError(f"the {flat[0]} model draws independent antennas and has no array "
-                             f"geometry: use num_rx_antennas with it, or a model with one "
-                             f"({', '.join(geometric_tags())})")
+        if flat and (self.array is not None or self.paths):
+            what = "an array geometry" if self.array is not None else "propagation paths"
+            raise ValueError(f"the {flat[0]} model has no {what} (it draws independent "
+                             f"taps): use a model with one ({', '.join(geometric_tags())})"
+                             + (", or num_rx_antennas for independent antennas"
+                                if self.array is not None else ""))
         return self
 
     @property

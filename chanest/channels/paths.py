@@ -133,17 +133,20 @@ def _ray_delays(gen, rays, c_ds) -> torch.Tensor:
     return flat.reshape(out.shape)
 
 
-def ray_paths(gen, k_factor: torch.Tensor, rays, topology, c_ds=None) -> Paths:
+def ray_paths(gen, k_factor: torch.Tensor, rays, topology, c_ds=None,
+              prune: bool = True) -> Paths:
     """The paths of one draw of Sionna's ``ChannelCoefficientsGenerator`` ``gen``.
 
     Args:
         gen: the generator (its arrays, carrier and sub-clustering).
         k_factor: [B, tx, rx] Rician K-factor (linear).
         rays, topology, c_ds: what ``gen`` was called with.
+        prune: leave out the polarisation pairs that carry no power in any grid.
 
     Returns:
         :class:`Paths` of the single link (tx 0 → rx 0, transmit antenna 0): gains over the
-        receive antennas.
+        receive antennas; paths ordered (pair θθ, θφ, φθ, φφ; cluster; ray), then the
+        specular path when a grid has a LoS link.
     """
     aoa, aod, zoa, zod = rays.aoa, rays.aod, rays.zoa, rays.zod  # [B, tx, rx, C, M]
     m = aoa.shape[-1]
@@ -162,6 +165,8 @@ def ray_paths(gen, k_factor: torch.Tensor, rays, topology, c_ds=None) -> Paths:
             gains.append(field * array * amp * nlos_scale)  # [B, tx, rx, C, M, Ar, At]
     g = torch.stack(gains, dim=3)[:, 0, 0, ..., 0]  # [B, 4, C, M, Ar]
     keep = g.abs().flatten(2).amax(-1).amax(0) > 0  # [4] pairs that carry power
+    if not prune:
+        keep = torch.ones_like(keep)
     g = g[:, keep]
     wavelength = float(gen._lambda_0)
     nu = _doppler(topology, zoa, aoa, zod, aod, wavelength)[:, 0, 0]  # [B, C, M]

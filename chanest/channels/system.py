@@ -29,7 +29,7 @@ from chanest.channels.profiles import TapProfile
 
 __all__ = ["SystemModel", "SystemSampler", "PARAMETERS"]
 
-#: per-grid parameters a system-level draw records, with their units
+#: per-grid parameters a system-level draw records, with their units (K-factor: LoS only)
 PARAMETERS = {"los": "bool", "delay_spread_lsp": "s", "asa": "deg", "zsa": "deg",
               "k_factor_db": "dB", "distance_2d": "m", "indoor": "bool"}
 
@@ -108,6 +108,7 @@ class SystemSampler(ChannelSampler):
         speed = doppler.to(ut_vel.dtype) * SPEED_OF_LIGHT / self.grid.carrier_frequency  # [n]
         direction = ut_vel / ut_vel.norm(dim=-1, keepdim=True).clamp_min(1e-12)
         los = None if cfg.los == "drawn" else cfg.los == "los"
+        model.reset_topology()  # each draw may hold another number of grids
         model.set_topology(ut_loc, bs_loc, ut_orient, bs_orient,
                            direction * speed[:, None, None], in_state, los=los)
         self._recorder.record = True
@@ -131,9 +132,10 @@ class SystemSampler(ChannelSampler):
             return t.reshape(t.shape[0], -1)[:, 0]
 
         k = first(lsp.k_factor).clamp_min(1e-30)
-        return {"los": first(model._scenario.los).float(),
+        los = first(model._scenario.los)
+        return {"los": los.float(),
                 "delay_spread_lsp": first(lsp.ds).float(),
                 "asa": first(lsp.asa).float(), "zsa": first(lsp.zsa).float(),
-                "k_factor_db": (10 * torch.log10(k)).float(),
+                "k_factor_db": torch.where(los, 10 * torch.log10(k), float("nan")).float(),
                 "distance_2d": (ut_loc[:, 0, :2] - bs_loc[:, 0, :2]).norm(dim=-1).float(),
                 "indoor": in_state[:, 0].float()}

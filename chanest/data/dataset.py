@@ -11,6 +11,13 @@ Schema ``chanest-dataset`` version 1, one file per shard::
     /pilots        [P] complex64 ([U, P] with users: each user's symbols, 0 where silent)
     /profiles/<i>  group: delays [C], powers [C]; attrs label, scale_delays,
                    los_power, delay_spread_range, doppler_range
+    /array         group: positions [A, 3] (m, the array's frame), slant [A] (degrees):
+                   the receive array's elements in antenna order (files since arrays)
+    /paths         optional (``channel.paths``): gain [n, K, A] complex64, doppler [n, K],
+                   delay [n, K] float32, each grid's propagation paths (zero gain: padding)
+    /params/<name> optional [n] float32: parameters a model draws per grid (UMi/UMa/RMa:
+                   los, delay_spread_lsp, asa, zsa, k_factor_db, distance_2d, indoor), NaN
+                   for grids of other models
     attrs: schema, schema_version, chanest/torch/sionna versions, config (YAML),
            config_fingerprint, seed, chunk_size, num_samples_total, shard_index,
            num_shards, first_sample, num_samples, first_chunk, device_type, complete
@@ -34,6 +41,7 @@ import h5py
 import numpy as np
 import torch
 
+from chanest.channels.paths import Paths
 from chanest.channels.profiles import TapProfile
 from chanest.data.batch import Batch
 from chanest.data.context import GridContext, context_from_dataset
@@ -69,6 +77,14 @@ _FILE_ATTRS = ("config", "config_fingerprint", "first_sample", "num_samples",
 _PROFILE_FIELDS = ("delays", "powers")
 _PROFILE_ATTRS = ("label", "scale_delays", "los_power", "delay_spread_range",
                   "doppler_range", "weight")
+
+
+def _read_paths(f: h5py.File, lo: int, hi: int) -> Paths | None:
+    """Rows ``lo:hi`` of a file's ``/paths``, or None without it."""
+    if "paths" not in f:
+        return None
+    g = f["paths"]
+    return Paths(*(torch.from_numpy(g[name][lo:hi]) for name in ("gain", "doppler", "delay")))
 
 
 def _attr(f: h5py.File, key: str):
@@ -234,7 +250,10 @@ class ChannelDataset:
                 pieces.append(Batch(
                     h=torch.from_numpy(f["h"][lo:hi]), y=torch.from_numpy(f["y"][lo:hi]),
                     model=torch.from_numpy(f["model"][lo:hi].astype(np.int64)),
-                    **{k: torch.from_numpy(f[k][lo:hi]) for k in PER_SAMPLE_FIELDS}))
+                    **{k: torch.from_numpy(f[k][lo:hi]) for k in PER_SAMPLE_FIELDS},
+                    paths=_read_paths(f, lo, hi),
+                    params={k: torch.from_numpy(v[lo:hi])
+                            for k, v in f.get("params", {}).items()}))
         return Batch.cat(pieces)
 
     def column(self, name: str) -> np.ndarray:

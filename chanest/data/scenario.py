@@ -92,19 +92,29 @@ class Scenario(Strict):
             raise ValueError(str(err)) from None
         return self
 
+    @model_validator(mode="after")
+    def _paths_of_one_transmitter(self) -> Scenario:
+        if self.users is not None and self.channel.paths:
+            raise ValueError("channel.paths: paths are stored for a single transmitter; "
+                             "remove users: or channel.paths")
+        return self
+
     @property
     def num_users(self) -> int:
         """U: transmitters whose channels a grid holds (1 without ``users:``)."""
         return 1 if self.users is None else self.users.count
 
     def to_dict(self) -> dict:
-        """Resolved config as plain JSON-able data (presets expanded; ``users`` and
-        ``channel.array`` only when set, so configs without them keep their fingerprints)."""
+        """Resolved config as plain JSON-able data (presets expanded; ``users``,
+        ``channel.array`` and ``channel.paths`` only when set, so configs without them keep
+        their fingerprints)."""
         out = self.model_dump(mode="json")
         if out.get("users") is None:
             out.pop("users", None)
-        if out["channel"].get("array") is None:  # the same for channel.array
+        if out["channel"].get("array") is None:  # the same for channel.array and .paths
             out["channel"].pop("array", None)
+        if not out["channel"].get("paths"):
+            out["channel"].pop("paths", None)
         return out
 
     def to_yaml(self) -> str:

@@ -18,7 +18,7 @@ import math
 
 import torch
 
-from chanest.channels import SPEED_OF_LIGHT, ChannelSampler
+from chanest.channels import SPEED_OF_LIGHT, ChannelSampler, Paths
 from chanest.data.batch import Batch
 from chanest.data.scenario import Scenario
 from chanest.grid.ofdm import pilot_indices, pilot_mask, pilot_values
@@ -28,6 +28,20 @@ from chanest.seeding import chunk_seeds, sionna_rng_seeded
 from chanest.warn import warn
 
 __all__ = ["Simulator", "chunk_seeds"]
+
+
+def _scatter_paths(parts: list, batch: int) -> Paths:
+    """One :class:`Paths` for ``batch`` grids from (grid indices, paths) of each model,
+    padded with zero-gain paths to the longest."""
+    k = max(p.gain.shape[1] for _, p in parts)
+    a = parts[0][1].gain.shape[2]
+    first = parts[0][1]
+    out = Paths(first.gain.new_zeros(batch, k, a), first.doppler.new_zeros(batch, k),
+                first.delay.new_zeros(batch, k))
+    for idx, p in parts:
+        n = p.gain.shape[1]
+        out.gain[idx, :n], out.doppler[idx, :n], out.delay[idx, :n] = p.gain, p.doppler, p.delay
+    return out
 
 
 class Simulator:
@@ -120,21 +134,47 @@ class Simulator:
         speed = doppler / self._doppler_per_speed
         snr_db = self._snr_db(k, u[2])  # [B]
 
-        h = torch.empty(B, U * L, S, F, dtype=torch.complex64, device=dev)  # [B, U·L, S, F]
-        with sionna_rng_seeded(dev, theirs):
-            for m, sampler in enumerate(self.samplers):
-                idx = torch.nonzero(model == m).squeeze(1)
-                if idx.numel():  # users: independent fading, the grid's parameters
-                    h[idx] = sampler(ds[idx].repeat_interleave(U),
-                                     doppler[idx].repeat_interleave(U),
-                                     gen).reshape(len(idx), U * L, S, F)
+        h, paths, params = self._draw(model, ds, doppler, gen, theirs)  # h [B, U·L, S, F]
+        if "delay_spread_lsp" in params:  # models that draw their own delay spread
+            ds = torch.where(torch.isnan(params["delay_spread_lsp"]), ds,
+                             params["delay_spread_lsp"].to(ds.dtype))
 
         no = torch.pow(10.0, -snr_db / 10.0)  # [B]
         h_p = h.reshape(B, U, L, S * F)[..., self._pilot_idx_t]  # [B, U, L, P]
         y = (h_p * self._pilots_t[:, None]).sum(1) \
             + torch.sqrt(no).to(torch.float32)[:, None, None] * noise  # [B, L, P]
         return Batch(h=h, y=y, no=no.float(), snr_db=snr_db.float(), model=model,
-                     delay_spread=ds.float(), doppler=doppler.float(), speed=speed.float())
+                     delay_spread=ds.float(), doppler=doppler.float(), speed=speed.float(),
+                     paths=paths, params=params)
+
+    def _draw(self, model: torch.Tensor, ds: torch.Tensor, doppler: torch.Tensor,
+              gen: torch.Generator, sionna_seed: int):
+        """Every grid's channel from its model's sampler, in model order.
+
+        Returns:
+            h [B, U·L, S, F]; the grids' :class:`Paths` (``channel.paths``) or None; the
+            per-grid parameters models drew themselves, name -> [B] (NaN for other models).
+        """
+        sc, dev = self.scenario, self.device
+        B, U, L = len(model), sc.num_users, sc.channel.num_rx_antennas
+        S, F = sc.grid.num_symbols, sc.grid.num_subcarriers
+        h = torch.empty(B, U * L, S, F, dtype=torch.complex64, device=dev)
+        parts, params = [], {}
+        with sionna_rng_seeded(dev, sionna_seed):
+            for m, sampler in enumerate(self.samplers):
+                idx = torch.nonzero(model == m).squeeze(1)
+                if not idx.numel():
+                    continue
+                out = sampler.draw(ds[idx].repeat_interleave(U),  # users: independent
+                                   doppler[idx].repeat_interleave(U),  # fading, the grid's
+                                   gen, paths=sc.channel.paths)  # parameters
+                h[idx] = out.h.reshape(len(idx), U * L, S, F)
+                if out.paths is not None:
+                    parts.append((idx, out.paths))
+                for name, value in out.params.items():
+                    params.setdefault(name, torch.full((B,), float("nan"), device=dev))
+                    params[name][idx] = value.to(dev).float()
+        return h, _scatter_paths(parts, B) if parts else None, params
 
     def _snr_db(self, k: int, u: torch.Tensor) -> torch.Tensor:
         noise = self.scenario.noise

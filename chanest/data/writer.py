@@ -118,8 +118,9 @@ class DatasetWriter:
             device_type=torch.device(self.sim.device).type,
         )
 
-    def _create(self, path: Path) -> h5py.File:
-        """The final file's layout (datasets sized, metadata written), open for writing."""
+    def _create(self, path: Path, num_paths: int, params: list[str]) -> h5py.File:
+        """The final file's layout (datasets sized, metadata written), open for writing;
+        ``num_paths`` paths per grid (0: none stored) and the models' own ``params``."""
         sim, sc = self.sim, self.sim.scenario
         n, L, A = self.num_samples, sim.num_links, sc.channel.num_rx_antennas
         S, F, P = sc.grid.num_symbols, sc.grid.num_subcarriers, len(sim.pilot_idx)
@@ -134,6 +135,16 @@ class DatasetWriter:
         for name in PER_SAMPLE_FIELDS:
             f.create_dataset(name, (n,), np.float32)
         f.create_dataset("model", (n,), np.int16)
+        if num_paths:
+            f.create_dataset("paths/gain", (n, num_paths, A), np.complex64,
+                             chunks=(min(sim.chunk_size, n), num_paths, A))
+            f.create_dataset("paths/doppler", (n, num_paths), np.float32)
+            f.create_dataset("paths/delay", (n, num_paths), np.float32)
+        for name in params:
+            f.create_dataset(f"params/{name}", (n,), np.float32)
+        positions, slant = sc.channel.receiver.positions(sc.grid.carrier_frequency)
+        f.create_dataset("array/positions", data=positions)  # [A, 3] m
+        f.create_dataset("array/slant", data=slant)  # [A] degrees
         f.create_dataset("pilot_mask", data=sim.mask.astype(np.uint8))
         f.create_dataset("pilots", data=sim.pilots)
         group = f.create_group("profiles")
@@ -187,18 +198,49 @@ class DatasetWriter:
             for name in PER_SAMPLE_FIELDS:
                 f[name] = getattr(b, name).numpy()
             f["model"] = b.model.numpy().astype(np.int16)
+            if b.paths is not None:
+                for name in ("gain", "doppler", "delay"):
+                    f[f"paths/{name}"] = getattr(b.paths, name).numpy()
+            for name, value in b.params.items():
+                f[f"params/{name}"] = value.numpy()
 
     def _assemble(self) -> None:
         """Journal → ``OUT`` (through a temporary file), then remove the journal."""
-        with atomic_write(self.path, "path") as tmp, self._create(tmp) as out:
+        num_paths, params = self._extras()
+        with atomic_write(self.path, "path") as tmp, \
+                self._create(tmp, num_paths, params) as out:
             for k in range(self.first_chunk, self.last_chunk):
                 lo = k * self.sim.chunk_size - self.first_sample
                 with h5py.File(self._chunk_path(k), "r") as f:
                     hi = lo + len(f["h"])
                     for name in ("h", "y", "model", *PER_SAMPLE_FIELDS):
                         out[name][lo:hi] = f[name][:]
+                    self._copy_extras(f, out, lo, hi, params)
             out.attrs["complete"] = True
         shutil.rmtree(self.partial)
+
+    def _extras(self) -> tuple[int, list[str]]:
+        """(most paths of a grid, names of the models' own parameters) over the chunks."""
+        num_paths, params = 0, set()
+        for k in range(self.first_chunk, self.last_chunk):
+            with h5py.File(self._chunk_path(k), "r") as f:
+                if "paths" in f:
+                    num_paths = max(num_paths, f["paths/gain"].shape[1])
+                params |= set(f["params"]) if "params" in f else set()
+        return num_paths, sorted(params)
+
+    @staticmethod
+    def _copy_extras(f: h5py.File, out: h5py.File, lo: int, hi: int, params: list[str]):
+        """A chunk's paths (zero-padded to the file's width) and parameters (NaN where the
+        chunk's models have none) into rows ``lo:hi`` of the final file."""
+        if "paths" in f:
+            k = f["paths/gain"].shape[1]
+            out["paths/gain"][lo:hi, :k] = f["paths/gain"][:]
+            out["paths/doppler"][lo:hi, :k] = f["paths/doppler"][:]
+            out["paths/delay"][lo:hi, :k] = f["paths/delay"][:]
+        for name in params:
+            out[f"params/{name}"][lo:hi] = f[f"params/{name}"][:] \
+                if f"params/{name}" in f else np.nan
 
     # -- main loop ----------------------------------------------------------
     def run(self, progress: Callable[[int, int], None] | None = None) -> Path:

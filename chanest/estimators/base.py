@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from chanest.channels.paths import Paths
 from chanest.data.batch import Batch
 from chanest.data.context import GridContext  # the record estimators are built from
 
@@ -41,11 +42,17 @@ class SideInfo:
         model: [B] int64 index into ``GridContext.profiles``.
         delay_spread: [B] float32 [s].
         doppler: [B] float32 [Hz].
+        paths: each grid's propagation paths, where the data stores them, else None.
     """
 
     model: torch.Tensor
     delay_spread: torch.Tensor
     doppler: torch.Tensor
+    paths: Paths | None = None
+
+    def __getitem__(self, idx) -> SideInfo:
+        return SideInfo(self.model[idx], self.delay_spread[idx], self.doppler[idx],
+                        None if self.paths is None else self.paths[idx])
 
 
 @dataclass
@@ -79,7 +86,8 @@ class Estimate:
 def observe(batch: Batch) -> Observation:
     """The :class:`Observation` of a simulated/recorded batch (side info attached)."""
     return Observation(y=batch.y, no=batch.no,
-                       side=SideInfo(batch.model, batch.delay_spread, batch.doppler))
+                       side=SideInfo(batch.model, batch.delay_spread, batch.doppler,
+                                     batch.paths))
 
 
 class Estimator(ABC):
@@ -114,9 +122,7 @@ class Estimator(ABC):
 
 
 def _slice(obs: Observation, lo: int, hi: int) -> Observation:
-    side = None if obs.side is None else SideInfo(obs.side.model[lo:hi],
-                                                  obs.side.delay_spread[lo:hi],
-                                                  obs.side.doppler[lo:hi])
+    side = None if obs.side is None else obs.side[lo:hi]
     return Observation(obs.y[lo:hi], obs.no[lo:hi], side)
 
 

@@ -22,9 +22,11 @@ from typing import NamedTuple
 from chanest.estimators.adaptive import AdaptiveLMMSEEstimator
 from chanest.estimators.base import ROLES, Estimator, GridContext
 from chanest.estimators.dft import DFTEstimator
+from chanest.estimators.kron import KroneckerLMMSEEstimator
 from chanest.estimators.lmmse import GenieLMMSEEstimator, LMMSEEstimator, RobustLMMSEEstimator
 from chanest.estimators.ls import InterpolationEstimator
 from chanest.estimators.options import check_options, construction_errors
+from chanest.estimators.paths_ref import PathsReferenceEstimator
 from chanest.estimators.separable import SeparableLMMSEEstimator
 from chanest.estimators.sionna_lmmse import SionnaLMMSEEstimator
 from chanest.schema import ConfigError
@@ -44,6 +46,7 @@ class Entry:
             estimator is one (an instance may still downgrade itself to ``reference``).
         needs_statistics: it cannot be built without the scenario's channel statistics
             (``GridContext.profiles``).
+        needs_paths: it reads each grid's propagation paths (data with ``channel.paths``).
         defaults: fixed options, as (name, value) pairs.
     """
 
@@ -51,6 +54,7 @@ class Entry:
     description: str
     role: str = "practical"
     needs_statistics: bool = False
+    needs_paths: bool = False
     defaults: tuple[tuple[str, object], ...] = ()
 
     def __post_init__(self):
@@ -59,8 +63,8 @@ class Entry:
 
 
 def _entry(cls, description: str, role: str = "practical", needs_statistics: bool = False,
-           **defaults) -> Entry:
-    return Entry(cls, description, role, needs_statistics, tuple(defaults.items()))
+           needs_paths: bool = False, **defaults) -> Entry:
+    return Entry(cls, description, role, needs_statistics, needs_paths, tuple(defaults.items()))
 
 
 REGISTRY: dict[str, Entry] = {
@@ -91,6 +95,12 @@ REGISTRY: dict[str, Entry] = {
     "genie-lmmse": _entry(GenieLMMSEEstimator, "BOUND: LMMSE with each sample's true "
                           "covariance (MMSE for Rayleigh taps)", role="bound",
                           needs_statistics=True),
+    "lmmse-kron": _entry(KroneckerLMMSEEstimator, "joint space-time-frequency LMMSE for "
+                         "R_s x R_tf: all antennas at once (fitted with --fit-data; nominal: "
+                         "t-f statistics, independent antennas)", needs_statistics=True),
+    "genie-paths": _entry(PathsReferenceEstimator, "REFERENCE: LMMSE with each grid's own "
+                          "propagation paths (needs channel.paths data; not a bound)",
+                          role="reference", needs_paths=True),
 }
 
 

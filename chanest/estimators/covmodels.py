@@ -169,6 +169,11 @@ def padded_taps(ctx, device=None) -> tuple[torch.Tensor, torch.Tensor, torch.Ten
     if not ctx.profiles:
         raise ConfigError("the dataset carries no channel profiles; this estimator needs "
                           "the scenario's tap profiles")
+    empty = [p.name for p in ctx.profiles if len(p.delays) == 0]
+    if empty:
+        raise ConfigError(f"the {empty[0]} model draws its taps per grid and has no "
+                          "scenario-average profile; fit the statistics from training data "
+                          "(--fit-data), or use genie-paths as the per-grid reference")
     c = max(len(p.delays) for p in ctx.profiles)
     delays = torch.zeros(len(ctx.profiles), c, dtype=F64, device=device)
     powers = torch.zeros_like(delays)

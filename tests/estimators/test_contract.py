@@ -66,19 +66,27 @@ def build(name, ctx, device="cpu"):
     return NeuralEstimator(ctx, model, device, err_map=err_map, name=name)
 
 
-def _data(sim_data, pilots):
-    return sim_data(10, pilots=pilots, noise={"snr_db": SNRS},
-                    channel={"models": [{"model": "pdp", "profile": "VehA", "speed_mps": [0, 30]},
-                                        {"model": "tdl", "profile": "C",
-                                         "delay_spread_ns": [50, 300], "speed_mps": 10}],
-                             "num_rx_antennas": 2})
+def _data(sim_data, pilots, name=""):
+    """Grids for estimator ``name``: a TDL/PDP mixture on 2 antennas; for estimators that
+    read the propagation paths, a CDL mixture on a 2-element array with its paths."""
+    if name in REGISTRY and REGISTRY[name].needs_paths:
+        channel = {"models": [{"model": "cdl", "profile": "B", "delay_spread_ns": [50, 300],
+                               "speed_mps": [0, 30]},
+                              {"model": "cdl", "profile": "D", "speed_mps": 10}],
+                   "num_rx_antennas": 2, "paths": True}
+    else:
+        channel = {"models": [{"model": "pdp", "profile": "VehA", "speed_mps": [0, 30]},
+                              {"model": "tdl", "profile": "C",
+                               "delay_spread_ns": [50, 300], "speed_mps": 10}],
+                   "num_rx_antennas": 2}
+    return sim_data(10, pilots=pilots, noise={"snr_db": SNRS}, channel=channel)
 
 
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("mask", list(MASKS))
 @pytest.mark.parametrize("name", estimator_cases())
 def test_contract(name, mask, device, sim_data):
-    ctx, batch = _data(sim_data, MASKS[mask])
+    ctx, batch = _data(sim_data, MASKS[mask], name)
     est = build(name, ctx, device)
     obs = observe(batch.to(device))
     out = est.estimate(obs)
@@ -97,7 +105,7 @@ def test_contract(name, mask, device, sim_data):
 @pytest.mark.parametrize("name", [n for n in estimator_cases() if n not in NEURAL])
 def test_estimate_is_not_trivial(name, sim_data):
     """At 60 dB every estimator beats the all-zero guess by a wide margin on a smooth channel."""
-    ctx, batch = _data(sim_data, MASKS["channelnet-48"])
+    ctx, batch = _data(sim_data, MASKS["channelnet-48"], name)
     out = build_estimator(name, ctx).estimate(observe(batch))
     high = batch.snr_db == 60.0
     nmse = ((out.h_hat - batch.h).abs() ** 2)[high].sum() / (batch.h.abs() ** 2)[high].sum()

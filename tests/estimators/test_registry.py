@@ -59,9 +59,9 @@ def test_instances_take_the_role_of_their_catalog_entry(sim_data):
         assert est.is_bound == (entry.role == "bound") == (role_of(name) == "bound")
 
 
-def test_the_only_bound_is_the_genie():
-    assert [n for n, e in REGISTRY.items() if e.role != "practical"] == ["genie-lmmse"]
-    assert REGISTRY["genie-lmmse"].role == "bound"
+def test_the_only_bound_is_the_genie_and_the_paths_lmmse_is_a_reference():
+    assert {n: e.role for n, e in REGISTRY.items() if e.role != "practical"} == {
+        "genie-lmmse": "bound", "genie-paths": "reference"}
 
 
 def test_role_of_any_name():

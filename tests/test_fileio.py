@@ -146,8 +146,8 @@ def test_a_dataset_whose_assembly_fails_keeps_its_journal_and_writes_no_file(
     writer = writer_module.DatasetWriter(out, sim, 32)
     create = writer._create
 
-    def fails_midway(path):
-        f = create(path)
+    def fails_midway(path, *layout):
+        f = create(path, *layout)
         f.close()
         raise Boom
 

@@ -5,11 +5,11 @@ response over antennas, its Doppler over symbols and its delay over subcarriers;
 :mod:`chanest.channels.paths`). With the phases unknown and uniform, the covariance given
 the paths is R = V Vᴴ (V = [v_1 … v_K]), and the LMMSE estimate from the LS pilots z is
 
-    ĥ = V c,   c = (V_pᴴ V_p + no I)⁻¹ V_pᴴ z  =  V_pᴴ (V_p V_pᴴ + no I)⁻¹ z,
+    ĥ = V c,   c = (V_pᴴ V_p + no I)⁻¹ V_pᴴ z,
 
-solved in whichever of the K path or A·P pilot dimensions is smaller; V_p are the rows of V
-at the pilots. Its error covariance in the path domain is Σ_c = no (V_pᴴ V_p + no I)⁻¹, and
-``err_var`` is the grid's mean posterior variance tr(Σ_c VᴴV) / (A·S·F) on every RE
+solved in the K path dimensions (a Cholesky factor); V_p are the rows of V at the pilots.
+Its error covariance in the path domain is Σ_c = no (V_pᴴ V_p + no I)⁻¹, and ``err_var``
+is the grid's mean posterior variance tr(Σ_c VᴴV) / (A·S·F) on every RE
 (VᴴV has the closed form (g_kᴴg_l)(Σ_s e^{j2π(ν_l−ν_k)t_s})(Σ_f e^{−j2π(τ_l−τ_k)f})).
 
 The channel given its paths is a sum of K unit phasors, not Gaussian, so this is *not* an
@@ -63,27 +63,26 @@ class PathsReferenceEstimator(PilotEstimator):
         return Estimate(h, err)
 
     def _one(self, z, no, g, nu, tau):
-        """One grid: z [A, P], g [K, A], ν [K], τ [K] → (ĥ [A, S, F], mean error)."""
+        """One grid: z [A, P], g [K, A], ν [K], τ [K] → (ĥ [A, S, F], mean error).
+
+        Each path is g_k ⊗ w_k (w_k its response over the pilot REs), so the pilot Gram
+        matrix is (GGᴴ)∘(WWᴴ)-shaped: K²(A + P) instead of K²·A·P."""
         keep = g.abs().amax(-1) > 0  # padding has zero gain
         g, nu, tau = g[keep].to(C128), nu[keep].double(), tau[keep].double()
         dop = torch.exp(2j * math.pi * nu[:, None] * self._t)  # [K, S]
         dly = torch.exp(-2j * math.pi * tau[:, None] * self._f)  # [K, F]
-        vp = (g[:, :, None] * (dop[:, self._s_p] * dly[:, self._f_p])[:, None, :])  # [K, A, P]
-        vp = vp.reshape(len(g), -1).T  # [A·P, K]
-        zf = z.reshape(-1).to(C128)  # [A·P]
+        w = dop[:, self._s_p] * dly[:, self._f_p]  # [K, P]
         no = max(no, 1e-12)
-        k, m = vp.shape[1], vp.shape[0]
-        gram = vp.conj().T @ vp  # [K, K]
-        eye = torch.eye(k, dtype=C128, device=vp.device)
-        if k <= m:
-            c = torch.linalg.solve(gram + no * eye, vp.conj().T @ zf)  # [K]
-        else:
-            outer = vp @ vp.conj().T + no * torch.eye(m, dtype=C128, device=vp.device)
-            c = vp.conj().T @ torch.linalg.solve(outer, zf)
+        gram = (g.conj() @ g.T) * (w.conj() @ w.T)  # [K, K] = V_pᴴ V_p
+        rhs = ((g.conj() @ z.to(C128)) * w.conj()).sum(-1)  # [K] = V_pᴴ z
+        eye = torch.eye(len(g), dtype=C128, device=g.device)
+        chol = torch.linalg.cholesky(gram + no * eye)
+        c = torch.cholesky_solve(rhs[:, None], chol)[:, 0]  # [K]
         h = torch.einsum("ka,k,ks,kf->asf", g, c, dop, dly)  # [A, S, F]
-        sigma = no * torch.linalg.inv(gram + no * eye)  # [K, K] posterior covariance of c
-        vhv = (g.conj() @ g.T) * (dop.conj() @ dop.T) * (dly.conj() @ dly.T)  # [K, K]
-        mean_err = float((sigma * vhv.T).sum().real) / (g.shape[1] * dop.shape[1] * dly.shape[1])
+        vhv = (g.conj() @ g.T) * (dop.conj() @ dop.T) * (dly.conj() @ dly.T)  # full-grid Gram
+        # tr(Σ_c VᴴV) with Σ_c = no (V_pᴴV_p + no I)⁻¹
+        trace = no * torch.diagonal(torch.cholesky_solve(vhv, chol)).sum().real
+        mean_err = float(trace) / (g.shape[1] * dop.shape[1] * dly.shape[1])
         return h.to(torch.complex64), torch.full(h.shape, max(mean_err, 0.0))
 
     def bytes_per_grid(self) -> int:

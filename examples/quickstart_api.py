@@ -3,7 +3,7 @@ grids, evaluate them on all of it, draw the NMSE figure and print the table.
 
     python examples/quickstart_api.py [OUT_DIR]    # default: a new temporary folder
 
-About 15 s on 2 CPU cores. The same steps as ``python cli.py quickstart``, smaller.
+About 20 s on 2 CPU cores. The same steps as ``python cli.py quickstart``, smaller.
 """
 
 from __future__ import annotations

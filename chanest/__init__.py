@@ -27,16 +27,81 @@ list (tests/test_imports.py checks it), so the data flow reads top to bottom::
   link/         SionnaEstimator, BER/BLER with Sionna's equalizer and 5G LDPC, uplink
   plots/        results (metric vs SNR), training (curves), grid, data, style, files
   commands/     thin click commands, one per file; cli: the group
+
+Python API (a worked example: ``examples/quickstart_api.py``): every name below is
+importable from ``chanest`` and loaded on first use, so ``import chanest`` itself imports
+neither torch nor Sionna::
+
+  Scenario, load_config, parse_config
+                        a scenario: the default, read from YAML, or built from a dict
+  Simulator             ``Simulator(scenario, device).generate(n)`` -> Batch in memory
+  Batch                 grids on one device: h [B, L, S, F], y [B, L, P], no, snr_db, ...
+  DatasetWriter         ``DatasetWriter(path, simulator, n).run()``: a dataset file
+                        (journaled, resumable, shardable)
+  open_dataset          a file, glob or shard list -> ChannelDataset
+  ChannelDataset        read(start, stop) -> Batch, context(), and a torch Dataset:
+                        ``ds[i]`` is one grid's tensors for a DataLoader
+  context_from_simulator
+                        the GridContext of a Simulator (``ChannelDataset.context()``
+                        for a dataset): what estimators are built for
+  available_estimators  {name: description} of the registered estimators
+  build_estimator       any estimator by name (``ckpt:`` and ``pretrained:`` too)
+  observe               Batch -> the Observation ``estimator.estimate`` takes
+  evaluate              estimators on every grid of a dataset -> EvaluationResult
+  EvaluationResult      rows, paired differences, provenance; ``table()`` prints NMSE
+  write_results         results.csv, paired.csv, results.json into a folder
+  evaluate_to_dir       open, evaluate and write in one call (``evaluate`` command)
+  load_experiment, parse_experiment
+                        a training experiment from YAML or a dict
+  Trainer               ``Trainer(experiment, device).fit()`` (``train`` command)
+  plot_results          metric vs SNR figures from results.csv files (``plot``)
+  plot_training         training curves from run folders (``plot-training``)
+  SionnaEstimator       any chanest estimator as a Sionna block ``(y, no) -> (h_hat,
+                        err_var)``
+  ConfigError           the error bad input raises (one line naming the field)
 """
 
 from chanest.versions import __version__
 
-__all__ = ["__version__", "SionnaEstimator"]
+#: public name -> the module defining it, imported on first use of the name
+_HOMES = {
+    "Scenario": "chanest.data.scenario",
+    "load_config": "chanest.data.scenario",
+    "parse_config": "chanest.data.scenario",
+    "Simulator": "chanest.data.simulate",
+    "Batch": "chanest.data.batch",
+    "DatasetWriter": "chanest.data.writer",
+    "open_dataset": "chanest.data.dataset",
+    "ChannelDataset": "chanest.data.dataset",
+    "context_from_simulator": "chanest.data.context",
+    "available_estimators": "chanest.estimators.registry",
+    "build_estimator": "chanest.estimators.registry",
+    "observe": "chanest.estimators.base",
+    "evaluate": "chanest.evaluation.evaluate",
+    "EvaluationResult": "chanest.evaluation.results",
+    "write_results": "chanest.evaluation.results",
+    "evaluate_to_dir": "chanest.evaluation.evaluate",
+    "load_experiment": "chanest.training.experiment",
+    "parse_experiment": "chanest.training.experiment",
+    "Trainer": "chanest.training.loop",
+    "plot_results": "chanest.plots.results",
+    "plot_training": "chanest.plots.training",
+    "SionnaEstimator": "chanest.link.adapter",
+    "ConfigError": "chanest.schema",
+}
+
+__all__ = ["__version__", *_HOMES]
 
 
 def __getattr__(name: str):
-    if name == "SionnaEstimator":  # imported on first use: it pulls in Sionna
-        from chanest.link.adapter import SionnaEstimator
+    if name not in _HOMES:
+        raise AttributeError(f"module 'chanest' has no attribute {name!r}")
+    import importlib
 
-        return SionnaEstimator
-    raise AttributeError(f"module 'chanest' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_HOMES[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOMES})

@@ -24,7 +24,7 @@ from chanest.estimators.registry import available_estimators, parse_estimator_na
 from chanest.grid import pilots
 from chanest.grid.pilots import PilotBase, pilot_mask, pilot_patterns
 from chanest.models import Model, build_model, model_spec
-from chanest.plots.data import METRICS, Metric
+from chanest.plots.metrics import METRICS, Metric
 from chanest.plots.style import _FIXED, _NEURAL, FigureStyles
 from tests.estimators import test_contract as contract
 from tests.estimators.conftest import simulate

@@ -82,7 +82,7 @@ def test_the_cycle_finder_reports_a_planted_cycle():
 #: module imports only from its own folder or a lower tier ("" is the package itself)
 TIERS = [{"schema"}, {"fileio", "seeding", "versions", "warn", "device", "metrics"},
          {"grid"}, {"channels"}, {"data"}, {"models"}, {"pretrained"}, {"estimators"},
-         {"evaluation"}, {"training", "link", "plots"}, {"commands"}, {"cli", "__main__", ""}]
+         {"evaluation"}, {"training", "link", "plots"}, {"commands"}, {"cli"}, {"__main__", ""}]
 
 
 def tier_of(module: str) -> tuple[int, str]:

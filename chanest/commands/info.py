@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import click
 
-import chanest.channels
-from chanest.channels.profiles import PDP_TABLES, pdp_table_profile, rms_delay_spread
-from chanest.data.scenario import Scenario
-from chanest.grid.ofdm import GRID_PRESETS
-from chanest.grid.pilots import pilot_patterns
-from chanest.schema import tags_of
-
 
 @click.command("info")
 @click.option("--default-config", is_flag=True,
               help="Print the embedded default scenario as YAML and exit.")
 def info_command(default_config):
     """List grid presets, pilot patterns and channel models."""
+    import chanest.channels
+    from chanest.channels.profiles import PDP_TABLES, pdp_table_profile, rms_delay_spread
+    from chanest.data.scenario import Scenario
+    from chanest.grid.ofdm import GRID_PRESETS
+    from chanest.grid.pilots import pilot_patterns
+    from chanest.schema import tags_of
+
     if default_config:
         click.echo(Scenario().to_yaml(), nl=False)
         return

@@ -6,8 +6,6 @@ from pathlib import Path
 
 import click
 
-from chanest.data.dataset import open_dataset
-from chanest.data.summary import summarise_dataset
 from chanest.schema import ConfigError
 
 
@@ -25,6 +23,9 @@ from chanest.schema import ConfigError
               show_default=True, help="Grids used to measure the average channel power.")
 def inspect_command(files, plot_path, estimator, sample, power_samples):
     """Summarise a dataset (one file, several shards, or a glob)."""
+    from chanest.data.dataset import open_dataset
+    from chanest.data.summary import summarise_dataset
+
     with open_dataset(list(files)) as ds:
         n = len(ds)
         if estimator and not plot_path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from chanest.commands.options import TableChoice
-from chanest.plots.data import METRICS
+from chanest.plots.metrics import METRICS
 
 __all__ = ["plot_command", "plot_training_command", "parse_labels"]
 

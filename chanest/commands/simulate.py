@@ -6,12 +6,8 @@ import time
 from pathlib import Path
 
 import click
-from tqdm import tqdm
 
 from chanest.commands.options import device_option, quiet_option
-from chanest.data.dataset import DatasetWriter, parse_shard
-from chanest.data.scenario import load_config
-from chanest.device import resolve_device
 from chanest.schema import ConfigError
 
 
@@ -37,7 +33,12 @@ def simulate_command(config_path, num_samples, out, device, batch_size, shard, o
     Completed chunks are journaled in OUT.partial/ and survive any interruption
     (a hard kill included); running the same command again resumes from them.
     """
-    from chanest.data.simulate import Simulator  # heavy import (sionna) only when needed
+    from tqdm import tqdm
+
+    from chanest.data.dataset import DatasetWriter, parse_shard
+    from chanest.data.scenario import load_config
+    from chanest.data.simulate import Simulator
+    from chanest.device import resolve_device
 
     scenario = load_config(config_path)
     shard_spec = parse_shard(shard)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import click
 
 from chanest.commands.options import config_option, device_option, quiet_option
-from chanest.training.experiment import load_experiment, parse_experiment
-from chanest.training.runfolder import replacing_run
 
 
 @click.command("train")
@@ -26,7 +24,9 @@ def train_command(config_path, resume, name, out_dir, overwrite, device, quiet):
     from the last completed epoch. Several GPUs or nodes:
     torchrun --nproc-per-node N cli.py train --config ...
     """
-    from chanest.training.loop import Trainer  # heavy import only when needed
+    from chanest.training.experiment import load_experiment, parse_experiment
+    from chanest.training.loop import Trainer
+    from chanest.training.runfolder import replacing_run
 
     exp = load_experiment(config_path)
     overrides = {k: v for k, v in (("name", name), ("out_dir", out_dir)) if v is not None}

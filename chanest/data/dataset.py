@@ -43,7 +43,7 @@ import torch
 
 from chanest.channels.paths import Paths
 from chanest.channels.profiles import TapProfile
-from chanest.data.batch import Batch
+from chanest.data.batch import TENSOR_FIELDS, Batch
 from chanest.data.context import GridContext, context_from_dataset
 from chanest.data.scenario import parse_config
 from chanest.data.writer import (  # re-exported: the writer's public names live here too
@@ -175,8 +175,10 @@ class _Part:
         self.count = int(attrs["num_samples"])
 
 
-class ChannelDataset:
-    """A dataset made of one or more shard files, read as one sequence of grids.
+class ChannelDataset(torch.utils.data.Dataset):
+    """A dataset made of one or more shard files, read as one sequence of grids; as a
+    ``torch.utils.data.Dataset``, ``ds[i]`` is grid ``i``'s tensors, so a ``DataLoader``
+    batches it (its worker processes get the dataset by pickling, which reopens the files).
 
     Attributes:
         scenario: the resolved :class:`Scenario` the data was simulated from.
@@ -220,6 +222,20 @@ class ChannelDataset:
 
     def __len__(self) -> int:
         return int(self._offsets[-1])
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        """Grid ``index`` as {field: tensor} for each of
+        :data:`~chanest.data.batch.TENSOR_FIELDS`: h [L, S, F], y [L, P] ([A, P] with
+        users), the others scalars."""
+        index = int(index)
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"grid {index} of a dataset of {len(self)} grids")
+        index %= len(self)
+        grid = self.read(index, index + 1)
+        return {name: getattr(grid, name)[0] for name in TENSOR_FIELDS}
+
+    def __reduce__(self):
+        return ChannelDataset, (self.paths,)
 
     def close(self) -> None:
         for p in self._parts:

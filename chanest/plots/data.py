@@ -1,67 +1,24 @@
-"""Result rows for figures: the metrics a figure can draw, reading and checking
-``results.csv`` files (several at once, with tags), and selecting models and estimators.
-Drawing is in :mod:`chanest.plots.results`.
-
-:data:`METRICS` is the table of figures ``plot --metric`` draws: a :class:`Metric` names a
-column of the results table, or derives one from each row. To add a figure, add a
-:class:`Metric` to it."""
+"""Result rows for figures: reading and checking ``results.csv`` files (several at once,
+with tags), and selecting models and estimators. The metrics a figure can draw are
+:data:`~chanest.plots.metrics.METRICS`; drawing is in :mod:`chanest.plots.results`."""
 
 from __future__ import annotations
 
 import csv
 import json
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from chanest.estimators.base import ROLES
 from chanest.estimators.catalog import parse_name
 from chanest.evaluation.results import row_role
+from chanest.plots.metrics import METRICS, Metric
 from chanest.schema import ConfigError
 
-__all__ = ["Metric", "METRICS", "X_LABELS", "CI_STYLES", "display_name", "is_network",
+__all__ = ["X_LABELS", "CI_STYLES", "display_name", "is_network",
            "read_results", "load_tables", "select_rows", "figure_title"]
 
 
-@dataclass(frozen=True)
-class Metric:
-    """One figure of ``plot``: a results column against ``x``.
-
-    Attributes:
-        column: CSV column (with ``_lo``/``_hi`` for the interval).
-        label: y-axis label.
-        help: one line for ``plot --help``.
-        log: log y axis (linear values in the table).
-        bounded: the bound rows are bounds of this metric (labelled "(bound)", else
-            "(genie)").
-        hint: how to get the column when it is missing.
-        derive: ``derive(row) -> value`` computes ``column`` from the other columns of a
-            row (no interval); None: the column is read from the table.
-    """
-
-    column: str
-    label: str
-    help: str = ""
-    log: bool = False
-    bounded: bool = True
-    hint: str = ""
-    derive: Callable[[dict], float] | None = None
-
-
-METRICS = {
-    "nmse": Metric("nmse_db", "NMSE [dB]", "E|e|^2/E|h|^2 (the bound applies)"),
-    "nmse-ps": Metric("nmse_ps_db", "mean per-grid NMSE [dB]", "mean per-grid NMSE",
-                      bounded=False),
-    "mse": Metric("mse_db", "MSE [dB]", "per-RE MSE"),
-    "calibration": Metric("calibration_db", "reported err_var − measured MSE [dB]",
-                          "reported err_var minus measured MSE [dB]", bounded=False,
-                          derive=lambda row: row["err_var_db"] - row["mse_db"]),
-    "ber": Metric("ber", "BER", "from `evaluate --metric ber`, on a log axis", log=True,
-                  hint="evaluate --metric ber writes it"),
-    "bler": Metric("bler", "BLER", "from `evaluate --metric bler`, on a log axis", log=True,
-                   hint="evaluate --metric bler writes it for coded runs"),
-}
 #: x column → axis label (any other numeric column is labelled by its name)
 X_LABELS = {"snr_db": "SNR [dB]", "num_pilots": "pilots per grid",
             "delay_spread_ns": "RMS delay spread [ns]", "doppler_hz": "maximum Doppler [Hz]",
@@ -101,8 +58,9 @@ def read_results(path: str | Path) -> list[dict]:
     Empty cells become NaN; ``is_bound`` accepts ``True``/``true``/``1``. ``role`` (one
     of :data:`~chanest.estimators.base.ROLES`) is the table's, or for tables without it
     (or an empty cell) the catalog's role of the name given ``is_bound``
-    (:func:`~chanest.evaluation.results.row_role`). Columns of :data:`METRICS` that
-    derive from others are added where their inputs are present.
+    (:func:`~chanest.evaluation.results.row_role`). Columns of
+    :data:`~chanest.plots.metrics.METRICS` that derive from others are added where their
+    inputs are present.
     """
     path = Path(path)
     if not path.is_file():

@@ -24,9 +24,7 @@ from pathlib import Path
 
 from chanest.plots.data import (  # re-exported: figures and their data share one import
     CI_STYLES,
-    METRICS,
     X_LABELS,
-    Metric,
     display_name,
     figure_title,
     load_tables,
@@ -34,6 +32,7 @@ from chanest.plots.data import (  # re-exported: figures and their data share on
     select_rows,
 )
 from chanest.plots.files import figure_target, points_path, save_figure, write_points
+from chanest.plots.metrics import METRICS, Metric
 from chanest.plots.style import FILE_STYLES, RC, SIZES, FigureStyles
 from chanest.schema import ConfigError
 

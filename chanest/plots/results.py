@@ -160,13 +160,6 @@ def _plan(paths: list[Path], metric: str, model: str | None, estimators: list[st
                  FigureStyles(names, key=label_of.get))
 
 
-def _role_tag(role: str, metric: Metric) -> str:
-    """Legend suffix of a row's role."""
-    if role == "bound":
-        return " (bound)" if metric.bounded else " (genie)"
-    return " (reference)" if role == "reference" else ""
-
-
 def _draw_panel(ax, grp: str, plan: _Plan, entries: dict[str, dict]) -> list[dict]:
     """Every estimator of every file in model group ``grp`` on ``ax``; adds each legend
     label's style to ``entries`` and returns the points drawn (points CSV rows)."""

@@ -1,4 +1,4 @@
-"""Data on a dataset's grids: QAM (optionally 5G LDPC coded) → channel → Sionna LMMSE
+"""Data on a dataset's grids: QAM (optionally in 5G NR transport blocks) → channel → Sionna LMMSE
 equalizer → demapper → bit and block errors.
 
 A dataset holds the true channel h [B, U·A, S, F] (U users, A receive antennas; U = 1

@@ -24,11 +24,11 @@ def test_a_large_transport_block_is_segmented_with_crcs_as_38_212_says():
 
 
 def test_a_block_error_is_a_failed_crc_and_bit_errors_count_information_bits():
-    code = TransportCode(1920, 2, 0.5)
+    code = TransportCode(480, 2, 0.5)
     g = torch.Generator().manual_seed(0)
     info = torch.randint(0, 2, (4, 2, code.info_bits), generator=g).float()
     coded = code.encode(info)
-    assert coded.shape == (4, 2, 1920)
+    assert coded.shape == (4, 2, 480)
     llr = 8.0 * (2.0 * coded - 1.0)  # Sionna's sign: positive for bit 1
     llr[1, 0] = -llr[1, 0]  # every bit of one block received wrong
     llr[2, 1, :40] = 0.0  # a few erased bits: the code corrects them

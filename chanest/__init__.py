@@ -24,7 +24,7 @@ list (tests/test_imports.py checks it), so the data flow reads top to bottom::
                 summary + results (NMSE tables), complexity (parameters, MACs, timing)
   training/     loop (Trainer), objective, optim, validation, resume, runlog, runfolder,
                 data (dataset or simulator batches), experiment, sweep, distributed
-  link/         SionnaEstimator, BER/BLER with Sionna's equalizer and 5G LDPC, uplink
+  link/         SionnaEstimator, BER/BLER (Sionna's equalizer, 5G NR transport blocks), uplink
   plots/        results (metric vs SNR), training (curves), grid, data, style, files
   commands/     thin click commands, one per file; cli: the group
 

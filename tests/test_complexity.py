@@ -14,6 +14,7 @@ from chanest.cli import main
 from chanest.data.context import context_from_simulator
 from chanest.data.scenario import Scenario
 from chanest.data.simulate import Simulator
+from chanest.estimators.base import Observation
 from chanest.estimators.neural import NeuralEstimator
 from chanest.estimators.registry import build_estimator
 from chanest.evaluation.complexity import MacCounter, count_macs
@@ -54,3 +55,45 @@ def test_cli_writes_one_row_per_estimator_with_counted_macs(tmp_path):
     assert rows[0]["macs_per_grid"] == str(4 * 1008 * 48) and float(rows[0]["latency_ms"]) > 0
     bad = CliRunner().invoke(main, ["complexity", "--grids", "100x7"])
     assert bad.exit_code == 2 and "--grids" in bad.output
+
+
+def _hermitian(batch, n, dtype, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    a = torch.randn(batch, n, n, generator=g, dtype=dtype)
+    return a @ a.mH + n * torch.eye(n, dtype=dtype)
+
+
+def test_factorizations_and_solves_are_counted_by_their_standard_operation_counts():
+    """Per matrix: Cholesky n³/6 MACs (n³/3 flops), a triangular solve n²/2 per right-hand
+    side, eigh with eigenvectors 9n³/2 (9n³ flops); complex MACs are 4 real ones."""
+    n, k = 30, 5
+    a = _hermitian(3, n, torch.complex64)
+    with MacCounter() as chol:
+        low = torch.linalg.cholesky(a)
+    assert chol.macs == 3 * 4 * n**3 // 6
+    with MacCounter() as tri:
+        torch.linalg.solve_triangular(low, torch.ones(3, n, k, dtype=a.dtype), upper=False)
+    assert tri.macs == 3 * 4 * n**2 * k // 2
+    real = _hermitian(1, n, torch.float64)
+    with MacCounter() as eig:
+        torch.linalg.eigh(real)
+    assert eig.macs == 9 * n**3 // 2 and not eig.uncounted
+    with MacCounter() as general:
+        torch.linalg.eig(real)
+    assert general.macs == 0 and general.uncounted == {"linalg_eig"}
+
+
+def test_every_receiver_runs_only_counted_linear_algebra():
+    """No registered practical estimator executes a factorization the counter has no rule
+    for (lmmse-sionna's Cholesky and triangular solves are counted)."""
+    from chanest.estimators.registry import REGISTRY
+
+    sim = Simulator(Scenario())
+    ctx, batch = context_from_simulator(sim), sim.generate(4)
+    for name in [n for n, e in REGISTRY.items() if e.role == "practical"]:
+        est = build_estimator(name, ctx)
+        obs = Observation(batch.y, batch.no)
+        est.estimate(obs)
+        with MacCounter() as counter:
+            est.estimate(obs)
+        assert not counter.uncounted, name

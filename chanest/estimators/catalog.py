@@ -29,6 +29,7 @@ from chanest.estimators.options import check_options, construction_errors
 from chanest.estimators.paths_ref import PathsReferenceEstimator
 from chanest.estimators.separable import SeparableLMMSEEstimator
 from chanest.estimators.sionna_lmmse import SionnaLMMSEEstimator
+from chanest.estimators.sionna_ls import SionnaLSEstimator
 from chanest.schema import ConfigError
 
 __all__ = ["Entry", "REGISTRY", "PREFIX_FORMS", "ParsedName", "parse_name", "role_of",
@@ -76,6 +77,13 @@ REGISTRY: dict[str, Entry] = {
                        "interpolation", method="cubic"),
     "ls-rbf": _entry(InterpolationEstimator, "LS at pilots, Gaussian RBF interpolation "
                      "(ChannelNet's input)", method="rbf"),
+    "ls-sionna": _entry(SionnaLSEstimator, "LS at pilots, Sionna's LinearInterpolator: linear in "
+                        "frequency per pilot symbol, then in time, linearly extrapolated at "
+                        "the edges (LSChannelEstimator 'lin'; time_avg: 'lin_time_avg')"),
+    "ls-sionna-pusch": _entry(SionnaLSEstimator, "ls-sionna after averaging pairs of adjacent "
+                              "pilots of a symbol (cdm_time=2: and of 2 symbols), as "
+                              "PUSCHLSChannelEstimator 'lin', PUSCHReceiver's default",
+                              cdm_freq=2),
     "dft": _entry(DFTEstimator, "DFT/delay-domain truncation per pilot symbol + linear time "
                   "interpolation"),
     "lmmse": _entry(LMMSEEstimator, "joint 2-D LMMSE, nominal statistics averaged over the "

@@ -1,10 +1,13 @@
 """Complexity of estimators: parameters, counted multiply-accumulates, latency, throughput.
 
 MACs are *counted*, not estimated: :class:`MacCounter` intercepts every aten
-matrix product, batched product, convolution and FFT that an ``estimate`` call
-executes and adds its real multiply-accumulates (a complex MAC is 4 real ones; a
-length-n FFT is counted as 2·n·log2(n) real MACs, radix-2). Elementwise work
-(normalisation, activations, softmax) is not counted. The count is taken on a
+matrix product, batched product, convolution, FFT, factorization and solver that an
+``estimate`` call executes and adds its real multiply-accumulates (a complex MAC is 4
+real ones; a length-n FFT is counted as 2·n·log2(n) real MACs, radix-2; Cholesky,
+triangular solves, LU, QR, eigh and SVD by their standard operation counts,
+:mod:`chanest.evaluation.linalg_macs`). Elementwise work (normalisation, activations,
+softmax) is not counted; a linear-algebra op without a rule is listed in
+``MacCounter.uncounted``. The count is taken on a
 second call, so one-time work (building and caching filters) is excluded, and it is
 divided by the batch size: the steady-state cost per grid of chanest's
 implementation, e.g. a dense W·z for interpolators whose W is sparse.
@@ -25,6 +28,7 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from chanest.estimators.base import Observation
+from chanest.evaluation.linalg_macs import is_linalg, linalg_macs
 from chanest.models import count_parameters
 
 __all__ = ["MacCounter", "ComplexityRow", "count_macs", "measure", "COLUMNS"]
@@ -53,11 +57,14 @@ def _fft(args) -> int:
 
 
 class MacCounter(TorchDispatchMode):
-    """Counts real multiply-accumulates of matrix products, convolutions and FFTs."""
+    """Counts real multiply-accumulates of matrix products, convolutions, FFTs,
+    factorizations and solvers; ``uncounted`` names the linear-algebra ops met that have
+    no rule (:mod:`chanest.evaluation.linalg_macs`)."""
 
     def __init__(self):
         super().__init__()
         self.macs = 0
+        self.uncounted: set[str] = set()
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         out = func(*args, **(kwargs or {}))
@@ -71,6 +78,12 @@ class MacCounter(TorchDispatchMode):
             self.macs += out.numel() * w.shape[1] * math.prod(w.shape[2:]) * _factor(w)
         elif packet in (_aten._fft_c2c, _aten._fft_r2c, _aten._fft_c2r):
             self.macs += _fft(args)
+        elif is_linalg(packet):
+            macs = linalg_macs(packet, args, kwargs, out)
+            if macs is None:
+                self.uncounted.add(packet.__name__)
+            else:
+                self.macs += macs
         return out
 
 

@@ -1,4 +1,4 @@
-"""Data on a dataset's grids: QAM (optionally 5G LDPC coded) → channel → Sionna LMMSE
+"""Data on a dataset's grids: QAM (optionally in 5G NR transport blocks) → channel → Sionna LMMSE
 equalizer → demapper → bit and block errors.
 
 A dataset holds the true channel h [B, U·A, S, F] (U users, A receive antennas; U = 1
@@ -9,16 +9,17 @@ exactly the pilots it is evaluated on for NMSE. Detection is joint over the user
 (Sionna's LMMSE equalizer with U streams). Equalization and demapping are
 Sionna's (``LMMSEEqualizer`` with the estimator's ``err_var``, ``Demapper('app')``).
 
-Coding (:class:`TransportCode`): one transport block per grid and user. Its coded bits fill the
-grid's data REs; it is split into C equal LDPC codewords (5G base graph chosen by
-Sionna) with k = round(rate·n) ≤ 8448 information bits each; leftover REs carry
-uncoded filler bits that are not counted. A block error is a user's block with any wrong
-information bit.
+Coding (:class:`TransportCode`): one 5G NR transport block per grid and user, through
+Sionna's ``TBEncoder``/``TBDecoder`` (TS 38.212/38.214): the transport-block size is
+the 38.214 size for the grid's data bits at the code rate, with the transport-block CRC
+(16 or 24 bits), code-block segmentation with per-block CRCs when it exceeds one LDPC
+code block, LDPC encoding, rate matching to exactly the grid's data bits, interleaving
+and scrambling. A block error is a transport block whose CRC fails at the receiver;
+bit errors count the transport block's information bits.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,11 +27,12 @@ import torch
 
 from chanest.schema import ConfigError
 
-__all__ = ["MODULATIONS", "LinkChain", "LinkErrors", "TransportCode"]
+__all__ = ["MODULATIONS", "CODE_RATES", "LinkChain", "LinkErrors", "TransportCode"]
 
 #: modulation name → bits per QAM symbol
 MODULATIONS = {"qpsk": 2, "16qam": 4, "64qam": 6}
-_MAX_K = 8448  # largest 5G LDPC information block
+#: code rates TBEncoder accepts (948/1024: the highest target rate of the 38.214 MCS tables)
+CODE_RATES = (0.2, 948 / 1024)
 
 
 @dataclass
@@ -43,42 +45,42 @@ class LinkErrors:
     block_errors: np.ndarray
 
 
-def _codeword_split(coded_bits: int, rate: float, m: int) -> tuple[int, int, int]:
-    """(C codewords, n coded bits each, k info bits each) filling ``coded_bits``."""
-    c = max(1, math.ceil(coded_bits * rate / _MAX_K))
-    while True:
-        n = (coded_bits // c) // m * m  # whole QAM symbols per codeword
-        k = int(round(rate * n))
-        if k <= _MAX_K:
-            return c, n, k
-        c += 1
-
-
 class TransportCode:
     """One transport block per grid (or per user): information bits ↔ the coded bits that
-    fill ``coded_bits`` data bits. Uncoded (``rate`` None) it passes the bits through.
+    fill ``coded_bits`` data bits. Uncoded (``rate`` None) it passes the bits through and
+    a block error is a block with any wrong bit.
 
-    Coded: C 5G LDPC codewords of n bits with k information bits each
-    (:func:`_codeword_split`); leftover bits are random filler, not counted.
+    Coded: Sionna's 5G NR ``TBEncoder``/``TBDecoder`` (module docstring), LDPC decoded
+    with 20 belief-propagation iterations; a block error is a failed transport-block CRC.
     """
 
     def __init__(self, coded_bits: int, m: int, rate: float | None = None,
                  device: str = "cpu"):
         self.coded_bits, self.rate = coded_bits, rate
-        self.codewords, self.n, self.k = 1, coded_bits, coded_bits
+        #: transport-block size (information bits; all data bits uncoded)
+        self.tb_size = coded_bits
+        self.code_blocks, self.tb_crc_bits, self.cb_crc_bits = 0, 0, 0
         if rate is None:
             return
-        from sionna.phy.fec.ldpc import LDPC5GDecoder, LDPC5GEncoder
+        from sionna.phy.nr import TBDecoder, TBEncoder
+        from sionna.phy.nr.utils import calculate_tb_size
 
-        if not 0.2 <= rate <= 0.95:
-            raise ConfigError(f"must be in [0.2, 0.95], got {rate}", arg="code_rate")
-        self.codewords, self.n, self.k = _codeword_split(coded_bits, rate, m)
-        if self.k < 12:
-            raise ConfigError(f"{coded_bits // m} data REs hold too few "
-                              "bits for an LDPC codeword at this rate", arg="code_rate")
-        self._encoder = LDPC5GEncoder(self.k, self.n, num_bits_per_symbol=m, device=device)
-        self._decoder = LDPC5GDecoder(self._encoder, hard_out=True, num_iter=20,
-                                      device=device)
+        lo, hi = CODE_RATES
+        if not lo <= rate <= hi:
+            raise ConfigError(f"must be in [{lo}, {hi:.4g}], got {rate}", arg="code_rate")
+        tb_size, cb_size, blocks = (int(v) for v in calculate_tb_size(
+            modulation_order=m, target_coderate=rate, num_coded_bits=coded_bits,
+            return_cw_length=False)[:3])
+        if blocks * cb_size > hi * coded_bits:  # even the smallest block (24 bits) + CRC
+            raise ConfigError(f"{coded_bits // m} data REs hold too few bits for a "
+                              "transport block at this rate", arg="code_rate")
+        self._encoder = TBEncoder(tb_size, coded_bits, rate, m, device=device)
+        self._decoder = TBDecoder(self._encoder, num_bp_iter=20, device=device)
+        self.tb_size = self._encoder.tb_size
+        self.code_blocks = self._encoder.num_cbs
+        self.tb_crc_bits = int(self._encoder.tb_crc_encoder.crc_length)
+        self.cb_crc_bits = 0 if self._encoder.cb_crc_encoder is None else \
+            int(self._encoder.cb_crc_encoder.crc_length)
 
     @property
     def coded(self) -> bool:
@@ -86,25 +88,28 @@ class TransportCode:
 
     @property
     def info_bits(self) -> int:
-        """Counted bits per block: information bits when coded, else all data bits."""
-        return self.codewords * self.k
+        """Counted bits per block: the transport-block size when coded, else all data bits."""
+        return self.tb_size
 
-    def encode(self, info: torch.Tensor, random_bits) -> torch.Tensor:
-        """[..., info_bits] float bits → [..., coded_bits]; ``random_bits(shape)`` draws
-        the filler."""
-        if not self.coded:
-            return info
-        lead = info.shape[:-1]
-        cw = self._encoder(info.reshape(*lead, self.codewords, self.k)).reshape(*lead, -1)
-        return torch.cat([cw, random_bits((*lead, self.coded_bits - cw.shape[-1]))], -1)
+    def encode(self, info: torch.Tensor) -> torch.Tensor:
+        """[..., info_bits] float bits → [..., coded_bits]."""
+        return self._encoder(info) if self.coded else info
 
-    def decode(self, llr: torch.Tensor) -> torch.Tensor:
-        """[..., coded_bits] LLRs → [..., info_bits] hard bits (float)."""
+    def decode(self, llr: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """[..., coded_bits] LLRs → ([..., info_bits] hard bits (float), [...] bool CRC
+        passed, None uncoded)."""
         if not self.coded:
-            return (llr > 0).float()
-        lead = llr.shape[:-1]
-        used = llr[..., :self.codewords * self.n].reshape(*lead, self.codewords, self.n)
-        return self._decoder(used).reshape(*lead, -1)
+            return (llr > 0).float(), None
+        bits, crc_ok = self._decoder(llr)
+        return bits, crc_ok
+
+    def errors(self, llr: torch.Tensor, info: torch.Tensor) -> tuple[torch.Tensor,
+                                                                       torch.Tensor]:
+        """Bit errors and block errors ([...] int64 each) of the blocks ``info``
+        [..., info_bits] received as ``llr`` [..., coded_bits]."""
+        bits, crc_ok = self.decode(llr)
+        wrong = (bits != info.to(bits.dtype)).sum(-1)
+        return wrong.long(), (wrong > 0 if crc_ok is None else ~crc_ok).long()
 
 
 class LinkChain:
@@ -115,7 +120,7 @@ class LinkChain:
             U users when ``ctx.users`` is set).
         num_rx_ant: A.
         modulation: a key of :data:`MODULATIONS`.
-        code_rate: None for uncoded bits, else the LDPC code rate (1/5 … 0.95).
+        code_rate: None for uncoded bits, else the target code rate (:data:`CODE_RATES`).
         device: torch device.
     """
 
@@ -164,11 +169,9 @@ class LinkChain:
         B, _, S, F = h.shape
         U, A = self.num_users, self.num_rx_ant
 
-        def random_bits(shape):
-            return torch.randint(0, 2, shape, generator=gen, device=self.device).float()
-
-        info = random_bits((B, U, self.info_bits))
-        coded = self.code.encode(info, random_bits)  # [B, U, S_data·m]
+        info = torch.randint(0, 2, (B, U, self.info_bits), generator=gen,
+                             device=self.device).float()
+        coded = self.code.encode(info)  # [B, U, S_data·m]
         x = self._rgm(self._mapper(coded.reshape(B, 1, U, -1)))[:, 0]  # [B, U, S, F]
         noise = torch.randn(B, A, S, F, generator=gen, device=self.device,
                             dtype=torch.complex64) * no.sqrt()[:, None, None, None]
@@ -190,6 +193,5 @@ class LinkChain:
         no_rx = no.reshape(B, 1, 1).expand(B, 1, A)
         x_hat, no_eff = self._eq(y, sionna_shape(h_hat), sionna_shape(err_var), no_rx)
         llr = self._demapper(x_hat, no_eff).reshape(B, U, -1)  # [B, U, S_data·m]
-        wrong = (self.code.decode(llr) != info).sum(-1)  # [B, U]
-        return LinkErrors(wrong.cpu().numpy().astype(np.int64), self.info_bits,
-                          (wrong > 0).cpu().numpy().astype(np.int64))
+        wrong, block = self.code.errors(llr, info)  # [B, U] each
+        return LinkErrors(wrong.cpu().numpy(), self.info_bits, block.cpu().numpy())

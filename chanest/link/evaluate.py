@@ -37,10 +37,11 @@ LINK_COLUMNS = ["ber", "ber_lo", "ber_hi", "bit_errors", "bits", "bler", "bler_l
 #: the reference row: equalization with the true channel and zero error variance
 PERFECT_CSI = "perfect-csi"
 LINK_DEFINITIONS = {
-    "ber": "bit errors / bits: all data bits (uncoded) or information bits after LDPC "
-           "decoding (code_rate set); CI: Wilson on bits / design effect over grids",
-    "bler": "transport blocks (one per grid and user) with any wrong information bit / "
-            "blocks; CI: Wilson",
+    "ber": "bit errors / bits: all data bits (uncoded) or the information bits of the "
+           "decoded 5G NR transport blocks (code_rate set); CI: Wilson on bits / design "
+           "effect over grids",
+    "bler": "5G NR transport blocks (one per grid and user: 38.214 size, CRC, code-block "
+            "segmentation, LDPC) whose CRC fails / blocks; CI: Wilson",
     "perfect-csi": "equalized with the true channel and err_var = 0",
 }
 
@@ -194,7 +195,8 @@ def evaluate_link(dataset, names: list[str], metric: str = "ber", modulation: st
                   device: str = "cpu", batch_size: int = 256, progress: bool = True,
                   fit_dataset=None, snr_bin_db: float | None = None, level: float = 0.95,
                   memory_gb: float = 4.0, seed: int = 0) -> LinkResult:
-    """BER (uncoded) or BLER (5G LDPC at ``code_rate``) of each estimator and perfect CSI.
+    """BER (uncoded) or BLER (5G NR transport blocks at ``code_rate``) of each estimator
+    and perfect CSI.
 
     Args as :func:`chanest.evaluation.evaluate.evaluate`, plus: ``metric`` ber | bler;
     ``modulation`` qpsk | 16qam | 64qam; ``min_errors`` / ``max_grids`` the stopping rule
@@ -250,11 +252,14 @@ def _link_provenance(chain: LinkChain, metric: str, min_errors: int, max_grids: 
     """The ``link`` entry of ``results.json``."""
     code = chain.code
     return {"metric": metric, "modulation": chain.modulation, "code_rate": code.rate,
-            "codewords_per_grid": code.codewords if code.coded else None,
-            "codeword_bits": code.n if code.coded else None,
-            "info_bits_per_codeword": code.k if code.coded else None,
+            "transport_block_bits": code.tb_size if code.coded else None,
+            "tb_crc_bits": code.tb_crc_bits if code.coded else None,
+            "code_blocks_per_transport_block": code.code_blocks if code.coded else None,
+            "cb_crc_bits": code.cb_crc_bits if code.coded else None,
+            "coded_bits_per_block": code.coded_bits,
             "users": chain.num_users, "counted_bits_per_block": chain.info_bits,
             "min_errors": min_errors, "max_grids": max_grids, "seed": seed,
             "grids_used": grids_used, "equalizer": "sionna.phy.ofdm.LMMSEEqualizer",
             "demapper": "sionna.phy.mapping.Demapper('app')",
-            "decoder": "sionna LDPC5GDecoder, 20 iterations" if metric == "bler" else None}
+            "decoder": "sionna.phy.nr.TBDecoder (LDPC5GDecoder, 20 iterations; block error: "
+                       "transport-block CRC failure)" if metric == "bler" else None}

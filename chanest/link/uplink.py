@@ -4,9 +4,9 @@ Per batch (fresh channels, bits and noise from Sionna's generator, seeded from t
 config's seed, SNR and batch and restored afterwards; the Kronecker pilot symbols are
 seeded too)::
 
-    bits → [LDPC5GEncoder] → Mapper → ResourceGridMapper → OFDMChannel(TDL, U users → L
+    bits → [TBEncoder] → Mapper → ResourceGridMapper → OFDMChannel(TDL, U users → L
     antennas) → estimator (per user and antenna) → LMMSEEqualizer (joint detection of the
-    U users) → Demapper → [LDPC5GDecoder] → errors per (grid, user)
+    U users) → Demapper → [TBDecoder: CRC check] → errors per (grid, user)
 
 Every estimator and perfect CSI see the same received grids. Estimators are chanest
 names through :class:`~chanest.link.adapter.SionnaEstimator` (``lmmse`` and the separable
@@ -140,7 +140,7 @@ class UplinkSystem:
         """info bits [B, 1, U, K] and (y, h_eff [B, 1, L, 1, U, S, F_eff])."""
         U = self.cfg.users
         info = self.source([batch, 1, U, self.code.info_bits])
-        coded = self.code.encode(info, lambda shape: self.source(list(shape)))
+        coded = self.code.encode(info)
         y, h = self.channel(self.rgm(self.mapper(coded)), no)
         return info, y, h[..., self.eff]
 
@@ -148,9 +148,9 @@ class UplinkSystem:
         """Bit errors and block errors per grid and user, [B, U] each."""
         x_hat, no_eff = self.eq(y, h_hat, err_var, no)
         llr = self.demapper(x_hat, no_eff)  # [B, 1, U, bits]
-        bits = self.code.decode(llr).to(info.dtype)
-        wrong = (bits != info).sum(-1).reshape(info.shape[0], -1)  # [B, U]
-        return wrong.cpu().numpy(), (wrong > 0).cpu().numpy().astype(np.int64)
+        wrong, block = self.code.errors(llr, info)  # [B, 1, U] each
+        B = info.shape[0]
+        return wrong.reshape(B, -1).cpu().numpy(), block.reshape(B, -1).cpu().numpy()
 
 
 def _per_user(t: torch.Tensor) -> torch.Tensor:

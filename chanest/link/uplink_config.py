@@ -49,8 +49,9 @@ class UplinkConfig(Strict):
     channel: UplinkChannel = Field(default_factory=UplinkChannel)
     snr_db: list[float] = Field(default=[0.0, 10.0, 20.0], min_length=1)
     modulation: Literal["qpsk", "16qam", "64qam"] = "qpsk"
-    code_rate: float | None = Field(default=0.5, ge=0.2, le=0.95,
-                                    description="5G LDPC rate; null for uncoded BER only")
+    code_rate: float | None = Field(default=0.5, ge=0.2, le=948 / 1024,
+                                    description="target rate of a 5G NR transport block "
+                                                "(CRC, LDPC); null for uncoded BER only")
     batch_size: int = Field(default=16, ge=1, le=4096)
     min_errors: int = Field(default=100, ge=1, description="per SNR, in the stopping unit")
     max_batches: int = Field(default=20, ge=1)

@@ -67,16 +67,18 @@ def test_each_snr_stops_at_min_errors_or_max_grids_and_rows_hold_link_columns(tm
     assert per[(PERFECT_CSI, 0)] <= per[("lmmse", 0)] <= per[("ls-linear", 0)]
 
 
-def test_ldpc_coded_information_bits_have_fewer_errors_than_uncoded_bits(tmp_path):
+def test_transport_block_information_bits_have_fewer_errors_than_uncoded_bits(tmp_path):
     data = _dataset(tmp_path, "code", 96, [12])
     unc = evaluate_link(data, ["lmmse"], "ber", min_errors=10**9, progress=False)
     cod = evaluate_link(data, ["lmmse"], "bler", code_rate=0.5, min_errors=10**9,
                         progress=False)
     row = {r["estimator"]: r for r in cod.rows}
-    assert row["lmmse"]["bits"] == 96 * 960  # rate 1/2 of 1920 coded bits per grid
+    # 38.214 size of a transport block in 1920 coded bits at rate 1/2: 984 (+ 16 CRC bits)
+    assert row["lmmse"]["bits"] == 96 * 984
     assert row["lmmse"]["ber"] < 0.3 * {r["estimator"]: r for r in unc.rows}["lmmse"]["ber"]
     assert row[PERFECT_CSI]["bler"] <= row["lmmse"]["bler"] < 1
-    assert cod.provenance["link"]["codewords_per_grid"] == 1
+    link = cod.provenance["link"]
+    assert (link["code_blocks_per_transport_block"], link["tb_crc_bits"]) == (1, 16)
 
 
 def test_wilson_interval_covers_the_true_rate_about_95_percent_and_handles_zero_errors():

@@ -39,8 +39,9 @@ DEFAULT_ESTIMATORS = "ls-linear,dft,lmmse,lmmse-separable,genie-lmmse"
                    "the same with 5G LDPC (--code-rate). Perfect CSI is a reference row.")
 @click.option("--modulation", type=click.Choice(["qpsk", "16qam", "64qam"]), default="qpsk",
               show_default=True, help="QAM order of the data (ber/bler).")
-@click.option("--code-rate", type=click.FloatRange(0.2, 0.95), default=0.5, show_default=True,
-              help="LDPC code rate (bler).")
+@click.option("--code-rate", type=click.FloatRange(0.2, 948 / 1024), default=0.5,
+              show_default=True, help="Target code rate of the 5G NR transport blocks (bler; "
+              "at most 948/1024, the highest of the 38.214 MCS tables).")
 @click.option("--min-errors", type=click.IntRange(min=1), default=100, show_default=True,
               help="Per SNR, stop once every row has this many errors (bit errors for ber, "
                    "block errors for bler)...")

@@ -1,0 +1,45 @@
+"""``train.deterministic``: the trainer applies PyTorch's deterministic algorithms, the cuDNN
+flags and the cuBLAS workspace setting (process-wide), and leaves them alone without it."""
+
+import os
+
+import pytest
+import torch
+
+from chanest.training.determinism import CUBLAS_WORKSPACE
+from chanest.training.loop import Trainer
+from tests.training_setup import experiment
+
+
+@pytest.fixture
+def torch_flags():
+    """Restore the process-wide flags a test changes."""
+    cudnn = torch.backends.cudnn
+    saved = (torch.are_deterministic_algorithms_enabled(),
+             torch.is_deterministic_algorithms_warn_only_enabled(), cudnn.deterministic,
+             cudnn.benchmark, os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None))
+    yield
+    torch.use_deterministic_algorithms(saved[0], warn_only=saved[1])
+    cudnn.deterministic, cudnn.benchmark = saved[2], saved[3]
+    os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)
+    if saved[4] is not None:
+        os.environ["CUBLAS_WORKSPACE_CONFIG"] = saved[4]
+
+
+def test_deterministic_training_sets_torch_cudnn_and_cublas(tmp_path, scenario_file,
+                                                            torch_flags):
+    torch.backends.cudnn.benchmark = True
+    Trainer(experiment(tmp_path, scenario_file, train={"deterministic": True}), "cpu",
+            progress=False)
+    assert torch.are_deterministic_algorithms_enabled()
+    assert torch.backends.cudnn.deterministic and not torch.backends.cudnn.benchmark
+    assert os.environ["CUBLAS_WORKSPACE_CONFIG"] == CUBLAS_WORKSPACE
+
+
+def test_training_without_the_option_leaves_the_flags_alone(tmp_path, scenario_file,
+                                                            torch_flags):
+    torch.use_deterministic_algorithms(False)
+    torch.backends.cudnn.benchmark = True
+    Trainer(experiment(tmp_path, scenario_file), "cpu", progress=False)
+    assert not torch.are_deterministic_algorithms_enabled()
+    assert torch.backends.cudnn.benchmark and "CUBLAS_WORKSPACE_CONFIG" not in os.environ

@@ -7,7 +7,8 @@ Map of the package, bottom up: each folder imports only from the ones above it i
 list (tests/test_imports.py checks it), so the data flow reads top to bottom::
 
   leaves        schema (strict config base, ConfigError, the YAML reader), fileio
-                (atomic_write), seeding, versions, warn, device, metrics (NMSE, CIs, SNR)
+                (atomic_write), seeding, versions, warn, device, metrics (NMSE, CIs, SNR),
+                launch (torchrun / SLURM array: --shard auto, one GPU per process)
   grid/         ofdm (GridConfig, presets, geometry), pilots (PATTERNS: one config class
                 per pattern, each building its mask), users + despread (several uplink
                 users, cover codes), pilotcheck (layouts that cannot work)

@@ -22,8 +22,10 @@ from chanest.schema import ConfigError
 @click.option("--batch-size", type=click.IntRange(min=1), default=None,
               help="Grids per write; a multiple of the scenario's chunk_size "
                    "[default: 16 chunks]. Never changes the data.")
-@click.option("--shard", default=None, metavar="i/n",
-              help="Write only shard i of n (contiguous chunk ranges).")
+@click.option("--shard", default=None, metavar="i/n|auto",
+              help="Write only shard i of n (contiguous chunk ranges); auto: this "
+                   "process's shard under torchrun (RANK/WORLD_SIZE) or in a SLURM job "
+                   "array (SLURM_ARRAY_TASK_ID/COUNT).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
 @quiet_option
 def simulate_command(config_path, num_samples, out, device, batch_size, shard, overwrite,
@@ -38,11 +40,11 @@ def simulate_command(config_path, num_samples, out, device, batch_size, shard, o
     from chanest.data.dataset import DatasetWriter, parse_shard
     from chanest.data.scenario import load_config
     from chanest.data.simulate import Simulator
-    from chanest.device import resolve_device
+    from chanest.launch import process_device
 
     scenario = load_config(config_path)
     shard_spec = parse_shard(shard)
-    dev = resolve_device(device)
+    dev = process_device(device)
     if out is None:
         stem = Path(config_path).stem if config_path else "default"
         suffix = f"-shard{shard_spec.index}of{shard_spec.count}" if shard else ""

@@ -3,27 +3,11 @@ flags and the cuBLAS workspace setting (process-wide), and leaves them alone wit
 
 import os
 
-import pytest
 import torch
 
 from chanest.training.determinism import CUBLAS_WORKSPACE
 from chanest.training.loop import Trainer
 from tests.training_setup import experiment
-
-
-@pytest.fixture
-def torch_flags():
-    """Restore the process-wide flags a test changes."""
-    cudnn = torch.backends.cudnn
-    saved = (torch.are_deterministic_algorithms_enabled(),
-             torch.is_deterministic_algorithms_warn_only_enabled(), cudnn.deterministic,
-             cudnn.benchmark, os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None))
-    yield
-    torch.use_deterministic_algorithms(saved[0], warn_only=saved[1])
-    cudnn.deterministic, cudnn.benchmark = saved[2], saved[3]
-    os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)
-    if saved[4] is not None:
-        os.environ["CUBLAS_WORKSPACE_CONFIG"] = saved[4]
 
 
 def test_deterministic_training_sets_torch_cudnn_and_cublas(tmp_path, scenario_file,

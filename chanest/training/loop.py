@@ -168,7 +168,7 @@ class Trainer:
         if self.exp.train.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         with optim.autocast(self.amp_dtype, self.device):
-            out = (net or self.net)(x)
+            out = (self.net if net is None else net)(x)
         logvar = None
         if isinstance(out, tuple):
             out, logvar = out

@@ -79,7 +79,8 @@ def test_simulate_auto_shard_writes_the_array_tasks_shard(tmp_path, environment)
     res = run("simulate", "--config", cfg, "-n", 96, "--out", tmp_path / "auto.h5",
               "--shard", "auto", "-q")
     assert res.exit_code == 0, res.output
-    with h5py.File(tmp_path / "given.h5") as a, h5py.File(tmp_path / "auto.h5") as b:
+    assert not (tmp_path / "auto.h5").exists()  # the same command line in every task
+    with h5py.File(tmp_path / "given.h5") as a, h5py.File(tmp_path / "auto-shard1of2.h5") as b:
         assert a.attrs["first_sample"] == b.attrs["first_sample"] == 32
         assert np.array_equal(a["h"][:], b["h"][:])
 

@@ -45,6 +45,7 @@ from chanest.channels.paths import Paths
 from chanest.channels.profiles import TapProfile
 from chanest.data.batch import TENSOR_FIELDS, Batch
 from chanest.data.context import GridContext, context_from_dataset
+from chanest.data.rowgather import RowGather
 from chanest.data.scenario import parse_config
 from chanest.data.writer import (  # re-exported: the writer's public names live here too
     PER_SAMPLE_FIELDS,
@@ -79,17 +80,19 @@ _PROFILE_ATTRS = ("label", "scale_delays", "los_power", "delay_spread_range",
                   "doppler_range", "weight")
 
 
-def _read_rows(f: h5py.File, rows) -> Batch:
+def _read_rows(part: _Part, rows) -> Batch:
     """Grids ``rows`` of one file (a slice, or increasing row indices) as a CPU Batch."""
+    f = part.file
+
     def field(name):
-        return torch.from_numpy(f[name][rows])
+        return torch.from_numpy(part.rows(name, rows))
 
     paths = None
     if "paths" in f:
         paths = Paths(*(field(f"paths/{name}") for name in ("gain", "doppler", "delay")))
     return Batch(h=field("h"), y=field("y"), model=field("model").long(),
                  **{k: field(k) for k in PER_SAMPLE_FIELDS}, paths=paths,
-                 params={k: torch.from_numpy(v[rows]) for k, v in f.get("params", {}).items()})
+                 params={k: field(f"params/{k}") for k in f.get("params", {})})
 
 
 def _attr(f: h5py.File, key: str):
@@ -178,6 +181,17 @@ class _Part:
         self.fingerprint = str(attrs["config_fingerprint"])
         self.first = int(attrs["first_sample"])
         self.count = int(attrs["num_samples"])
+        self._gather: dict[str, RowGather | None] = {}
+
+    def rows(self, name: str, rows) -> np.ndarray:
+        """Rows of dataset ``name``: a slice through h5py, scattered row indices (increasing)
+        through a memory map where the layout allows (:mod:`chanest.data.rowgather`)."""
+        if isinstance(rows, slice):
+            return self.file[name][rows]
+        if name not in self._gather:
+            self._gather[name] = RowGather.of(self.file[name])
+        gather = self._gather[name]
+        return self.file[name][rows] if gather is None else gather(rows)
 
 
 class ChannelDataset(torch.utils.data.Dataset):
@@ -267,7 +281,7 @@ class ChannelDataset(torch.utils.data.Dataset):
         for part, off in zip(self._parts, self._offsets):
             lo, hi = max(start - off, 0), min(stop - off, part.count)
             if lo < hi:
-                pieces.append(_read_rows(part.file, slice(lo, hi)))
+                pieces.append(_read_rows(part, slice(lo, hi)))
         return Batch.cat(pieces)
 
     def take(self, indices) -> Batch:
@@ -281,7 +295,7 @@ class ChannelDataset(torch.utils.data.Dataset):
         for part, off in zip(self._parts, self._offsets):
             mine = rows[(rows >= off) & (rows < off + part.count)] - off
             if len(mine):
-                pieces.append(_read_rows(part.file, mine))
+                pieces.append(_read_rows(part, mine))
         return Batch.cat(pieces)[torch.from_numpy(order)]
 
     def column(self, name: str) -> np.ndarray:

@@ -48,8 +48,9 @@ class DataSpec(Strict):
     val_samples: int = Field(default=2_000, ge=1)
     snr_db: list[float] | None = Field(
         default=None, description="train only on these SNRs (one model per SNR)")
-    workers: int = Field(default=2, ge=0, description="DataLoader processes reading a stored "
-                         "dataset (per rank; 0: read in the training process)")
+    workers: int | None = Field(default=None, ge=0, description="DataLoader processes "
+                                "reading a stored dataset, per rank (0: read in the training "
+                                "process; default: 2 on a GPU, 0 on a CPU)")
     user: int | None = Field(default=None, ge=0, description="with multi-user data: the user "
                              "whose pilot layout and channel the network learns")
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from chanest.cli import main
 from chanest.data.writer import ShardSpec
 from chanest.evaluation.shards import shard_grids
-from chanest.launch import shard_from_environment
+from chanest.launch import process_device, shard_from_environment
 from chanest.schema import ConfigError
 from chanest.training import sweep
 from tests.training_setup import SCENARIO
@@ -197,3 +197,12 @@ def test_sweep_runs_on_two_devices_train_in_two_processes(tmp_path, scenario_fil
     assert sorted(lines) == ["trained snr10 on cpu", "trained snr20 on cpu"]
     for run_name in ("snr10", "snr20"):
         assert (tmp_path / "two" / run_name / "best.safetensors").is_file()
+
+
+def test_under_torchrun_auto_and_cuda_mean_the_local_ranks_gpu(monkeypatch, environment):
+    monkeypatch.setattr("torch.cuda.is_available", lambda: True)
+    monkeypatch.setattr("torch.cuda.device_count", lambda: 4)
+    assert process_device("auto") == "cuda:0"  # not under torchrun
+    environment(RANK=5, WORLD_SIZE=8, LOCAL_RANK=5)
+    assert process_device("auto") == process_device("cuda") == "cuda:1"
+    assert process_device("cuda:2") == "cuda:2" and process_device("cpu") == "cpu"

@@ -72,6 +72,7 @@ class Trainer:
         self.run_dir = exp.run_dir
         check_run_folder(self.run_dir, resume)
         self._load_data()
+        self._check_batches()
         self._build_model()
         self._build_objective()
         self._set_up_precision()
@@ -85,6 +86,14 @@ class Trainer:
         """The training and validation sources; their grid context is the model's."""
         self.train_src, self.val_src = make_sources(self.exp, self.device)
         self.ctx = self.train_src.ctx
+
+    def _check_batches(self) -> None:
+        """ConfigError, on every rank alike and before any collective, when an epoch holds no
+        training step."""
+        t = self.exp.train
+        if steps_per_epoch(len(self.train_src), t.batch_size, self.dist.world) == 0:
+            raise ConfigError(f"train.batch_size: {t.batch_size} x {self.dist.world} rank(s) "
+                              f"exceeds the {len(self.train_src)} training grids per epoch")
 
     def _build_model(self) -> None:
         """The model of the experiment, its initial weights drawn from the run's seed."""
@@ -213,9 +222,6 @@ class Trainer:
             rate = count * t.batch_size * self.dist.world / (time.perf_counter() - start)
             bar.set_postfix(loss=f"{total / count:.4g}", samples_s=f"{rate:,.0f}",
                             val_score=f"{st.best:.2f}dB" if math.isfinite(st.best) else "-")
-        if count == 0:
-            raise ConfigError(f"train.batch_size: {t.batch_size} x {self.dist.world} rank(s) "
-                              f"exceeds the {len(self.train_src)} training grids per epoch")
         seconds = time.perf_counter() - start
         stats = all_reduce_sum(torch.tensor([total, count], dtype=torch.float64,
                                             device=self.device), self.dist)

@@ -172,7 +172,7 @@ def test_sync_batchnorm_under_ddp_on_the_cpu_is_a_config_error(tmp_path, scenari
                             "data": {"simulate": str(scenario_file), "samples_per_epoch": 64,
                                      "val_samples": 32},
                             "model": {"kwargs": {"channels": 4, "blocks": 1}},
-                            "train": {"sync_batchnorm": True}})
+                            "train": {"sync_batchnorm": True, "batch_size": 16}})
     with pytest.raises(ConfigError, match="train.sync_batchnorm: .*GPUs only"):
         Trainer(exp, "cpu", progress=False)
 

@@ -1,5 +1,5 @@
 """sims/gpu_check.sh where there is no GPU: a report saying so and exit status 2, nothing
-run (``--cpu`` runs every step on the CPU: about 6 minutes on 2 cores, not part of the
+run (``--cpu`` runs every step on the CPU: 2-6 minutes on 2 cores, not part of the
 tests)."""
 
 import json

@@ -7,7 +7,8 @@ Map of the package, bottom up: each folder imports only from the ones above it i
 list (tests/test_imports.py checks it), so the data flow reads top to bottom::
 
   leaves        schema (strict config base, ConfigError, the YAML reader), fileio
-                (atomic_write), seeding, versions, warn, device, metrics (NMSE, CIs, SNR)
+                (atomic_write), seeding, versions, warn, device, metrics (NMSE, CIs, SNR),
+                launch (torchrun / SLURM array: --shard auto, one GPU per process)
   grid/         ofdm (GridConfig, presets, geometry), pilots (PATTERNS: one config class
                 per pattern, each building its mask), users + despread (several uplink
                 users, cover codes), pilotcheck (layouts that cannot work)
@@ -21,9 +22,11 @@ list (tests/test_imports.py checks it), so the data flow reads top to bottom::
   estimators/   base (contract), catalog (roles, one file per family), registry (names,
                 ckpt:/pretrained:), neural (front end), peruser, export (ONNX/TorchScript)
   evaluation/   core (one pass over test grids, shared with the link level), evaluate +
-                summary + results (NMSE tables), complexity (parameters, MACs, timing)
+                summary + results (NMSE tables), shards (split and merged evaluations),
+                complexity (parameters, MACs, timing)
   training/     loop (Trainer), objective, optim, validation, resume, runlog, runfolder,
-                data (dataset or simulator batches), experiment, sweep, distributed
+                data (dataset or simulator batches, per rank), loader (DataLoader over
+                stored grids), experiment, sweep, distributed, determinism
   link/         SionnaEstimator, BER/BLER (Sionna's equalizer, 5G NR transport blocks), uplink
   plots/        results (metric vs SNR), training (curves), grid, data, style, files
   commands/     thin click commands, one per file; cli: the group

@@ -1,14 +1,9 @@
 """The training loop: learning happens, resume is exact (within and across stages), a run
-folder is never clobbered, DDP ranks agree."""
+folder is never clobbered (data parallel runs: tests/test_ddp.py)."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import torch
-import yaml
 
 from chanest.data.dataset import DatasetWriter
 from chanest.data.scenario import parse_config
@@ -17,8 +12,6 @@ from chanest.schema import ConfigError
 from chanest.training.experiment import parse_experiment
 from chanest.training.loop import Trainer
 from tests.training_setup import SCENARIO, experiment, weights
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def test_tiny_model_cuts_its_training_loss_fivefold_on_a_tiny_dataset(tmp_path):
@@ -94,21 +87,6 @@ def test_existing_run_needs_resume_and_resume_needs_an_existing_run(tmp_path, sc
         Trainer(exp, "cpu", progress=False)
     with pytest.raises(ConfigError, match="no checkpoint to resume"):
         Trainer(experiment(tmp_path, scenario_file, name="new"), "cpu", resume=True)
-
-
-def test_ddp_two_gloo_ranks_end_with_identical_weights_and_one_log(tmp_path, scenario_file):
-    exp = experiment(tmp_path, scenario_file, name="ddp", train={"epochs": 2})
-    cfg = tmp_path / "ddp.yaml"
-    cfg.write_text(yaml.safe_dump(exp.to_dict()))
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node",
-           "2", str(REPO / "tests" / "ddp_worker.py"), str(cfg)]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
-    assert out.returncode == 0, out.stderr[-3000:]
-    run = tmp_path / "runs" / "ddp"
-    hashes = [(run / f"rank{r}-of-2.sha256").read_text() for r in (0, 1)]
-    assert hashes[0] == hashes[1]
-    assert len((run / "log.csv").read_text().splitlines()) == 3  # header + 2 epochs
 
 
 def test_shutdown_destroys_the_process_group_only_of_a_distributed_run(monkeypatch):

@@ -52,12 +52,19 @@ DEFAULT_ESTIMATORS = "ls-linear,dft,lmmse,lmmse-separable,genie-lmmse"
 @click.option("--user", type=click.IntRange(min=0), default=None,
               help="Multi-user data: evaluate this user alone, as single-user data (default: "
                    "every user, one estimator per user, errors pooled over users).")
+@click.option("--shard", default=None, metavar="i/n|auto",
+              help="Evaluate only shard i of n (contiguous whole batches) into "
+                   "OUT/shard-<i>of<n>.npz (every grid's errors); auto: this process's shard "
+                   "under torchrun or in a SLURM job array. Combine them with --merge.")
+@click.option("--merge", multiple=True, metavar="DIR",
+              help="Write OUT's tables from the shard files in DIR (repeat, or a glob), "
+                   "exactly as one process over the whole dataset writes them.")
 @quiet_option
 def evaluate_command(data, estimators, out, device, batch_size, fit_data, snr_bin,
                      list_estimators, memory_gb, overwrite, metric, modulation, code_rate,
-                     min_errors, max_grids, seed, user, quiet):
+                     min_errors, max_grids, seed, user, shard, merge, quiet):
     """Evaluate channel estimators on the same test grids (NMSE, BER or BLER vs SNR, with
-    95% CIs)."""
+    95% CIs); on several processes: --shard, then --merge."""
     from chanest.estimators.registry import (
         PREFIX_FORMS,
         available_estimators,
@@ -71,12 +78,19 @@ def evaluate_command(data, estimators, out, device, batch_size, fit_data, snr_bi
         for form in PREFIX_FORMS.values():
             click.echo(f"  {form:<20} {describe(form)}")
         return
-    from chanest.device import resolve_device
     from chanest.evaluation.evaluate import evaluate_to_dir, refuse_existing_results
+    from chanest.launch import process_device
 
+    if merge:
+        _merge(merge, out, overwrite, data, shard)
+        return
     if not data:
         raise ConfigError("--data: give at least one dataset file or glob")
     names = parse_estimator_names(estimators)
+    if shard is not None:
+        _shard(shard, metric, data, names, out, process_device(device), batch_size, fit_data,
+               snr_bin, memory_gb, user, overwrite, quiet)
+        return
     refuse_existing_results(out, overwrite)
     runner = None
     if metric != "nmse":
@@ -87,9 +101,42 @@ def evaluate_command(data, estimators, out, device, batch_size, fit_data, snr_bi
         runner = functools.partial(evaluate_link, metric=metric, modulation=modulation,
                                    code_rate=code_rate, min_errors=min_errors,
                                    max_grids=max_grids, seed=seed)
-    result, paths = evaluate_to_dir(list(data), names, out, resolve_device(device), batch_size,
+    result, paths = evaluate_to_dir(list(data), names, out, process_device(device), batch_size,
                                     progress=not quiet, fit_data=list(fit_data) or None,
                                     snr_bin_db=snr_bin, memory_gb=memory_gb, runner=runner,
                                     user=user)
     click.echo(result.table(), nl=False)
     click.echo(f"wrote {paths['csv']}, {paths['paired']}, {paths['json']}")
+
+
+def _merge(dirs, out, overwrite, data, shard) -> None:
+    """``--merge``: the tables of the shard files in ``dirs``."""
+    from chanest.evaluation.evaluate import refuse_existing_results
+    from chanest.evaluation.shards import merge_to_dir
+
+    if data or shard is not None:
+        raise ConfigError(f"--merge: reads only shard files; drop "
+                          f"{'--data' if data else '--shard'}")
+    refuse_existing_results(out, overwrite)
+    result, paths = merge_to_dir(dirs, out)
+    click.echo(result.table(), nl=False)
+    click.echo(f"merged {len(result.provenance['shards'])} shards; wrote {paths['csv']}, "
+               f"{paths['paired']}, {paths['json']}")
+
+
+def _shard(text, metric, data, names, out, device, batch_size, fit_data, snr_bin, memory_gb,
+           user, overwrite, quiet) -> None:
+    """``--shard``: one shard's per-grid errors into ``out``."""
+    from chanest.data.writer import parse_shard
+    from chanest.evaluation.shards import evaluate_shard_to_dir
+
+    if metric != "nmse":
+        raise ConfigError(f"--shard: shards hold NMSE errors; --metric {metric} runs in one "
+                          "process")
+    spec = parse_shard(text)
+    path = evaluate_shard_to_dir(list(data), names, out, spec, device, batch_size,
+                                 progress=not quiet, fit_data=list(fit_data) or None,
+                                 snr_bin_db=snr_bin, memory_gb=memory_gb, user=user,
+                                 overwrite=overwrite)
+    click.echo(f"wrote {path} (shard {spec.index}/{spec.count}); when every shard is "
+               f"written: evaluate --merge {path.parent} --out DIR")

@@ -53,6 +53,7 @@ CLI_SPELLING: dict[str, str] = {
     "out": "--out",
     "num_samples": "--num-samples",
     "shard": "--shard",
+    "merge": "--merge",
     "metric": "--metric",
     "modulation": "--modulation",
     "code_rate": "--code-rate",

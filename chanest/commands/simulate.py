@@ -17,13 +17,16 @@ from chanest.schema import ConfigError
 @click.option("--num-samples", "-n", type=click.IntRange(min=1), default=10_000,
               show_default=True, help="Grids in the whole dataset (all shards).")
 @click.option("--out", "-o", type=click.Path(dir_okay=False), default=None,
-              help="Output .h5 file [default: data/<config name>.h5].")
+              help="Output .h5 file [default: data/<config name>.h5; with --shard: "
+                   "data/<config name>-shard<i>of<n>.h5].")
 @device_option
 @click.option("--batch-size", type=click.IntRange(min=1), default=None,
               help="Grids per write; a multiple of the scenario's chunk_size "
                    "[default: 16 chunks]. Never changes the data.")
-@click.option("--shard", default=None, metavar="i/n",
-              help="Write only shard i of n (contiguous chunk ranges).")
+@click.option("--shard", default=None, metavar="i/n|auto",
+              help="Write only shard i of n (contiguous chunk ranges); auto: this "
+                   "process's shard under torchrun (RANK/WORLD_SIZE) or in a SLURM job "
+                   "array (SLURM_ARRAY_TASK_ID/COUNT), into OUT-shard<i>of<n>.h5.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
 @quiet_option
 def simulate_command(config_path, num_samples, out, device, batch_size, shard, overwrite,
@@ -38,18 +41,20 @@ def simulate_command(config_path, num_samples, out, device, batch_size, shard, o
     from chanest.data.dataset import DatasetWriter, parse_shard
     from chanest.data.scenario import load_config
     from chanest.data.simulate import Simulator
-    from chanest.device import resolve_device
+    from chanest.launch import process_device
 
     scenario = load_config(config_path)
     shard_spec = parse_shard(shard)
-    dev = resolve_device(device)
+    dev = process_device(device)
+    suffix = f"-shard{shard_spec.index}of{shard_spec.count}" if shard else ""
     if out is None:
         stem = Path(config_path).stem if config_path else "default"
-        suffix = f"-shard{shard_spec.index}of{shard_spec.count}" if shard else ""
         out = Path("data") / f"{stem}{suffix}.h5"
     out = Path(out)
     if out.suffix.lower() not in (".h5", ".hdf5"):
         raise ConfigError(f"--out: a dataset file name ends in .h5 or .hdf5, got {str(out)!r}")
+    if shard is not None and shard.strip() == "auto":  # one command line for every process
+        out = out.with_name(f"{out.stem}{suffix}{out.suffix}")
     if out.parent.exists() and not out.parent.is_dir():
         raise ConfigError(f"--out: {out.parent} is not a directory")
     batch_size = batch_size or 16 * scenario.chunk_size

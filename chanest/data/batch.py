@@ -58,6 +58,10 @@ class Batch:
     def to(self, device: str | torch.device) -> Batch:
         return self._map(lambda t: t.to(device))
 
+    def pin_memory(self) -> Batch:
+        """The batch in page-locked host memory (a DataLoader's ``pin_memory``)."""
+        return self._map(lambda t: t.pin_memory())
+
     def __getitem__(self, index) -> Batch:
         """Select samples along the batch axis (slice, index tensor or bool mask)."""
         return self._map(lambda t: t[index])

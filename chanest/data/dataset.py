@@ -45,6 +45,7 @@ from chanest.channels.paths import Paths
 from chanest.channels.profiles import TapProfile
 from chanest.data.batch import TENSOR_FIELDS, Batch
 from chanest.data.context import GridContext, context_from_dataset
+from chanest.data.rowgather import RowGather
 from chanest.data.scenario import parse_config
 from chanest.data.writer import (  # re-exported: the writer's public names live here too
     PER_SAMPLE_FIELDS,
@@ -79,12 +80,19 @@ _PROFILE_ATTRS = ("label", "scale_delays", "los_power", "delay_spread_range",
                   "doppler_range", "weight")
 
 
-def _read_paths(f: h5py.File, lo: int, hi: int) -> Paths | None:
-    """Rows ``lo:hi`` of a file's ``/paths``, or None without it."""
-    if "paths" not in f:
-        return None
-    g = f["paths"]
-    return Paths(*(torch.from_numpy(g[name][lo:hi]) for name in ("gain", "doppler", "delay")))
+def _read_rows(part: _Part, rows) -> Batch:
+    """Grids ``rows`` of one file (a slice, or increasing row indices) as a CPU Batch."""
+    f = part.file
+
+    def field(name):
+        return torch.from_numpy(part.rows(name, rows))
+
+    paths = None
+    if "paths" in f:
+        paths = Paths(*(field(f"paths/{name}") for name in ("gain", "doppler", "delay")))
+    return Batch(h=field("h"), y=field("y"), model=field("model").long(),
+                 **{k: field(k) for k in PER_SAMPLE_FIELDS}, paths=paths,
+                 params={k: field(f"params/{k}") for k in f.get("params", {})})
 
 
 def _attr(f: h5py.File, key: str):
@@ -173,6 +181,17 @@ class _Part:
         self.fingerprint = str(attrs["config_fingerprint"])
         self.first = int(attrs["first_sample"])
         self.count = int(attrs["num_samples"])
+        self._gather: dict[str, RowGather | None] = {}
+
+    def rows(self, name: str, rows) -> np.ndarray:
+        """Rows of dataset ``name``: a slice through h5py, scattered row indices (increasing)
+        through a memory map where the layout allows (:mod:`chanest.data.rowgather`)."""
+        if isinstance(rows, slice):
+            return self.file[name][rows]
+        if name not in self._gather:
+            self._gather[name] = RowGather.of(self.file[name])
+        gather = self._gather[name]
+        return self.file[name][rows] if gather is None else gather(rows)
 
 
 class ChannelDataset(torch.utils.data.Dataset):
@@ -262,15 +281,22 @@ class ChannelDataset(torch.utils.data.Dataset):
         for part, off in zip(self._parts, self._offsets):
             lo, hi = max(start - off, 0), min(stop - off, part.count)
             if lo < hi:
-                f = part.file
-                pieces.append(Batch(
-                    h=torch.from_numpy(f["h"][lo:hi]), y=torch.from_numpy(f["y"][lo:hi]),
-                    model=torch.from_numpy(f["model"][lo:hi].astype(np.int64)),
-                    **{k: torch.from_numpy(f[k][lo:hi]) for k in PER_SAMPLE_FIELDS},
-                    paths=_read_paths(f, lo, hi),
-                    params={k: torch.from_numpy(v[lo:hi])
-                            for k, v in f.get("params", {}).items()}))
+                pieces.append(_read_rows(part, slice(lo, hi)))
         return Batch.cat(pieces)
+
+    def take(self, indices) -> Batch:
+        """Grids ``indices`` ([B] ints, any order, repeats allowed) as a CPU :class:`Batch`
+        in that order; each file is read once, at its sorted distinct rows."""
+        index = np.asarray(indices, dtype=np.int64).reshape(-1)
+        if not len(index) or index.min() < 0 or index.max() >= len(self):
+            raise IndexError(f"grids {index.tolist()[:8]} of a dataset of {len(self)} grids")
+        rows, order = np.unique(index, return_inverse=True)  # rows sorted
+        pieces = []
+        for part, off in zip(self._parts, self._offsets):
+            mine = rows[(rows >= off) & (rows < off + part.count)] - off
+            if len(mine):
+                pieces.append(_read_rows(part, mine))
+        return Batch.cat(pieces)[torch.from_numpy(order)]
 
     def column(self, name: str) -> np.ndarray:
         """[N] one per-sample array (``no``, ``snr_db``, ``model``, …) over all files."""

@@ -69,6 +69,9 @@ class UserView:
     def read(self, start: int = 0, stop: int | None = None) -> Batch:
         return self.view(self.base.read(start, stop))
 
+    def take(self, indices) -> Batch:
+        return self.view(self.base.take(indices))
+
     def iter_batches(self, batch_size: int, device: str = "cpu", start: int = 0,
                      stop: int | None = None) -> Iterator[Batch]:
         for batch in self.base.iter_batches(batch_size, device, start, stop):

@@ -27,6 +27,7 @@ import torch
 from chanest.data.batch import Batch
 from chanest.data.scenario import Scenario
 from chanest.fileio import atomic_write
+from chanest.launch import shard_from_environment
 from chanest.schema import ConfigError
 from chanest.versions import versions
 
@@ -53,9 +54,13 @@ class ShardSpec:
 
 
 def parse_shard(text: str | None) -> ShardSpec:
-    """Parse ``i/n`` (0 <= i < n) into a :class:`ShardSpec`."""
+    """Parse ``i/n`` (0 <= i < n), or ``auto`` (this process's shard under torchrun or in a
+    SLURM job array, :func:`chanest.launch.shard_from_environment`), into a
+    :class:`ShardSpec`."""
     if text is None:
         return ShardSpec()
+    if text.strip() == "auto":
+        text = shard_from_environment()
     try:
         i, n = (int(v) for v in text.split("/"))
     except ValueError:

@@ -101,12 +101,14 @@ class EvaluationCore:
         fit_dataset: optional training dataset passed to every estimator's ``fit``.
         options: optional {name: {option: value}} for :func:`build_estimator`.
         memory_gb: working-memory budget per estimator call (:func:`estimate_bounded`).
+        grids: (first, stop): evaluate only these grids of the dataset (default: all).
     """
 
     def __init__(self, dataset, names: list[str], device: str = "cpu", batch_size: int = 256,
                  fit_dataset=None, options: dict[str, dict] | None = None,
-                 memory_gb: float = 4.0):
+                 memory_gb: float = 4.0, grids: tuple[int, int] | None = None):
         check_settings(dataset, names, batch_size, memory_gb)
+        self.grids_range = grids
         self.dataset, self.names, self.device = dataset, list(names), device
         self.batch_size, self.memory_bytes = batch_size, memory_gb * 2**30
         self.fit_dataset, self.options = fit_dataset, options or {}
@@ -131,11 +133,13 @@ class EvaluationCore:
                 ) -> Iterator[tuple[np.ndarray, Batch]]:
         """(index [B] of its grids in the dataset, batch) of every batch, in order, on the
         device; ConfigError at a grid that cannot be evaluated (:func:`check_finite`)."""
-        bar = tqdm(total=len(self.dataset), unit="grid", disable=not progress, desc=desc,
+        span = () if self.grids_range is None else self.grids_range  # iter_batches' start, stop
+        first, stop = span or (0, len(self.dataset))
+        bar = tqdm(total=stop - first, unit="grid", disable=not progress, desc=desc,
                    dynamic_ncols=True)
-        start = 0
+        start = first
         try:
-            for batch in self.dataset.iter_batches(self.batch_size, self.device):
+            for batch in self.dataset.iter_batches(self.batch_size, self.device, *span):
                 check_finite(batch, start)
                 index = np.arange(start, start + len(batch))
                 start += len(batch)

@@ -17,7 +17,12 @@ Files are written to a temporary name and renamed.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
 
 from chanest.estimators.registry import role_of
 from chanest.evaluation.core import EvaluationCore
@@ -37,7 +42,30 @@ from chanest.schema import argument_named
 
 __all__ = ["EvaluationResult", "evaluate", "write_results", "evaluate_to_dir", "RESULT_COLUMNS",
            "PAIRED_COLUMNS", "RESULTS_SCHEMA", "METRIC_DEFINITIONS", "RESULT_FILES",
-           "refuse_existing_results"]
+           "refuse_existing_results", "reference_of", "tabulate", "opened_data"]
+
+
+def reference_of(names: list[str]) -> str:
+    """The estimator paired differences are taken against: the first bound, else the first."""
+    return next((n for n in names if role_of(n) == "bound"), names[0])
+
+
+def tabulate(names: list[str], bounds: list[bool], per_sample: dict, snr_db: np.ndarray,
+             model: np.ndarray, labels, provenance: dict, snr_bin_db: float | None,
+             level: float) -> EvaluationResult:
+    """The result of per-grid errors: rows per estimator × model group × SNR group and the
+    paired differences to ``provenance``'s reference estimator.
+
+    Args:
+        names, bounds: the estimators and whether each was a bound.
+        per_sample: {name: {metric: [n]}} (:class:`~chanest.metrics.SampleErrors`' fields).
+        snr_db, model: [n] each grid's SNR [dB] and model label.  labels: the dataset's.
+    """
+    snr_g = snr_groups(snr_db, snr_bin_db)
+    reference = provenance["evaluation"]["reference"]
+    rows, paired = summarise(names, [SimpleNamespace(is_bound=b) for b in bounds], per_sample,
+                             snr_g, model, labels, reference, level)
+    return EvaluationResult(rows, paired, provenance, per_sample, snr_g, model)
 
 
 def evaluate(dataset, names: list[str], device: str = "cpu", batch_size: int = 256,
@@ -64,13 +92,31 @@ def evaluate(dataset, names: list[str], device: str = "cpu", batch_size: int = 2
     core = EvaluationCore(dataset, names, device, batch_size, fit_dataset, options, memory_gb)
     core.run(progress)
     grids = core.grids()
-    snr_g = snr_groups(grids.snr_db, snr_bin_db)
-    reference = next((n for n in names if role_of(n) == "bound"), names[0])
-    per_sample = core.errors.arrays()
-    rows, paired = summarise(names, core.estimators, per_sample, snr_g, grids.model,
-                             dataset.labels, reference, level)
-    provenance = core.provenance(level, reference, snr_bin_db)
-    return EvaluationResult(rows, paired, provenance, per_sample, snr_g, grids.model)
+    return tabulate(names, [bool(e.is_bound) for e in core.estimators], core.errors.arrays(),
+                    grids.snr_db, grids.model, dataset.labels,
+                    core.provenance(level, reference_of(names), snr_bin_db), snr_bin_db, level)
+
+
+@contextmanager
+def opened_data(data, fit_data=None, user: int | None = None) -> Iterator[tuple]:
+    """(test dataset, training dataset or None) opened from paths or globs; with ``user``,
+    that user's views of multi-user data (:mod:`chanest.data.userview`). Closed on exit."""
+    from chanest.data.dataset import open_dataset
+    from chanest.data.userview import user_view
+
+    with argument_named("paths", "data"):
+        dataset = open_dataset(data)
+    with dataset:
+        with argument_named("paths", "fit_data"):
+            fit = open_dataset(fit_data) if fit_data else None
+        try:
+            if user is not None:
+                dataset = user_view(dataset, user)
+                fit = None if fit is None else user_view(fit, user, arg="fit_data")
+            yield dataset, fit
+        finally:
+            if fit is not None:
+                fit.close()
 
 
 def evaluate_to_dir(data, names, out_dir: str | Path, device: str = "cpu",
@@ -91,29 +137,16 @@ def evaluate_to_dir(data, names, out_dir: str | Path, device: str = "cpu",
     Returns:
         (result, written paths).
     """
-    from chanest.data.dataset import open_dataset
-    from chanest.data.userview import user_view
     from chanest.estimators.registry import parse_estimator_names
 
     if isinstance(names, str):
         names = parse_estimator_names(names)
     out = check_out_dir(out_dir)
-    with argument_named("paths", "data"):
-        dataset = open_dataset(data)
-    with dataset:
-        with argument_named("paths", "fit_data"):
-            fit = open_dataset(fit_data) if fit_data else None
-        try:
-            if user is not None:
-                dataset = user_view(dataset, user)
-                fit = None if fit is None else user_view(fit, user, arg="fit_data")
-            result = (runner or evaluate)(dataset, list(names), device=device,
-                                          batch_size=batch_size, progress=progress,
-                                          fit_dataset=fit, snr_bin_db=snr_bin_db,
-                                          memory_gb=memory_gb)
-            if user is not None:
-                result.provenance["dataset"]["user"] = user
-        finally:
-            if fit is not None:
-                fit.close()
+    with opened_data(data, fit_data, user) as (dataset, fit):
+        result = (runner or evaluate)(dataset, list(names), device=device,
+                                      batch_size=batch_size, progress=progress,
+                                      fit_dataset=fit, snr_bin_db=snr_bin_db,
+                                      memory_gb=memory_gb)
+        if user is not None:
+            result.provenance["dataset"]["user"] = user
     return result, write_results(result, out)

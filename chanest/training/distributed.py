@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
-__all__ = ["DistInfo", "init_distributed", "all_reduce_sum", "barrier", "shutdown"]
+__all__ = ["DistInfo", "init_distributed", "all_reduce_sum", "broadcast_buffers", "barrier",
+           "shutdown"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,13 @@ def all_reduce_sum(t: torch.Tensor, info: DistInfo) -> torch.Tensor:
     if info.enabled:
         dist.all_reduce(t, op=dist.ReduceOp.SUM)
     return t
+
+
+def broadcast_buffers(module: torch.nn.Module, info: DistInfo) -> None:
+    """Rank 0's buffers (batch-norm statistics) on every rank: what its checkpoint holds."""
+    if info.enabled:
+        for buffer in module.buffers():
+            dist.broadcast(buffer, src=0)
 
 
 def barrier(info: DistInfo) -> None:

@@ -48,8 +48,9 @@ class DataSpec(Strict):
     val_samples: int = Field(default=2_000, ge=1)
     snr_db: list[float] | None = Field(
         default=None, description="train only on these SNRs (one model per SNR)")
-    memory_gb: float = Field(default=8.0, gt=0, description="largest training dataset held "
-                             "in memory; larger ones must be streamed (simulate)")
+    workers: int | None = Field(default=None, ge=0, description="DataLoader processes "
+                                "reading a stored dataset, per rank (0: read in the training "
+                                "process; default: 2 on a GPU, 0 on a CPU)")
     user: int | None = Field(default=None, ge=0, description="with multi-user data: the user "
                              "whose pilot layout and channel the network learns")
 
@@ -86,6 +87,11 @@ class TrainSpec(Strict):
     amp: Literal["auto", "off", "bf16", "fp16"] = "auto"
     channels_last: bool = False
     compile: bool = False
+    sync_batchnorm: bool = Field(default=False, description="under DDP on GPUs: batch-norm "
+                                 "statistics over the global batch (SyncBatchNorm)")
+    deterministic: bool = Field(default=False, description="deterministic algorithms (and "
+                                "cuDNN/cuBLAS settings) for run-to-run identical weights on "
+                                "a GPU (chanest.training.determinism)")
 
     def stage_list(self) -> list[StageSpec]:
         return self.stages or [StageSpec(stage="all", epochs=self.epochs)]

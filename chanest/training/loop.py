@@ -13,8 +13,10 @@ The model comes from :mod:`chanest.models` (its inputs, arguments and stages are
 own), the loss from :mod:`chanest.training.objective`, the best epoch from
 :mod:`chanest.training.validation`. Batch order depends only on (seed, stage, epoch):
 an interrupted run resumed from ``last`` produces the same weights as an uninterrupted
-one. Multi-GPU / multi-node: launch with ``torchrun``; each rank takes every world-th
-batch and DDP averages the gradients.
+one. Multi-GPU / multi-node: launch with ``torchrun``; each rank reads or simulates only
+its own grids (:mod:`chanest.training.data`), DDP averages the gradients, and validation
+runs on the bare model (with rank 0's batch-norm statistics), so a rank left without
+validation grids still joins every collective.
 """
 
 from __future__ import annotations
@@ -36,8 +38,15 @@ from chanest.models.io import load_weights
 from chanest.schema import ConfigError
 from chanest.seeding import derive_seed
 from chanest.training import optim
-from chanest.training.data import make_sources
-from chanest.training.distributed import all_reduce_sum, barrier, init_distributed, shutdown
+from chanest.training.data import make_sources, steps_per_epoch
+from chanest.training.determinism import apply_determinism
+from chanest.training.distributed import (
+    all_reduce_sum,
+    barrier,
+    broadcast_buffers,
+    init_distributed,
+    shutdown,
+)
 from chanest.training.experiment import Experiment, StageSpec
 from chanest.training.objective import error_head_nll, objective, resolve_loss
 from chanest.training.resume import (
@@ -58,10 +67,12 @@ class Trainer:
     def __init__(self, exp: Experiment, device: str = "auto", resume: bool = False,
                  progress: bool = True):
         self.exp, self.progress = exp, progress
+        apply_determinism(exp.train.deterministic)
         self.dist, self.device = init_distributed(resolve_device(device))
         self.run_dir = exp.run_dir
         check_run_folder(self.run_dir, resume)
         self._load_data()
+        self._check_batches()
         self._build_model()
         self._build_objective()
         self._set_up_precision()
@@ -76,6 +87,14 @@ class Trainer:
         self.train_src, self.val_src = make_sources(self.exp, self.device)
         self.ctx = self.train_src.ctx
 
+    def _check_batches(self) -> None:
+        """ConfigError, on every rank alike and before any collective, when an epoch holds no
+        training step."""
+        t = self.exp.train
+        if steps_per_epoch(len(self.train_src), t.batch_size, self.dist.world) == 0:
+            raise ConfigError(f"train.batch_size: {t.batch_size} x {self.dist.world} rank(s) "
+                              f"exceeds the {len(self.train_src)} training grids per epoch")
+
     def _build_model(self) -> None:
         """The model of the experiment, its initial weights drawn from the run's seed."""
         m = self.exp.model
@@ -84,6 +103,11 @@ class Trainer:
         # which reseeds torch's global generator
         torch.manual_seed(derive_seed(self.exp.seed, "init"))
         self.model = build_model(self.spec["name"], **self.spec["kwargs"]).to(self.device)
+        if self.exp.train.sync_batchnorm and self.dist.enabled:
+            if not self.device.startswith("cuda"):
+                raise ConfigError("train.sync_batchnorm: PyTorch synchronises batch norm on "
+                                  f"GPUs only; this run is on {self.device}")
+            self.model = nn.SyncBatchNorm.convert_sync_batchnorm(self.model)
         if self.exp.train.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
 
@@ -133,6 +157,9 @@ class Trainer:
         if t.compile:
             net = torch.compile(net)
         self.net = net
+        # validation: no collective inside the forward pass (DDP syncs buffers there)
+        self.eval_net = net if not self.dist.enabled else \
+            (torch.compile(core) if t.compile else core)
 
     def _meta(self) -> dict:
         return {"model": self.spec, "grid": self.ctx.grid.model_dump(mode="json"),
@@ -143,13 +170,14 @@ class Trainer:
                   self.scheduler, self.scaler, self.device)
 
     # -- one epoch ----------------------------------------------------------
-    def _forward(self, batch, with_input: bool = False):
-        """(out [N, 2, S, F], logvar [N, 1, S, F] or None, scale [B, L][, input x])."""
+    def _forward(self, batch, with_input: bool = False, net=None):
+        """(out [N, 2, S, F], logvar [N, 1, S, F] or None, scale [B, L][, input x]) of
+        ``net`` (default: the training network)."""
         x, scale = self.front.inputs(batch.y, batch.no)
         if self.exp.train.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         with optim.autocast(self.amp_dtype, self.device):
-            out = self.net(x)
+            out = (self.net if net is None else net)(x)
         logvar = None
         if isinstance(out, tuple):
             out, logvar = out
@@ -175,7 +203,7 @@ class Trainer:
         st = self.state
         batches = self.train_src.batches(st.global_epoch, t.batch_size, self.dist.rank,
                                          self.dist.world)
-        n_batches = (len(self.train_src) // t.batch_size) // self.dist.world
+        n_batches = steps_per_epoch(len(self.train_src), t.batch_size, self.dist.world)
         bar = tqdm(batches, total=n_batches, unit="batch", leave=False, dynamic_ncols=True,
                    disable=not (self.progress and self.dist.is_main),
                    desc=f"{spec.stage} epoch {st.epoch + 1}/{spec.epochs}")
@@ -194,9 +222,6 @@ class Trainer:
             rate = count * t.batch_size * self.dist.world / (time.perf_counter() - start)
             bar.set_postfix(loss=f"{total / count:.4g}", samples_s=f"{rate:,.0f}",
                             val_score=f"{st.best:.2f}dB" if math.isfinite(st.best) else "-")
-        if count == 0:
-            raise ConfigError(f"train.batch_size: {t.batch_size} x {self.dist.world} rank(s) "
-                              f"exceeds the {len(self.train_src)} training grids per epoch")
         seconds = time.perf_counter() - start
         stats = all_reduce_sum(torch.tensor([total, count], dtype=torch.float64,
                                             device=self.device), self.dist)
@@ -205,17 +230,18 @@ class Trainer:
     def validate(self) -> dict:
         """Validation metrics (:func:`chanest.training.validation.validate`)."""
         self.net.eval()
+        broadcast_buffers(self.model, self.dist)
         batches = self.val_src.all(self.exp.train.batch_size, self.dist.rank, self.dist.world)
-        return validate(self._forward, self.front, batches, self.ctx.mask.shape, self.device,
-                        self.dist)
+        return validate(lambda batch: self._forward(batch, net=self.eval_net), self.front,
+                        batches, self.ctx.mask.shape, self.device, self.dist)
 
     # -- main loop ----------------------------------------------------------
     def fit(self, max_epochs: int | None = None) -> dict:
         """Train all stages (or what remains after a resume); returns a summary.
 
         ``max_epochs`` stops this call after that many epochs (the run can be resumed).
-        Under torchrun the process group is destroyed when this call returns (a new
-        Trainer joins a new one).
+        The data sources' reader processes stop when this call returns, and under
+        torchrun the process group is destroyed (a new Trainer joins a new one).
         """
         if self.dist.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -240,6 +266,8 @@ class Trainer:
         best = getattr(self, "final_best", math.inf)
         summary.update(best_val_score_db=best if math.isfinite(best) else None,
                        epochs=st.global_epoch, run_dir=str(self.run_dir))
+        self.train_src.close()
+        self.val_src.close()
         shutdown(self.dist)
         return summary
 

@@ -18,6 +18,10 @@ Layout: ``<out_dir>/<name>/{snr<S>,agnostic}/`` (training runs, resumed if
 present), ``test.h5`` and ``results/`` (the evaluate table). Training grids use
 seeds derived from the experiment seed; the test set uses the scenario's own
 seed, so the two never coincide.
+
+With ``--device auto`` and several visible GPUs the runs are spread over them: one
+process per GPU, each taking the next untrained run (``CUDA_VISIBLE_DEVICES`` picks the
+GPUs). A sweep is not started under ``torchrun`` (it starts its processes itself).
 """
 
 from __future__ import annotations
@@ -28,10 +32,12 @@ from typing import Any
 from pydantic import Field
 
 from chanest.data.scenario import load_config
+from chanest.launch import torchrun_world
 from chanest.schema import ConfigError, Strict, read_yaml_mapping, validate
 from chanest.training.experiment import parse_experiment
 
-__all__ = ["SweepSpec", "load_sweep", "plan_runs", "run_sweep"]
+__all__ = ["SweepSpec", "load_sweep", "plan_runs", "refuse_torchrun", "sweep_devices",
+           "train_runs", "run_sweep"]
 
 
 class SweepSpec(Strict):
@@ -89,6 +95,64 @@ def _train(exp, device: str, progress: bool) -> None:
         trainer.fit()
 
 
+def refuse_torchrun() -> None:
+    """ConfigError under torchrun: a sweep starts its own processes, one per GPU."""
+    if torchrun_world() is not None:
+        raise ConfigError("sweep starts one training process per GPU itself; run it without "
+                          "torchrun")
+
+
+def sweep_devices(spec: str = "auto") -> list[str]:
+    """The devices a sweep trains on: every visible GPU for ``auto`` (the CPU without
+    one), else the one device ``spec`` names."""
+    import torch
+
+    from chanest.device import resolve_device
+
+    if (spec or "auto").strip().lower() == "auto" and torch.cuda.device_count() > 1:
+        return [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    return [resolve_device(spec)]
+
+
+_DEVICE = None  # the device of a sweep worker process
+
+
+def _take_device(devices) -> None:
+    global _DEVICE
+    _DEVICE = devices.get()
+
+
+def _train_in_worker(exp_dict: dict) -> tuple[str, str]:
+    from chanest.training.experiment import parse_experiment as parse
+
+    exp = parse(exp_dict)
+    try:
+        _train(exp, _DEVICE, progress=False)
+    except ConfigError as err:  # its message whole (the argument is already in it)
+        raise ConfigError(f"{exp.name}: {err}") from None
+    return exp.name, _DEVICE
+
+
+def train_runs(plans: list, devices: list[str], progress: bool = True, report=print) -> None:
+    """Train (or resume, or skip when finished) every planned run: in this process on one
+    device; with several, one worker process per device, each taking the next run, and
+    ``report(line)`` as each run ends."""
+    if len(devices) == 1:
+        for _run, exp in plans:
+            _train(exp, devices[0], progress)
+        return
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")  # no CUDA state inherited
+    queue = ctx.Queue()
+    for device in devices:
+        queue.put(device)
+    with ctx.Pool(len(devices), initializer=_take_device, initargs=(queue,)) as pool:
+        for name, device in pool.imap_unordered(_train_in_worker,
+                                                [exp.to_dict() for _, exp in plans]):
+            report(f"trained {name} on {device}")
+
+
 def _test_set(spec: SweepSpec, device: str, progress: bool):
     if spec.test_data is not None:
         return spec.test_data
@@ -112,14 +176,15 @@ def estimator_names(spec: SweepSpec) -> list[str]:
     return names
 
 
-def run_sweep(spec: SweepSpec, device: str = "auto", progress: bool = True):
-    """Train what is missing, build the test set, evaluate; returns the results directory."""
-    from chanest.device import resolve_device
+def run_sweep(spec: SweepSpec, device: str = "auto", progress: bool = True, report=print):
+    """Train what is missing (over :func:`sweep_devices`), build the test set, evaluate;
+    returns the results directory."""
     from chanest.evaluation.evaluate import evaluate_to_dir
 
-    device = resolve_device(device)
-    for _run, exp in plan_runs(spec):
-        _train(exp, device, progress)
+    refuse_torchrun()
+    devices = sweep_devices(device)
+    train_runs(plan_runs(spec), devices, progress, report)
+    device = devices[0]
     test = _test_set(spec, device, progress)
     out = spec.root / "results"
     evaluate_to_dir(test, estimator_names(spec), out, device=device,

@@ -19,6 +19,7 @@ def _run(script, *args):
     return res.stdout
 
 
+@pytest.mark.slow  # 20-25 s: the default run stays under 3.5 min on 2 cores
 def test_generalization_study_writes_the_gap_matrix_and_resumes(tmp_path):
     out = tmp_path / "gen"
     _run("generalization.py", "--tiny", "--out", str(out))
@@ -116,6 +117,7 @@ def test_channelnet_reproduction_trains_three_networks_per_density_and_resumes(t
     assert again.count("finished, skipped") == 10
 
 
+@pytest.mark.slow  # 20-25 s: the default run stays under 3.5 min on 2 cores
 def test_multiseed_study_summarises_the_network_over_seeds(tmp_path):
     out = tmp_path / "ms"
     _run("multiseed.py", "--tiny", "--out", str(out), "--seeds", "3,4")

@@ -43,6 +43,25 @@ def test_simulate_writes_a_checked_dataset(runner, tmp_path):
         assert 0.5 < np.mean(np.abs(f["h"][:]) ** 2) < 1.5
 
 
+def test_simulate_seed_gives_the_scenario_with_that_seed_and_other_grids(runner, tmp_path):
+    cfg = write_cfg(tmp_path, SMALL)
+    paths = {}
+    for name, extra in (("a", []), ("b", ["--seed", 5])):
+        paths[name] = tmp_path / f"{name}.h5"
+        res = run(runner, "simulate", "--config", cfg, "-n", 16, "--out", paths[name], "-q",
+                  *extra)
+        assert res.exit_code == 0, res.output
+    with h5py.File(paths["a"]) as a, h5py.File(paths["b"]) as b:
+        assert yaml.safe_load(b.attrs["config"])["seed"] == 5 and a.attrs["seed"] == 0
+        assert not np.allclose(a["h"][:], b["h"][:])
+    reseeded = write_cfg(tmp_path, {**SMALL, "seed": 5}, "seeded.yaml")
+    res = run(runner, "simulate", "--config", reseeded, "-n", 16, "--out", tmp_path / "c.h5",
+              "-q")
+    assert res.exit_code == 0, res.output
+    with h5py.File(paths["b"]) as b, h5py.File(tmp_path / "c.h5") as c:
+        np.testing.assert_array_equal(b["h"][:], c["h"][:])  # --seed 5 is seed: 5
+
+
 def test_simulate_shards_and_inspect(runner, tmp_path):
     cfg = write_cfg(tmp_path, SMALL)
     for i in range(2):

@@ -27,10 +27,13 @@ from chanest.schema import ConfigError
               help="Write only shard i of n (contiguous chunk ranges); auto: this "
                    "process's shard under torchrun (RANK/WORLD_SIZE) or in a SLURM job "
                    "array (SLURM_ARRAY_TASK_ID/COUNT), into OUT-shard<i>of<n>.h5.")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=None,
+              help="Use this seed instead of the scenario's (e.g. a training set and a test "
+                   "set of one scenario); the file records the resolved scenario.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
 @quiet_option
-def simulate_command(config_path, num_samples, out, device, batch_size, shard, overwrite,
-                     quiet):
+def simulate_command(config_path, num_samples, out, device, batch_size, shard, seed,
+                     overwrite, quiet):
     """Simulate channel grids and pilot observations into an HDF5 dataset.
 
     Completed chunks are journaled in OUT.partial/ and survive any interruption
@@ -44,6 +47,8 @@ def simulate_command(config_path, num_samples, out, device, batch_size, shard, o
     from chanest.launch import process_device
 
     scenario = load_config(config_path)
+    if seed is not None:
+        scenario = scenario.model_copy(update={"seed": seed})
     shard_spec = parse_shard(shard)
     dev = process_device(device)
     suffix = f"-shard{shard_spec.index}of{shard_spec.count}" if shard else ""

@@ -37,6 +37,16 @@ class ConfigError(ValueError):
         super().__init__(text if arg is None else f"{arg}: {text}")
         self.arg = arg
 
+    def __reduce__(self):
+        """Pickles (e.g. from a worker process) with its message and ``arg`` unchanged."""
+        return _restore_config_error, (str(self), self.arg)
+
+
+def _restore_config_error(message: str, arg: str | None) -> ConfigError:
+    err = ConfigError(message)
+    err.arg = arg
+    return err
+
 
 @contextmanager
 def argument_named(old: str, new: str) -> Iterator[None]:

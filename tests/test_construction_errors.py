@@ -136,3 +136,12 @@ def test_train_with_a_bad_model_argument_fails_in_one_line(runner, tmp_path, kwa
     assert res.exit_code == 2 and "Traceback" not in res.output
     assert res.stderr.strip().splitlines() == [res.stderr.strip()]
     assert res.stderr.startswith("Error: model.kwargs: cenet: ") and text in res.stderr
+
+
+def test_a_config_error_crosses_a_process_boundary_unchanged():
+    import pickle
+
+    err = pickle.loads(pickle.dumps(ConfigError("must be >= 1, got 0", arg="batch_size")))
+    assert str(err) == "batch_size: must be >= 1, got 0" and err.arg == "batch_size"
+    plain = pickle.loads(pickle.dumps(ConfigError("pilots.offset: too large")))
+    assert str(plain) == "pilots.offset: too large" and plain.arg is None

@@ -162,31 +162,30 @@ def test_snr_selection_of_a_stored_dataset_reads_only_grids_at_those_snrs(tmp_pa
         DatasetSource(str(path), "cpu", snrs=[5], workers=0)
 
 
-def test_sync_batchnorm_under_ddp_on_the_cpu_is_a_config_error(tmp_path, scenario_file,
-                                                                 monkeypatch):
-    """PyTorch synchronises batch norm on GPUs only: two CPU ranks get one line, before
-    any collective."""
+def _two_rank_trainer(tmp_path, scenario_file, monkeypatch, rank: int, train: dict):
+    """A Trainer built as rank ``rank`` of 2 (the process group faked) for a tiny CENet."""
     monkeypatch.setattr("chanest.training.loop.init_distributed",
-                        lambda device: (distributed.DistInfo(rank=0, world=2), device))
+                        lambda device: (distributed.DistInfo(rank=rank, world=2), device))
     exp = parse_experiment({"name": "s", "out_dir": str(tmp_path),
                             "data": {"simulate": str(scenario_file), "samples_per_epoch": 64,
                                      "val_samples": 32},
                             "model": {"kwargs": {"channels": 4, "blocks": 1}},
-                            "train": {"sync_batchnorm": True, "batch_size": 16}})
+                            "train": train})
+    return Trainer(exp, "cpu", progress=False)
+
+
+def test_sync_batchnorm_under_ddp_on_the_cpu_is_a_config_error(tmp_path, scenario_file,
+                                                                 monkeypatch):
+    """PyTorch synchronises batch norm on GPUs only: two CPU ranks get one line, before
+    any collective."""
     with pytest.raises(ConfigError, match="train.sync_batchnorm: .*GPUs only"):
-        Trainer(exp, "cpu", progress=False)
+        _two_rank_trainer(tmp_path, scenario_file, monkeypatch, 0,
+                          {"sync_batchnorm": True, "batch_size": 16})
 
 
 def test_more_ranks_than_training_batches_is_a_config_error_before_any_collective(
         tmp_path, scenario_file, monkeypatch):
     """64 grids per epoch in batches of 64 over 2 ranks leave no step for either: every
     rank stops with the same one line (no rank waits in a collective for the other)."""
-    monkeypatch.setattr("chanest.training.loop.init_distributed",
-                        lambda device: (distributed.DistInfo(rank=1, world=2), device))
-    exp = parse_experiment({"name": "s", "out_dir": str(tmp_path),
-                            "data": {"simulate": str(scenario_file), "samples_per_epoch": 64,
-                                     "val_samples": 32},
-                            "model": {"kwargs": {"channels": 4, "blocks": 1}},
-                            "train": {"batch_size": 64}})
     with pytest.raises(ConfigError, match=r"train.batch_size: 64 x 2 rank\(s\) exceeds the 64"):
-        Trainer(exp, "cpu", progress=False)
+        _two_rank_trainer(tmp_path, scenario_file, monkeypatch, 1, {"batch_size": 64})

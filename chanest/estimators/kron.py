@@ -49,11 +49,7 @@ def spatial_covariance(dataset, device: str = "cpu", batch_size: int = 256) -> t
 
 
 class KroneckerLMMSEEstimator(PilotEstimator):
-    """Joint LMMSE over antennas, symbols and subcarriers for R_s ⊗ R_tf (module docstring).
-
-    Args:
-        chunk: grids per matmul block (bounds the working memory).
-    """
+    """Joint LMMSE over antennas, symbols and subcarriers for R_s ⊗ R_tf (module docstring)."""
 
     def __init__(self, ctx: GridContext, device: str = "cpu"):
         super().__init__(ctx, device)

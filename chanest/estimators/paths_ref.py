@@ -33,9 +33,8 @@ C128 = torch.complex128
 
 
 class PathsReferenceEstimator(PilotEstimator):
-    """Per-grid LMMSE with the grid's own paths (module docstring)."""
-
-    is_bound = False
+    """Per-grid LMMSE with the grid's own paths (module docstring); a reference by its
+    catalog role."""
 
     def __init__(self, ctx: GridContext, device: str = "cpu"):
         super().__init__(ctx, device)

@@ -80,7 +80,8 @@ def test_the_cycle_finder_reports_a_planted_cycle():
 
 #: chanest's folders (and top-level leaves) from the bottom up, following the data flow; a
 #: module imports only from its own folder or a lower tier ("" is the package itself)
-TIERS = [{"schema"}, {"fileio", "seeding", "versions", "warn", "device", "metrics", "launch"},
+TIERS = [{"schema"}, {"fileio", "seeding", "versions", "warn", "device", "metrics", "launch",
+          "interrupt"},
          {"grid"}, {"channels"}, {"data"}, {"models"}, {"pretrained"}, {"estimators"},
          {"evaluation"}, {"training", "link", "plots"}, {"commands"}, {"cli"}, {"__main__", ""}]
 

@@ -44,6 +44,7 @@ def simulate_command(config_path, num_samples, out, device, batch_size, shard, s
     from chanest.data.dataset import DatasetWriter, parse_shard
     from chanest.data.scenario import load_config
     from chanest.data.simulate import Simulator
+    from chanest.interrupt import ctrl_c
     from chanest.launch import process_device
 
     scenario = load_config(config_path)
@@ -78,9 +79,11 @@ def simulate_command(config_path, num_samples, out, device, batch_size, shard, s
             if done:
                 bar.write(f"resuming {writer.partial}: {done} grids already done")
         bar.update(done - bar.n)
+        interrupt.check()  # a Ctrl-C that a finalizer swallowed stops here
 
     try:
-        writer.run(progress)
+        with ctrl_c() as interrupt:
+            writer.run(progress)
     except KeyboardInterrupt:
         bar.close()
         click.echo(f"\ninterrupted: completed chunks kept in {writer.partial}; run the same "

@@ -155,3 +155,10 @@ def test_system_level_grids_have_unit_expected_power_and_record_their_drop(model
     torch.testing.assert_close(batch.delay_spread, batch.params["delay_spread_lsp"])
     k = batch.params["k_factor_db"]
     assert (torch.isfinite(k) == (batch.params["los"] > 0)).all()  # K-factor: LoS only
+
+
+def test_an_unquoted_yaml_38901_pattern_is_read_as_the_38901_element():
+    import yaml
+    cfg = yaml.safe_load("{type: panel, columns: 2, pattern: 38.901}")
+    assert cfg["pattern"] == 38.901  # what YAML gives
+    assert ArrayConfig(**cfg).pattern == "38.901"

@@ -55,6 +55,8 @@ class ArrayConfig(Strict):
             out["spacing"] = (out["spacing"], out["spacing"])
         if out.get("polarization_type") is None:
             out["polarization_type"] = "cross" if out.get("polarization") == "dual" else "V"
+        if out.get("pattern") == 38.901:  # YAML reads an unquoted 38.901 as a number
+            out["pattern"] = "38.901"
         return out
 
     @model_validator(mode="after")

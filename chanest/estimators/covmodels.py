@@ -262,10 +262,12 @@ def cp_duration(grid) -> float:
 
 
 def max_scenario_delay(ctx) -> float:
-    """Largest tap delay [s] of the scenario (profiles at the top of their delay-spread range)."""
+    """Largest tap delay [s] of the scenario (profiles at the top of their delay-spread range);
+    a model whose taps are drawn per grid (UMi/UMa/RMa) counts as the cyclic prefix."""
     out = 0.0
     for p, (_, ds_hi) in zip(ctx.profiles, ctx.delay_spread_range):
-        out = max(out, float(np.max(p.delays_for(ds_hi))))
+        taps = p.delays_for(ds_hi)
+        out = max(out, float(np.max(taps)) if len(taps) else cp_duration(ctx.grid))
     return out
 
 

@@ -67,8 +67,9 @@ def key_to_no(key: int) -> float:
 
 def nominal_prior(ctx: GridContext) -> PriorBlocks | None:
     """Blocks of the scenario's nominal covariance (average over its ranges); None without
-    scenario statistics (e.g. a bare Sionna resource grid)."""
-    if not ctx.profiles:
+    scenario statistics (a bare Sionna resource grid, or a model such as UMi whose taps are
+    drawn per grid)."""
+    if not ctx.profiles or any(len(p.delays) == 0 for p in ctx.profiles):
         return None
     return lagcov_blocks(nominal_covariance(ctx, "average"), ctx.pilot_idx)
 

@@ -22,6 +22,7 @@ from typing import NamedTuple
 from chanest.estimators.adaptive import AdaptiveLMMSEEstimator
 from chanest.estimators.base import ROLES, Estimator, GridContext
 from chanest.estimators.dft import DFTEstimator
+from chanest.estimators.full import FullLMMSEEstimator
 from chanest.estimators.kron import KroneckerLMMSEEstimator
 from chanest.estimators.lmmse import GenieLMMSEEstimator, LMMSEEstimator, RobustLMMSEEstimator
 from chanest.estimators.ls import InterpolationEstimator
@@ -48,6 +49,7 @@ class Entry:
         needs_statistics: it cannot be built without the scenario's channel statistics
             (``GridContext.profiles``).
         needs_paths: it reads each grid's propagation paths (data with ``channel.paths``).
+        needs_fit: it estimates nothing before :meth:`~Estimator.fit` (``--fit-data``).
         defaults: fixed options, as (name, value) pairs.
     """
 
@@ -56,6 +58,7 @@ class Entry:
     role: str = "practical"
     needs_statistics: bool = False
     needs_paths: bool = False
+    needs_fit: bool = False
     defaults: tuple[tuple[str, object], ...] = ()
 
     def __post_init__(self):
@@ -64,8 +67,9 @@ class Entry:
 
 
 def _entry(cls, description: str, role: str = "practical", needs_statistics: bool = False,
-           needs_paths: bool = False, **defaults) -> Entry:
-    return Entry(cls, description, role, needs_statistics, needs_paths, tuple(defaults.items()))
+           needs_paths: bool = False, needs_fit: bool = False, **defaults) -> Entry:
+    return Entry(cls, description, role, needs_statistics, needs_paths, needs_fit,
+                 tuple(defaults.items()))
 
 
 REGISTRY: dict[str, Entry] = {
@@ -106,6 +110,9 @@ REGISTRY: dict[str, Entry] = {
     "lmmse-kron": _entry(KroneckerLMMSEEstimator, "joint space-time-frequency LMMSE for "
                          "R_s x R_tf: all antennas at once (fitted with --fit-data; nominal: "
                          "t-f statistics, independent antennas)", needs_statistics=True),
+    "lmmse-full": _entry(FullLMMSEEstimator, "joint space-time-frequency LMMSE with a fitted "
+                         "non-separable covariance shrunk toward R_s x R_tf (needs --fit-data)",
+                         needs_fit=True),
     "genie-paths": _entry(PathsReferenceEstimator, "REFERENCE: LMMSE with each grid's own "
                           "propagation paths (needs channel.paths data; not a bound)",
                           role="reference", needs_paths=True),

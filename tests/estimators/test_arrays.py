@@ -12,23 +12,13 @@ from chanest.data.writer import DatasetWriter
 from chanest.estimators import Observation, observe
 from chanest.estimators.registry import build_estimator
 from chanest.metrics import ratio_db
+from tests.stored import Stored
 
 C128 = torch.complex128
 ARRAY_CDL = {"models": [{"model": "cdl", "profile": "C", "delay_spread_ns": [50, 200],
                          "speed_mps": [0, 20]}], "array": {"columns": 4}, "paths": True}
 SMALL = {"grid": {"num_subcarriers": 24}, "pilots": {"pattern": "block", "symbols": [2, 11]},
          "channel": ARRAY_CDL, "noise": {"snr_db": [0.0, 10.0, 20.0, 30.0]}}
-
-
-class _Stored:
-    """Training grids in memory with a dataset's ``iter_batches``."""
-
-    def __init__(self, batch):
-        self.batch, self.fingerprint = batch, "in memory"
-
-    def iter_batches(self, batch_size, device="cpu"):
-        for lo in range(0, len(self.batch), batch_size):
-            yield self.batch[lo:lo + batch_size].to(device)
 
 
 def _dense_lmmse(r_hp, r_pp, z, no):
@@ -47,7 +37,7 @@ def test_unfitted_kronecker_lmmse_is_the_per_antenna_2d_lmmse(sim_data):
 
 def test_fitted_kronecker_lmmse_is_the_dense_joint_lmmse_of_rs_kron_rtf(sim_data):
     ctx, batch = sim_data(64, **{**SMALL, "channel": {**ARRAY_CDL, "paths": False}})
-    est = build_estimator("lmmse-kron", ctx).fit(_Stored(batch[16:]))
+    est = build_estimator("lmmse-kron", ctx).fit(Stored(batch[16:]))
     out = est.estimate(observe(batch[:4]))
     rs, tf = est._stats(4)
     r_hp, r_pp = torch.kron(rs, tf.r_hp), torch.kron(rs, tf.r_pp)

@@ -14,6 +14,7 @@ from chanest.estimators import Observation, observe
 from chanest.estimators.neural import NeuralEstimator
 from chanest.estimators.registry import REGISTRY, build_estimator
 from chanest.models import build_model, model_spec
+from tests.stored import Stored
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 SNRS = [-20.0, 0.0, 20.0, 40.0, 60.0]
@@ -55,10 +56,12 @@ def estimator_cases() -> list[str]:
 NEURAL = network_cases()
 
 
-def build(name, ctx, device="cpu"):
-    """A registered estimator, or one of the :data:`NEURAL` networks, untrained."""
+def build(name, ctx, device="cpu", fit_on=None):
+    """A registered estimator (fitted on the grids ``fit_on`` where it needs a fit), or one of
+    the :data:`NEURAL` networks, untrained."""
     if name not in NEURAL:
-        return build_estimator(name, ctx, device)
+        est = build_estimator(name, ctx, device)
+        return est.fit(Stored(fit_on)) if REGISTRY[name].needs_fit else est
     spec = model_spec(*NEURAL[name], ctx.mask)
     model = build_model(spec["name"], **spec["kwargs"])
     err_map = None if model.has_err_head else (
@@ -87,7 +90,7 @@ def _data(sim_data, pilots, name=""):
 @pytest.mark.parametrize("name", estimator_cases())
 def test_contract(name, mask, device, sim_data):
     ctx, batch = _data(sim_data, MASKS[mask], name)
-    est = build(name, ctx, device)
+    est = build(name, ctx, device, fit_on=batch)
     obs = observe(batch.to(device))
     out = est.estimate(obs)
     B, L, S, F = batch.h.shape
@@ -106,7 +109,7 @@ def test_contract(name, mask, device, sim_data):
 def test_estimate_is_not_trivial(name, sim_data):
     """At 60 dB every estimator beats the all-zero guess by a wide margin on a smooth channel."""
     ctx, batch = _data(sim_data, MASKS["channelnet-48"], name)
-    out = build_estimator(name, ctx).estimate(observe(batch))
+    out = build(name, ctx, fit_on=batch).estimate(observe(batch))
     high = batch.snr_db == 60.0
     nmse = ((out.h_hat - batch.h).abs() ** 2)[high].sum() / (batch.h.abs() ** 2)[high].sum()
     assert nmse < 0.1, float(nmse)
@@ -118,7 +121,7 @@ def test_practical_estimators_do_not_read_the_true_parameters(name, sim_data):
     """A practical estimator gives the same estimate without the side information only
     references and bounds may read."""
     ctx, batch = _data(sim_data, MASKS["channelnet-48"])
-    est = build(name, ctx)
+    est = build(name, ctx, fit_on=batch)
     obs = observe(batch)
     blind = est.estimate(Observation(obs.y, obs.no))
     torch.testing.assert_close(blind.h_hat, est.estimate(obs).h_hat)

@@ -20,7 +20,9 @@ chanest's :class:`~chanest.channels.paths.Paths` form (the ``genie-paths`` refer
 
 Traced position sets are cached (:mod:`chanest.channels.site_cache`): the positions of
 a draw derive from one seed taken from the chunk's generator, so a chunk traces the same
-set in any run, shard or resumption, and the set is traced once.
+set in any run, shard or resumption, and the set is traced once. A cached set gives
+bit-identical data; the same set traced again agrees to single-precision rounding (Sionna
+RT's parallel path search may refine a path from other rays).
 
 Per grid, :data:`PARAMETERS` are recorded.
 """
@@ -49,9 +51,10 @@ __all__ = ["SiteModel", "SiteSampler", "PARAMETERS"]
 #: per-grid parameters of a site draw, with their units (``delay_spread_lsp``: the grid's
 #: RMS delay spread over its paths, under the name the simulator reads per grid)
 PARAMETERS = {"los": "bool", "num_paths": "count", "distance_2d": "m", "x": "m", "y": "m",
-              "coverage": "fraction", "delay_spread_lsp": "s"}
+              "heading": "rad", "coverage": "fraction", "delay_spread_lsp": "s"}
 
-#: drawn positions per wanted one before a region is refused (at least _MIN_TRIES)
+#: drawn positions per wanted one before a region is refused (at least _MIN_TRIES; after
+#: _MIN_TRIES when none had a path)
 _TRIES_PER_POSITION, _MIN_TRIES = 100, 256
 #: most positions traced in one solver call
 _MAX_TRACE = 2048
@@ -175,7 +178,7 @@ class SiteSampler(ChannelSampler):
         found_paths = Paths(gain.to(torch.complex64), torch.where(valid, nu, 0.0).float(),
                             delay.float())
         h = found_paths.response(self._times, self._freqs.cpu().double())  # [n, A, S, F]
-        params = self._parameters(found, delay, gain)
+        params = {**self._parameters(found, delay, gain), "heading": heading.float()}
         dev = self.device
         return Draw(h.to(dev), found_paths.to(dev) if paths else None,
                     {k: v.to(dev) for k, v in params.items()})
@@ -218,10 +221,11 @@ class SiteSampler(ChannelSampler):
         kept = candidates = hits = 0
         limit = max(_MIN_TRIES, _TRIES_PER_POSITION * n)
         while kept < n:
-            if candidates >= limit:
+            if candidates >= (limit if hits else _MIN_TRIES):
                 self._no_coverage(kept, candidates)
             rate = max(kept / candidates if candidates else 0.3, 0.02)
-            m = min(_MAX_TRACE, math.ceil((n - kept) / rate * 1.2) + 4, limit - candidates)
+            m = min(_MAX_TRACE, math.ceil((n - kept) / rate * 1.2) + 4,
+                    max(limit - candidates, 1))
             xy = sample_xy(self.region, cfg.split, rng, m)  # [m, 2]
             points = np.concatenate([xy, np.full((m, 1), cfg.ue_height)], 1)
             candidates += m

@@ -137,7 +137,7 @@ class SiteScene:
                                              polarization="V")
         bs = np.asarray(bs_position, dtype=np.float64)
         if self.covered(bs[None])[0]:
-            raise ConfigError(f"channel.bs_position: {list(bs)} is inside or under a "
+            raise ConfigError(f"channel.bs_position: {bs.tolist()} is inside or under a "
                               "building of the scene (a ray straight up hits it); place "
                               "the base station on a roof or in the open")
         tx = rt.Transmitter("bs", position=[float(v) for v in bs])
@@ -173,7 +173,13 @@ class SiteScene:
         finally:
             for name in names:
                 self.scene.remove(name)
-        a = a[:, 0, 0][:, self.order]  # [m, A, K] chanest order
+        # paths in a fixed order (the solver's parallel search lists them in any order):
+        # valid ones first, by delay, then arrival direction
+        by = np.lexsort((phi, theta, np.where(valid, tau, np.inf)), axis=-1)  # [m, K]
+        tau, valid, theta, phi = (np.take_along_axis(x, by, -1)
+                                  for x in (tau, valid, theta, phi))
+        kinds = np.take_along_axis(kinds, by[None], -1)
+        a = np.take_along_axis(a[:, 0, 0], by[:, None], -1)[:, self.order]  # [m, A, K]
         gain = a * np.exp(-2j * np.pi * tau / self.wavelength * _SPEED_OF_LIGHT)[:, None]
         gain = np.where(valid[:, None], gain, 0).transpose(0, 2, 1).astype(np.complex64)
         direction = np.stack([np.sin(theta) * np.cos(phi), np.sin(theta) * np.sin(phi),

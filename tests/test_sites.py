@@ -19,8 +19,11 @@ import chanest.channels.site_cache as site_cache
 import chanest.channels.site_runtime as site_runtime
 from chanest.channels.site_region import SiteRegion, SiteSplit, part_of, sample_xy
 from chanest.data.context import context_from_simulator
+from chanest.data.dataset import open_dataset
 from chanest.data.scenario import parse_config
 from chanest.data.simulate import Simulator
+from chanest.data.summary import summarise_dataset
+from chanest.data.writer import DatasetWriter
 from chanest.estimators import observe
 from chanest.estimators.registry import build_estimator
 from chanest.grid.ofdm import subcarrier_frequencies, symbol_times
@@ -238,6 +241,21 @@ def test_the_paths_reference_runs_on_site_data_and_beats_least_squares(site):
     err_ref = float(((ref.h_hat - batch.h).abs() ** 2).mean())
     err_ls = float(((ls.h_hat - batch.h).abs() ** 2).mean())
     assert err_ref < err_ls and torch.isfinite(ref.err_var).all()
+
+
+@needs_rt
+def test_a_site_dataset_records_the_positions_and_inspect_reports_the_kept_fraction(
+        site, tmp_path):
+    sim, batch = site
+    out = DatasetWriter(tmp_path / "site.h5", sim, len(batch)).run()
+    with open_dataset([str(out)]) as ds:
+        stored = ds.read(0, len(batch))
+        coverage = float(ds.column("params/coverage").mean())
+        lines = summarise_dataset(ds).lines()
+    torch.testing.assert_close(stored.params["x"], batch.params["x"])
+    torch.testing.assert_close(stored.paths.gain, batch.paths.gain)
+    assert any(f"{100 * coverage:.1f} % of drawn positions outdoors with a path" in line
+               for line in lines)
 
 
 @needs_rt

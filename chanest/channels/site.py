@@ -30,6 +30,7 @@ Per grid, :data:`PARAMETERS` are recorded.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import ClassVar, Literal
 
 import numpy as np
@@ -93,8 +94,8 @@ class SiteModel(ModelBase):
 
     @property
     def label(self) -> str:
-        name = self.scene.rsplit("/", 1)[-1].removesuffix(".xml")
-        return f"site-{name}" + ("" if self.split.part == "all" else f"-{self.split.part}")
+        part = "" if self.split.part == "all" else f"-{self.split.part}"
+        return f"site-{Path(self.scene).stem}{part}"
 
     def sampler(self, grid, array, device: str) -> SiteSampler:
         return SiteSampler(self, grid, array, device)
@@ -107,17 +108,15 @@ class SiteSampler(ChannelSampler):
         cfg, fc = self.cfg, self.grid.carrier_frequency
         rt = load_rt()
         xml = scene_file(cfg.scene)
-        region = cfg.region
         self._digest = scene_digest(xml)
-        look_at = cfg.bs_look_at
         self._wavelength = SPEED_OF_LIGHT / fc
-        if region is None or look_at is None:
-            scene = rt.load_scene(str(xml), merge_shapes=True)
-            lo, hi = scene.mi_scene.bbox().min, scene.mi_scene.bbox().max
-            region = region or SiteRegion(x=(float(lo[0]), float(hi[0])),
-                                          y=(float(lo[1]), float(hi[1])))
-            del scene
+        region = cfg.region
+        if region is None:  # the scene's bounding box
+            box = rt.load_scene(str(xml), merge_shapes=True).mi_scene.bbox()
+            region = SiteRegion(x=(float(box.min[0]), float(box.max[0])),
+                                y=(float(box.min[1]), float(box.max[1])))
         self.region = region
+        look_at = cfg.bs_look_at
         if look_at is None:
             look_at = (sum(region.x) / 2, sum(region.y) / 2, cfg.ue_height)
         self.look_at = tuple(float(v) for v in look_at)

@@ -300,8 +300,10 @@ class ChannelDataset(torch.utils.data.Dataset):
         return Batch.cat(pieces)[torch.from_numpy(order)]
 
     def column(self, name: str) -> np.ndarray:
-        """[N] one per-sample array (``no``, ``snr_db``, ``model``, …) over all files."""
-        if name not in PER_SAMPLE_FIELDS + ("model",):
+        """[N] one per-sample array (``no``, ``snr_db``, ``model``, …, or a stored
+        ``params/<name>``) over all files."""
+        stored = name.startswith("params/") and all(name in p.file for p in self._parts)
+        if name not in PER_SAMPLE_FIELDS + ("model",) and not stored:
             raise KeyError(f"{name!r} is not a per-sample column")
         return np.concatenate([part.file[name][:] for part in self._parts])
 

@@ -58,8 +58,7 @@ def _why_not() -> str | None:
         return None
     if importlib.util.find_spec("sionna.rt") is None \
             or importlib.util.find_spec("mitsuba") is None:
-        return ("needs Sionna RT, which is not installed: pip install 'chanest[rt]' "
-                "(sionna-rt 2.2)")
+        return "Sionna RT is not installed: pip install 'chanest[rt]' (sionna-rt 2.2)"
     if not os.environ.get(_ENV):
         lib = find_libllvm()
         if lib is not None:
@@ -96,7 +95,7 @@ def load_rt():
     """
     why = rt_available()
     if why is not None:
-        raise ConfigError(f"channel.model: site {why}")
+        raise ConfigError(f"channel.model: site: {why}")
     import sionna.rt as rt
 
     return rt

@@ -170,3 +170,22 @@ def test_uplink_study_trains_a_network_per_cdm_group_and_writes_nmse_and_bler(tm
     for name in ("nmse", "bler"):
         assert (out / f"{name}.png").stat().st_size > 0 and (out / f"{name}.csv").exists()
     assert "finished, skipped" in _run("uplink_neural.py", "--tiny", "--out", str(out))
+
+
+@pytest.mark.slow  # ~30 s: traces a small scene twice (train, test) and once more cold
+def test_sites_study_evaluates_the_test_part_and_times_cold_and_warm_caches(tmp_path):
+    from chanest.channels.site_runtime import rt_available
+
+    if rt_available() is not None:
+        pytest.skip(f"site model: {rt_available()}")
+    out = tmp_path / "sites"
+    _run("sites.py", "--tiny", "--out", str(out))
+    rows = _rows(out / "results.csv")
+    assert {r["estimator"] for r in rows} == {"ls-linear", "lmmse-robust", "lmmse-adaptive",
+                                             "lmmse", "genie-paths"}
+    assert {r["model"] for r in rows} == {"site-simple_street_canyon-test"}
+    nmse = {(r["estimator"], r["snr_db"]): float(r["nmse_db"]) for r in rows}
+    assert nmse["genie-paths", "30"] < nmse["ls-linear", "30"]
+    timing = _rows(out / "timing.csv")[0]
+    assert float(timing["warm_s"]) < float(timing["cold_s"])
+    assert (out / "nmse_vs_snr.png").stat().st_size > 0

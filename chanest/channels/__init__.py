@@ -2,8 +2,8 @@
 
 * :mod:`.base`: :class:`ModelBase` (weight, mobility) and :class:`ChannelSampler`
   (a Sionna model's taps → ``h [n, L, S, F]``);
-* :mod:`.tdl`, :mod:`.cdl`, :mod:`.pdp`, :mod:`.rayleigh`, :mod:`.system` (UMi/UMa/RMa):
-  the families;
+* :mod:`.tdl`, :mod:`.cdl`, :mod:`.pdp`, :mod:`.rayleigh`, :mod:`.system` (UMi/UMa/RMa),
+  :mod:`.site` (ray-traced sites, Sionna RT): the families;
 * :mod:`.arrays`: the receiver's antenna array (``channel.array``);
 * :mod:`.paths`: each grid's propagation paths, for per-grid references;
 * :mod:`.profiles`: tap delays and powers as data (what statistics need).
@@ -27,17 +27,18 @@ from chanest.channels.cdl import CDLModel
 from chanest.channels.paths import Paths
 from chanest.channels.pdp import PDPModel
 from chanest.channels.rayleigh import RayleighModel
+from chanest.channels.site import SiteModel
 from chanest.channels.system import SystemModel
 from chanest.channels.tdl import TDLModel
 from chanest.schema import Strict, tagged_union, tags_of
 
 __all__ = ["MODELS", "ChannelModelConfig", "ChannelConfig", "ModelBase", "ChannelSampler",
            "Draw", "Paths", "ArrayConfig", "TDLModel", "CDLModel", "PDPModel", "RayleighModel",
-           "SystemModel", "SPEED_OF_LIGHT"]
+           "SystemModel", "SiteModel", "SPEED_OF_LIGHT"]
 
 #: the channel-model families, by their ``model`` tag
 MODELS: tuple[type[ModelBase], ...] = (TDLModel, CDLModel, PDPModel, RayleighModel,
-                                       SystemModel)
+                                       SystemModel, SiteModel)
 
 #: one entry of ``channel.models``: the family of :data:`MODELS` named by its ``model`` tag
 ChannelModelConfig = tagged_union(lambda: MODELS, "model")

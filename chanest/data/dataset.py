@@ -16,8 +16,9 @@ Schema ``chanest-dataset`` version 1, one file per shard::
     /paths         optional (``channel.paths``): gain [n, K, A] complex64, doppler [n, K],
                    delay [n, K] float32, each grid's propagation paths (zero gain: padding)
     /params/<name> optional [n] float32: parameters a model draws per grid (UMi/UMa/RMa:
-                   los, delay_spread_lsp, asa, zsa, k_factor_db, distance_2d, indoor), NaN
-                   for grids of other models
+                   los, delay_spread_lsp, asa, zsa, k_factor_db, distance_2d, indoor; site:
+                   los, num_paths, distance_2d, x, y, heading, coverage, delay_spread_lsp),
+                   NaN for grids of other models
     attrs: schema, schema_version, chanest/torch/sionna versions, config (YAML),
            config_fingerprint, seed, chunk_size, num_samples_total, shard_index,
            num_shards, first_sample, num_samples, first_chunk, device_type, complete
@@ -299,8 +300,10 @@ class ChannelDataset(torch.utils.data.Dataset):
         return Batch.cat(pieces)[torch.from_numpy(order)]
 
     def column(self, name: str) -> np.ndarray:
-        """[N] one per-sample array (``no``, ``snr_db``, ``model``, …) over all files."""
-        if name not in PER_SAMPLE_FIELDS + ("model",):
+        """[N] one per-sample array (``no``, ``snr_db``, ``model``, …, or a stored
+        ``params/<name>``) over all files."""
+        stored = name.startswith("params/") and all(name in p.file for p in self._parts)
+        if name not in PER_SAMPLE_FIELDS + ("model",) and not stored:
             raise KeyError(f"{name!r} is not a per-sample column")
         return np.concatenate([part.file[name][:] for part in self._parts])
 

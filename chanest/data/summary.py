@@ -30,13 +30,16 @@ class ModelStats:
     delay_spread_ns: tuple[float, float] | None = None
     doppler_hz: tuple[float, float] | None = None
     speed_mps: tuple[float, float] | None = None
+    coverage: float | None = None
 
     def line(self) -> str:
         if not self.grids:
             return f"{self.label}: 0 grids"
         (d0, d1), (f0, f1), (v0, v1) = self.delay_spread_ns, self.doppler_hz, self.speed_mps
+        kept = "" if self.coverage is None else \
+            f", {100 * self.coverage:.1f} % of drawn positions outdoors with a path"
         return (f"{self.label}: {self.grids} grids, delay spread {d0:.1f}–{d1:.1f} ns, "
-                f"Doppler {f0:.1f}–{f1:.1f} Hz, speed {v0:.1f}–{v1:.1f} m/s")
+                f"Doppler {f0:.1f}–{f1:.1f} Hz, speed {v0:.1f}–{v1:.1f} m/s{kept}")
 
 
 @dataclass
@@ -60,17 +63,24 @@ def _range(values: np.ndarray) -> tuple[float, float]:
 
 def model_stats(ds) -> list[ModelStats]:
     """Per model label of ``ds``: its grids and parameter ranges (from the dataset's
-    per-grid columns, so without reading any channel)."""
+    per-grid columns, so without reading any channel); ray-traced sites add the mean
+    fraction of drawn positions they kept (``params/coverage``)."""
     model, ds_s = ds.column("model"), ds.column("delay_spread")
     doppler, speed = ds.column("doppler"), ds.column("speed")
+    try:
+        coverage = ds.column("params/coverage")
+    except KeyError:
+        coverage = np.full(len(model), np.nan)
     out = []
     for i, label in enumerate(ds.labels):
         sel = model == i
         if not sel.any():
             out.append(ModelStats(label, 0))
             continue
+        kept = coverage[sel][~np.isnan(coverage[sel])]
         out.append(ModelStats(label, int(sel.sum()), _range(ds_s[sel] * 1e9),
-                              _range(doppler[sel]), _range(speed[sel])))
+                              _range(doppler[sel]), _range(speed[sel]),
+                              float(kept.mean()) if len(kept) else None))
     return out
 
 

@@ -130,7 +130,17 @@ class LMMSEEstimator(PilotEstimator):
         super().__init__(ctx, device)
         if mode not in ("average", "mid"):
             raise ConfigError(f"lmmse: mode must be 'average' or 'mid', got {mode!r}")
-        self._set_prior(lagcov_blocks(nominal_covariance(ctx, mode), ctx.pilot_idx))
+        self._unfitted: ConfigError | None = None
+        try:
+            blocks = lagcov_blocks(nominal_covariance(ctx, mode), ctx.pilot_idx)
+        except ConfigError as err:
+            if not any(len(p.delays) == 0 for p in ctx.profiles):
+                raise
+            # models that draw their taps per grid (UMi, sites): only fitted statistics,
+            # refused at estimate() unless fit() came first
+            self._unfitted, self.statistics, self._shrinkage = err, "none", None
+            return
+        self._set_prior(blocks)
 
     def _set_prior(self, blocks: PriorBlocks) -> None:
         self.statistics = blocks.description
@@ -163,6 +173,7 @@ class LMMSEEstimator(PilotEstimator):
     def fit(self, dataset) -> LMMSEEstimator:
         """Use second moments of the training channels (with shrinkage) instead."""
         self._set_prior(fit_prior(dataset, self.ctx.pilot_idx, device="cpu"))
+        self._unfitted = None
         return self
 
     def provenance(self) -> dict:
@@ -172,6 +183,8 @@ class LMMSEEstimator(PilotEstimator):
                             if self._shrinkage else "")}
 
     def estimate(self, obs: Observation) -> Estimate:
+        if self._unfitted is not None:
+            raise self._unfitted
         z, no = self._front(obs)
         h, err = self._filter.apply(0, z, no)
         if self._shrinkage is not None and self._shrinkage[0] < 1:

@@ -48,7 +48,7 @@ class PathsReferenceEstimator(PilotEstimator):
         paths = getattr(obs.side, "paths", None) if obs.side is not None else None
         if paths is None:
             raise ConfigError(f"{self.name or 'genie-paths'}: the data carries no propagation "
-                              "paths (simulate a cdl/umi/uma/rma scenario with channel.paths: "
+                              "paths (simulate a cdl/umi/uma/rma/site scenario with channel.paths: "
                               "true)")
         z, no = self._front(obs)  # [B, A, P], [B]
         B, A, _ = z.shape

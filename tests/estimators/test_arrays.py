@@ -120,3 +120,18 @@ def test_a_dataset_keeps_each_grids_paths_parameters_and_array(tmp_path):
 
         with h5py.File(tmp_path / "a.h5") as f:
             assert f["array/positions"].shape == (4, 3)
+
+
+def test_lmmse_on_per_grid_taps_is_refused_until_fitted_then_uses_the_training_moments(
+        sim_data):
+    """UMi draws its taps per grid (no scenario-average profile): ``lmmse`` builds, refuses
+    to estimate with the reason, and after ``fit`` is the fitted LMMSE."""
+    umi = {**SMALL, "channel": {"model": "umi", "speed_mps": [0, 3]}}
+    ctx, batch = sim_data(64, **umi)
+    est = build_estimator("lmmse", ctx)
+    with pytest.raises(Exception, match="no scenario-average profile; fit the statistics"):
+        est.estimate(observe(batch[:4]))
+    out = est.fit(_Stored(batch[8:])).estimate(observe(batch[:8]))
+    ls = build_estimator("ls-linear", ctx).estimate(observe(batch[:8]))
+    err = float(((out.h_hat - batch.h[:8]).abs() ** 2).mean())
+    assert err < float(((ls.h_hat - batch.h[:8]).abs() ** 2).mean())

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The ArrayNet architecture comparison in benchmarks/README.md: three candidates that differ
-# only in their antenna mixing (configs/experiments/arrays/arraynet-{none,dense,attention}.yaml)
+# The ArrayNet architecture comparison in benchmarks/README.md: four candidates that differ
+# only in their antenna mixing (configs/experiments/arrays/arraynet-{none,dense,attention,
+# pooled}.yaml)
 # train side by side, one CPU thread each, for 8 minutes of wall time (each run is stopped
 # there and keeps its best epoch so far), then are evaluated with sims/arraynet_eval.py on the
 # same held-out UMi 16-port grids against ls-linear, lmmse-adaptive, lmmse-kron fitted on a
@@ -21,7 +22,7 @@ simulate umi-panel16 1001 1024 train
 simulate umi-panel16 1002 128 val
 simulate umi-panel16 1003 128 test
 nets=()
-for mixing in none dense attention; do
+for mixing in none dense attention pooled; do
   name=arraynet-$mixing
   nets+=("ckpt:runs/$name/best")
   [ -d "runs/$name" ] && continue

@@ -23,6 +23,14 @@ at the start (so the first steps of training see the per-antenna network):
     z + MHA(LN(z + p)) per RE: multi-head self-attention (Vaswani et al., NeurIPS 2017)
     across the A antennas, with a learned position embedding p [A, C] (the antennas are
     not interchangeable), pre-norm as in Xiong et al. (ICML 2020).
+``pooled``
+    z + W_o Σ_b M_h[a, b] v_b per head h, with M_h[a, b] the mean over the grid's REs of
+    ⟨q_a, k_b⟩ (q, k, v per-antenna 1×1 projections of z): linear attention (Katharopoulos
+    et al., ICML 2020) whose antenna-by-antenna weights are pooled over the whole grid, i.e.
+    a sample spatial covariance of learned features. Unlike ``dense`` (one fixed mixing for
+    every grid, what a covariance averaged over all drops can give, cf. fitted
+    ``lmmse-kron``) the mixing follows each grid's own directions of arrival; signed weights
+    and several heads can act as a complex A×A filter on (re, im) feature pairs.
 ``none``
     no mixing: the per-antenna network alone (the ablation that shows what mixing adds).
 
@@ -43,7 +51,7 @@ from chanest.models.cenet import BASES
 
 __all__ = ["ArrayNet", "MIXINGS"]
 
-MIXINGS = ("dense", "attention", "none")
+MIXINGS = ("dense", "attention", "pooled", "none")
 
 
 class DenseMixing(nn.Module):
@@ -77,6 +85,27 @@ class AttentionMixing(nn.Module):
         return t.reshape(B, S, F, A, C).permute(0, 3, 4, 1, 2)
 
 
+class PooledMixing(nn.Module):
+    """z + W_o (M ⊛ v), M [B, H, A, A] the grid-mean of ⟨q_a, k_b⟩ per head:
+    [B, A, C, S, F] → same (W_o zero at the start)."""
+
+    def __init__(self, channels: int, heads: int):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Conv2d(channels, 3 * channels, 1, bias=False)
+        self.proj = nn.Conv2d(channels, channels, 1)
+        nn.init.zeros_(self.proj.weight)
+        nn.init.zeros_(self.proj.bias)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        B, A, C, S, F = z.shape
+        H = self.heads
+        q, k, v = self.qkv(z.flatten(0, 1)).reshape(B, A, 3, H, C // H, S * F).unbind(2)
+        m = torch.einsum("nahdr,nbhdr->nhab", q, k) / (S * F * (C // H))  # [B, H, A, A]
+        mixed = torch.einsum("nhab,nbhdr->nahdr", m, v).reshape(B * A, C, S, F)
+        return z + self.proj(mixed).reshape(B, A, C, S, F)
+
+
 class ArrayNet(Model):
     def __init__(self, antennas: int, channels: int = 24, blocks: int = 4,
                  dilations: tuple[int, ...] = (1, 2, 4), mixing: str = "dense", heads: int = 4,
@@ -89,8 +118,8 @@ class ArrayNet(Model):
         check_int("heads", heads, 1)
         if mixing not in MIXINGS:
             raise ValueError(f"mixing must be one of {', '.join(MIXINGS)}, got {mixing!r}")
-        if mixing == "attention" and channels % heads:
-            raise ValueError(f"heads must divide channels ({channels}) for attention, "
+        if mixing in ("attention", "pooled") and channels % heads:
+            raise ValueError(f"heads must divide channels ({channels}) for {mixing} mixing, "
                              f"got {heads}")
         if base not in BASES:
             raise ValueError(f"base must be one of {', '.join(BASES)}, got {base!r}")
@@ -112,6 +141,8 @@ class ArrayNet(Model):
             return DenseMixing(self.antennas, channels)
         if self.mixing == "attention":
             return AttentionMixing(self.antennas, channels, heads)
+        if self.mixing == "pooled":
+            return PooledMixing(channels, heads)
         return nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

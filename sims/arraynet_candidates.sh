@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
 # The ArrayNet architecture comparison in benchmarks/README.md: four candidates that differ
 # only in their antenna mixing (configs/experiments/arrays/arraynet-{none,dense,attention,
-# pooled}.yaml)
-# train side by side, one CPU thread each, for 8 minutes of wall time (each run is stopped
-# there and keeps its best epoch so far), then are evaluated with sims/arraynet_eval.py on the
-# same held-out UMi 16-port grids against ls-linear, lmmse-adaptive, lmmse-kron fitted on a
-# separate training set, and genie-paths. A stopped run is not resumed (its budget is spent);
+# pooled}.yaml) train side by side, one CPU thread each, for 8 minutes of wall time (each
+# run is stopped there and keeps its best epoch so far), then are evaluated with
+# sims/arraynet_eval.py on the same held-out UMi 16-port grids against ls-linear,
+# lmmse-adaptive, lmmse-kron fitted on a separate training set, and genie-paths. A stopped run is not resumed (its budget is spent);
 # delete runs/arraynet-<mixing>/ to train it again.
 # Budget: about 8 minutes of training plus the data and evaluation (~10 minutes) on 2 cores.
 # Usage: bash sims/arraynet_candidates.sh [OUT_DIR]   (run from the repository root)

@@ -119,7 +119,7 @@ class Trainer:
 
     def _build_objective(self) -> None:
         """The model's front end (inputs and targets) and the training loss."""
-        antennas = self.model.antennas
+        antennas = getattr(self.model, "antennas", None)
         check_antennas(antennas, _links(self.train_src.scenario, self.exp.data.user),
                        "model.kwargs.antennas")
         self.front = NeuralFrontEnd(self.ctx, self.model.input_kind, self.device,

@@ -16,6 +16,10 @@ Two parts can be exported (real tensors only; complex values as a trailing re/im
     :class:`~chanest.estimators.neural.NeuralFrontEnd`;
     output ``h`` [N, 2, S, F] (and ``log_err_var`` [N, 1, S, F] with an error head).
 
+A joint-antenna model (:class:`chanest.models.Model` ``antennas`` = A) takes whole grids:
+``z`` [B, A, P, 2] (the links axis fixed to A, one normalisation scale per grid), ``x``
+[B·A, C, S, F] with each grid's A links consecutive.
+
 A JSON sidecar ``OUT.json`` records the part, the tensor names and shapes, the pilot
 mask and the model specification. The batch axis is dynamic. A network trained on one
 user of multi-user data (``user`` in the sidecar, :mod:`chanest.grid.users`) takes that
@@ -53,6 +57,7 @@ class FullGraph(nn.Module):
         front = est.front
         self.model, self.kind = est.model, front.kind
         self.S, self.F = front.S, front.F
+        self.joint = front.antennas is not None  # one scale per grid
         if front.kind == "pilot-image":
             self.pilot_shape = front.pilot_shape
         else:
@@ -67,7 +72,11 @@ class FullGraph(nn.Module):
 
     def forward(self, z: torch.Tensor, no: torch.Tensor):
         B, L, P, _ = z.shape
-        scale = torch.sqrt((z * z).sum(-1).mean(-1)).clamp_min(1e-6)  # [B, L]
+        if self.joint:
+            scale = torch.sqrt((z * z).sum(-1).mean((1, 2))).clamp_min(1e-6)[:, None]
+            scale = scale.expand(B, L)  # [B, L]
+        else:
+            scale = torch.sqrt((z * z).sum(-1).mean(-1)).clamp_min(1e-6)  # [B, L]
         zn = (z / scale[..., None, None]).reshape(B * L, P, 2)
         if self.kind == "pilot-image":
             x = zn.permute(0, 2, 1).reshape(B * L, 2, *self.pilot_shape)
@@ -97,18 +106,21 @@ def exportable_parts(est) -> tuple[str, ...]:
     return ("network",) if est.front.base is not None else ("full", "network")
 
 
-def _example(est, part: str, batch: int = 2, links: int = 2):
+def _example(est, part: str, batch: int = 2):
     """Example inputs, their names, output names and dynamic axes {input: {axis: name}}.
-    Sizes are above 1 so that tracing does not specialise them."""
+    Sizes are above 1 so that tracing does not specialise them; a joint-antenna model
+    takes exactly its antenna count of links."""
     g = torch.Generator().manual_seed(0)
+    links = est.front.antennas or 2
     if part == "network":
         x, _ = est.front.inputs(torch.randn(batch, links, int(est.ctx.mask.sum()), generator=g,
                                             dtype=torch.complex64), torch.full((batch,), 0.1))
         outs = ["h", "log_err_var"] if getattr(est.model, "has_err_head", False) else ["h"]
         return (x,), ["x"], outs, ({0: "batch"},)
     z = torch.randn(batch, links, int(est.ctx.mask.sum()), 2, generator=g)
+    z_axes = {0: "batch"} if est.front.antennas else {0: "batch", 1: "links"}
     return ((z, torch.full((batch,), 0.1)), ["z", "no"], ["h_hat", "err_var"],
-            ({0: "batch", 1: "links"}, {0: "batch"}))
+            (z_axes, {0: "batch"}))
 
 
 def export_model(est, out: str | Path, fmt: str, part: str = "auto") -> dict:

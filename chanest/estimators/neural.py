@@ -5,9 +5,13 @@ inference, so the two cannot drift apart:
 
 1. LS at the pilots, z = y / x_p                                  [B, L, P]
 2. per-(sample, link) normalisation by s = RMS(z) (so the network sees unit-
-   power inputs whatever the SNR and fading level); no_n = no / s²
+   power inputs whatever the SNR and fading level); no_n = no / s². A joint-antenna
+   model (``model.antennas`` = A, see :class:`chanest.models.Model`) gets one s per
+   grid, the RMS over all its links, so the antennas keep their relative levels, and
+   data with L ≠ A links are refused (:func:`check_antennas`)
 3. model input by ``model.input_kind`` (see :mod:`chanest.models`), with the
-   B·L links folded into the batch axis N = B·L
+   B·L links folded into the batch axis N = B·L (grid-major: a grid's links are
+   consecutive)
 4. output [N, 2, S, F] → complex, × s                              [B, L, S, F]
 
 ``err_var`` comes from the model's error head when it has one (exp of the
@@ -28,9 +32,10 @@ from chanest.estimators.linear import check_unit_pilots
 from chanest.estimators.ls import interpolation_matrix
 from chanest.metrics import nearest_index, snr_db
 from chanest.models.reesnet import pilot_image_shape
+from chanest.schema import ConfigError
 
 __all__ = ["NeuralFrontEnd", "NeuralEstimator", "pilot_image_shape", "to_complex",
-           "to_channels"]
+           "to_channels", "check_antennas"]
 
 SNR_SCALE = 30.0  # SNR plane = SNR_dB / 30
 
@@ -45,13 +50,27 @@ def to_complex(x: torch.Tensor) -> torch.Tensor:
     return torch.complex(x[..., 0, :, :].float(), x[..., 1, :, :].float())
 
 
+def check_antennas(antennas: int | None, links: int, label: str) -> None:
+    """ConfigError ``LABEL: a network trained for A antennas; the data has L`` unless a
+    joint-antenna model (``antennas`` = A; None: per-link, anything fits) gets L = A links."""
+    if antennas is not None and links != antennas:
+        raise ConfigError(f"{label}: a network trained for {antennas} antennas; the data "
+                          f"has {links}")
+
+
 class NeuralFrontEnd:
-    """Observation → normalised model input, and model output → complex grid."""
+    """Observation → normalised model input, and model output → complex grid.
+
+    ``antennas``: the antenna count of a joint-antenna model (one scale per grid, and
+    data with another link count are refused, naming ``label``); None for per-link models.
+    """
 
     def __init__(self, ctx: GridContext, input_kind: str, device: str = "cpu",
-                 base_options: dict | None = None):
+                 base_options: dict | None = None, antennas: int | None = None,
+                 label: str = "model"):
         check_unit_pilots(ctx)
         self.ctx, self.kind, self.device = ctx, input_kind, device
+        self.antennas, self.label = antennas, label
         mask = ctx.mask
         self.S, self.F = mask.shape
         self.inv_pilots = torch.as_tensor(np.conj(ctx.pilots), dtype=torch.complex64,
@@ -80,7 +99,7 @@ class NeuralFrontEnd:
         """
         B, L, P = y.shape
         z = y * self.inv_pilots  # [B, L, P]
-        scale = torch.sqrt((z.abs() ** 2).mean(dim=-1)).clamp_min(1e-6)  # [B, L]
+        scale = self._scale(z)  # [B, L]
         z = (z / scale[..., None]).reshape(B * L, P)  # [N, P]
         if self.kind == "pilot-image":
             return to_channels(z.reshape(B * L, *self.pilot_shape)), scale
@@ -95,6 +114,15 @@ class NeuralFrontEnd:
         if self.base is not None:
             x = torch.cat([self._base_planes(y, no, scale), x], dim=1)  # [N, 7, S, F]
         return x, scale
+
+    def _scale(self, z: torch.Tensor) -> torch.Tensor:
+        """[B, L] normalisation: RMS of each link's LS values z [B, L, P], or of the whole
+        grid's for a joint-antenna model."""
+        if self.antennas is None:
+            return torch.sqrt((z.abs() ** 2).mean(dim=-1)).clamp_min(1e-6)
+        check_antennas(self.antennas, z.shape[1], self.label)
+        rms = torch.sqrt((z.abs() ** 2).mean(dim=(1, 2))).clamp_min(1e-6)  # [B]
+        return rms[:, None].expand(-1, z.shape[1])
 
     def _base_planes(self, y: torch.Tensor, no: torch.Tensor,
                      scale: torch.Tensor) -> torch.Tensor:
@@ -137,7 +165,8 @@ class NeuralEstimator(Estimator):
         self.name = name
         self.model = model.to(device).eval()
         self.front = NeuralFrontEnd(ctx, model.input_kind, device,
-                                    getattr(model, "base_options", None))
+                                    getattr(model, "base_options", None),
+                                    getattr(model, "antennas", None), label=name)
         self.err_map = None
         if err_map is None and not getattr(model, "has_err_head", False):
             raise ValueError("a neural estimator needs an error head or a measured error map")

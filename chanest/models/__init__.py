@@ -11,6 +11,9 @@ Input kinds, as :class:`chanest.estimators.neural.NeuralFrontEnd` builds them:
 ``interp-linear+mask+snr`` [N, 4, S, F] linear interpolation, mask, SNR plane (CENet)
 ``base:lmmse-adaptive``    [N, 7, S, F] adaptive LMMSE estimate, log of its error variance,
                            linear interpolation, mask, SNR plane (CENet with that base)
+
+A model with ``antennas`` = A (ArrayNet) gets the same planes for whole grids: N = B·A with
+each grid's A links consecutive, normalised by one scale per grid.
 """
 
 from __future__ import annotations

@@ -8,7 +8,11 @@ A model is an ``nn.Module`` subclassing :class:`Model`; it states
   configured ones (the grid-dependent ones filled in);
 * ``stages``, :meth:`Model.enter_stage` and :meth:`Model.trainable_modules`: its
   training stages (``"all"`` is always one: every parameter trains);
-* ``has_err_head`` and ``base_options`` (the options of a classical base estimate).
+* ``has_err_head`` and ``base_options`` (the options of a classical base estimate);
+* ``antennas``: None for a model that sees one link [S, F] at a time; for a model that
+  sees a whole grid's antennas at once, the antenna count A it was built for: its input
+  is then [B·A, C, S, F] with the A links of each grid consecutive (grid-major), every
+  grid normalised by one scale, and data with another antenna count are refused.
 
 A bad constructor argument value raises ``ValueError`` naming the argument
 (:func:`check_int`, :func:`check_ints`); the registry turns it into a ConfigError.
@@ -30,6 +34,8 @@ class Model(nn.Module):
     stages: tuple[str, ...] = ()
     has_err_head: bool = False
     base_options: dict | None = None
+    #: antennas of a joint-antenna model (None: one link at a time)
+    antennas: int | None = None
 
     @classmethod
     def resolve_kwargs(cls, kwargs: dict, mask: np.ndarray) -> dict:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
-__all__ = ["conv_bn_relu", "ResidualBlock"]
+__all__ = ["conv_bn_relu", "ResidualBlock", "add_correction"]
 
 
 def conv_bn_relu(c_in: int, c_out: int, kernel: int = 3, dilation: int = 1) -> nn.Sequential:
@@ -35,3 +36,11 @@ class ResidualBlock(nn.Module):
 
     def forward(self, x):
         return self.act(x + self.body(x))
+
+
+def add_correction(x: torch.Tensor, correction: torch.Tensor, scaled: bool) -> torch.Tensor:
+    """The estimate x[:, :2] + correction [N, 2, S, F]; with ``scaled`` the correction is
+    in units of the base's error, × √ε = exp(x[:, 2:3] / 2) (x[:, 2] the log of ε)."""
+    if scaled:
+        correction = correction * torch.exp(0.5 * x[:, 2:3])  # × √ε of the base
+    return x[:, :2] + correction

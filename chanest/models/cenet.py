@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from chanest.models.base import Model, check_int, check_ints
-from chanest.models.blocks import ResidualBlock, conv_bn_relu
+from chanest.models.blocks import ResidualBlock, add_correction, conv_bn_relu
 
 __all__ = ["CENet", "BASES"]
 
@@ -69,10 +69,7 @@ class CENet(Model):
 
     def forward(self, x: torch.Tensor):
         z = self.body(self.head(x))  # [N, C, S, F]
-        correction = self.out(z)  # [N, 2, S, F]
-        if self.base != "linear":
-            correction = correction * torch.exp(0.5 * x[:, 2:3])  # × √ε of the base
-        h = x[:, :2] + correction  # [N, 2, S, F]
+        h = add_correction(x, self.out(z), scaled=self.base != "linear")  # [N, 2, S, F]
         if self.err is None:
             return h
         return h, self.err(z)  # log variance [N, 1, S, F]

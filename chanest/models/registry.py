@@ -7,6 +7,7 @@ import inspect
 import numpy as np
 from torch import nn
 
+from chanest.models.arraynet import ArrayNet
 from chanest.models.base import Model
 from chanest.models.cenet import CENet
 from chanest.models.channelnet import ChannelNet
@@ -19,6 +20,7 @@ MODELS: dict[str, type[Model]] = {
     "channelnet": ChannelNet,
     "reesnet": ReEsNet,
     "cenet": CENet,
+    "arraynet": ArrayNet,
 }
 
 

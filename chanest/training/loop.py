@@ -30,7 +30,7 @@ from torch import nn
 from tqdm import tqdm
 
 from chanest.device import resolve_device
-from chanest.estimators.neural import NeuralFrontEnd
+from chanest.estimators.neural import NeuralFrontEnd, check_antennas
 from chanest.fileio import atomic_write
 from chanest.models import build_model, count_parameters, model_spec
 from chanest.models.checkpoint import checkpoint_paths, load_checkpoint
@@ -61,6 +61,12 @@ from chanest.training.runlog import RunLog
 from chanest.training.validation import validate
 
 __all__ = ["Trainer"]
+
+
+def _links(scenario, user: int | None) -> int:
+    """Links per training grid: the receive antennas (of one user, or of all users)."""
+    antennas = scenario.channel.num_rx_antennas
+    return antennas if user is not None else antennas * scenario.num_users
 
 
 class Trainer:
@@ -113,8 +119,12 @@ class Trainer:
 
     def _build_objective(self) -> None:
         """The model's front end (inputs and targets) and the training loss."""
+        antennas = getattr(self.model, "antennas", None)
+        check_antennas(antennas, _links(self.train_src.scenario, self.exp.data.user),
+                       "model.kwargs.antennas")
         self.front = NeuralFrontEnd(self.ctx, self.model.input_kind, self.device,
-                                    self.model.base_options)
+                                    self.model.base_options, antennas,
+                                    label="model.kwargs.antennas")
         self.loss_kind = resolve_loss(self.exp.train.loss, self.front.base is not None,
                                       self.exp.model.name)
 

@@ -131,7 +131,7 @@ def test_lmmse_on_per_grid_taps_is_refused_until_fitted_then_uses_the_training_m
     est = build_estimator("lmmse", ctx)
     with pytest.raises(Exception, match="no scenario-average profile; fit the statistics"):
         est.estimate(observe(batch[:4]))
-    out = est.fit(_Stored(batch[8:])).estimate(observe(batch[:8]))
+    out = est.fit(Stored(batch[8:])).estimate(observe(batch[:8]))
     ls = build_estimator("ls-linear", ctx).estimate(observe(batch[:8]))
     err = float(((out.h_hat - batch.h[:8]).abs() ** 2).mean())
     assert err < float(((ls.h_hat - batch.h[:8]).abs() ** 2).mean())

@@ -14,6 +14,7 @@ from chanest.estimators import Observation, observe
 from chanest.estimators.neural import NeuralEstimator
 from chanest.estimators.registry import REGISTRY, build_estimator
 from chanest.models import build_model, model_spec
+from chanest.models.arraynet import MIXINGS
 from tests.stored import Stored
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
@@ -28,14 +29,15 @@ MASKS = {
 
 #: smaller constructor arguments of some models, for speed (others run at their defaults)
 SMALL = {"channelnet": {"dncnn_depth": 4}, "reesnet": {"filters": 8, "blocks": 2},
-         "cenet": {"channels": 8, "blocks": 2}}
+         "cenet": {"channels": 8, "blocks": 2},
+         "arraynet": {"antennas": 2, "channels": 4, "blocks": 2}}  # the data's 2 antennas
 
 
 def network_cases() -> dict[str, tuple[str, dict]]:
     """Untrained networks of every model in :data:`chanest.models.MODELS`: name → (model,
     kwargs); a model that takes ``err_head`` or ``base`` is also tested with an error head
-    and on the ``lmmse-adaptive`` base. Without an error head they get a flat measured
-    error map."""
+    and on the ``lmmse-adaptive`` base, one that takes ``mixing`` with every other
+    antenna mixing. Without an error head they get a flat measured error map."""
     cases = {}
     for model, cls in models.MODELS.items():
         kwargs = SMALL.get(model, {})
@@ -45,6 +47,11 @@ def network_cases() -> dict[str, tuple[str, dict]]:
             cases[f"net:{model}-err-head"] = (model, {**kwargs, "err_head": True})
         if "base" in params:
             cases[f"net:{model}-lmmse-adaptive"] = (model, {**kwargs, "base": "lmmse-adaptive"})
+        if "mixing" in params:
+            default = params["mixing"].default
+            for mixing in MIXINGS:
+                if mixing != default:
+                    cases[f"net:{model}-{mixing}"] = (model, {**kwargs, "mixing": mixing})
     return cases
 
 

@@ -49,6 +49,8 @@ class Entry:
             (``GridContext.profiles``).
         needs_paths: it reads each grid's propagation paths (data with ``channel.paths``).
         defaults: fixed options, as (name, value) pairs.
+        spatial: it estimates the receive antennas of a grid jointly (uses the array),
+            at least with some options (``lmmse-sionna``: orders with an ``s`` pass).
     """
 
     factory: Callable[..., Estimator]
@@ -57,6 +59,7 @@ class Entry:
     needs_statistics: bool = False
     needs_paths: bool = False
     defaults: tuple[tuple[str, object], ...] = ()
+    spatial: bool = False
 
     def __post_init__(self):
         if self.role not in ROLES:
@@ -64,8 +67,9 @@ class Entry:
 
 
 def _entry(cls, description: str, role: str = "practical", needs_statistics: bool = False,
-           needs_paths: bool = False, **defaults) -> Entry:
-    return Entry(cls, description, role, needs_statistics, needs_paths, tuple(defaults.items()))
+           needs_paths: bool = False, spatial: bool = False, **defaults) -> Entry:
+    return Entry(cls, description, role, needs_statistics, needs_paths, tuple(defaults.items()),
+                 spatial)
 
 
 REGISTRY: dict[str, Entry] = {
@@ -99,16 +103,18 @@ REGISTRY: dict[str, Entry] = {
                                  "frequency, precomputed filters", needs_statistics=True,
                                  order="t-f"),
     "lmmse-sionna": _entry(SionnaLMMSEEstimator, "Sionna's LMMSEChannelEstimator (f-t), same "
-                           "statistics as lmmse-separable", needs_statistics=True),
+                           "statistics as lmmse-separable (order with an s pass: across "
+                           "antennas too)", needs_statistics=True, spatial=True),
     "genie-lmmse": _entry(GenieLMMSEEstimator, "BOUND: LMMSE with each sample's true "
                           "covariance (MMSE for Rayleigh taps)", role="bound",
                           needs_statistics=True),
     "lmmse-kron": _entry(KroneckerLMMSEEstimator, "joint space-time-frequency LMMSE for "
                          "R_s x R_tf: all antennas at once (fitted with --fit-data; nominal: "
-                         "t-f statistics, independent antennas)", needs_statistics=True),
+                         "t-f statistics, independent antennas)", needs_statistics=True,
+                         spatial=True),
     "genie-paths": _entry(PathsReferenceEstimator, "REFERENCE: LMMSE with each grid's own "
                           "propagation paths (needs channel.paths data; not a bound)",
-                          role="reference", needs_paths=True),
+                          role="reference", needs_paths=True, spatial=True),
 }
 
 

@@ -153,7 +153,7 @@ class Study:
             with open(table, newline="") as fh:
                 rows += [{**dict.fromkeys(extra, ""), **cols, **row}
                          for row in csv.DictReader(fh)]
-        columns = extra + RESULT_COLUMNS + [c for c in (rows[0] if rows else {})
+        columns = extra + RESULT_COLUMNS + [c for c in dict.fromkeys(k for r in rows for k in r)
                                             if c not in RESULT_COLUMNS and c not in extra]
         path = self.out / name
         write_csv(path, rows, columns)

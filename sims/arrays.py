@@ -82,9 +82,10 @@ class ArrayStudy(Study):
         write_csv(path, rows, list(rows[0]))
         return path
 
-    def by_asa(self, data: Path, fit: Path, names: list[str]) -> Path:
+    def by_asa(self, data: Path, fit: Path, names: list[str], snr_db: float) -> Path:
         """``parts/umi/asa.csv``: NMSE per quartile bin of the grids' stored ASA (the bin's
-        median, degrees, in the ``asa_deg`` column) with evaluate's intervals."""
+        median, degrees, in the ``asa_deg`` column) with evaluate's intervals; ``data`` is at
+        the one SNR ``snr_db``."""
         from chanest.data.dataset import open_dataset
         from chanest.evaluation.evaluate import evaluate, tabulate, write_results
 
@@ -103,7 +104,7 @@ class ArrayStudy(Study):
         binned = tabulate(names, bounds, res.per_sample, centre[bins], res.model_group, labels,
                           res.provenance, None, 0.95)
         write_results(res, folder)
-        rows = [{**r, "asa_deg": r["snr_db"]} for r in binned.rows]
+        rows = [{**r, "asa_deg": r["snr_db"], "snr_db": snr_db} for r in binned.rows]
         write_csv(folder / "asa.csv", rows, ["asa_deg", *binned.columns])
         self._step(f"evaluated {len(names)} estimators on umi, binned by ASA", False)
         return folder / "asa.csv"
@@ -206,7 +207,7 @@ def main(argv=None) -> int:
     noise = {"snr_db": [args.snr]}
     umi = study.data("umi", UMI, umi_n, 0, noise=noise)
     umi_fit = study.data("umi-fit", UMI, fit_n, FIT_SEED, noise=noise)
-    asa = study.by_asa(umi, umi_fit, names)
+    asa = study.by_asa(umi, umi_fit, names, args.snr)
     parts.append((asa, {"part": "asa", "num_antennas": 16}))
     study.figure(asa, "nmse_vs_asa", x="asa_deg",
                  title=f"UMi, 16-port panel, SNR {args.snr:g} dB, ASA quartiles")

@@ -170,3 +170,25 @@ def test_uplink_study_trains_a_network_per_cdm_group_and_writes_nmse_and_bler(tm
     for name in ("nmse", "bler"):
         assert (out / f"{name}.png").stat().st_size > 0 and (out / f"{name}.csv").exists()
     assert "finished, skipped" in _run("uplink_neural.py", "--tiny", "--out", str(out))
+
+
+@pytest.mark.slow  # about 40 s: Sionna's LMMSE on a selection set, UMi drops, LDPC decoding
+def test_arrays_study_tables_spatial_against_per_antenna_estimators_and_resumes(tmp_path):
+    out = tmp_path / "arr"
+    _run("arrays.py", "--tiny", "--out", str(out))
+    rows = _rows(out / "results.csv")
+    assert {r["part"] for r in rows} == {"snr", "antennas", "asa"}
+    names = {r["estimator"] for r in rows if r["part"] == "snr"}
+    assert {"ls-linear", "lmmse-adaptive", "lmmse-kron", "genie-paths",
+            "lmmse-sionna(t-f)", "lmmse-sionna(t-f-s)"} <= names
+    assert {r["num_antennas"] for r in rows if r["part"] == "antennas"} == {"1", "4"}
+    assert len({r["asa_deg"] for r in rows if r["part"] == "asa"}) == 4
+    orders = _rows(out / "sionna_orders.csv")
+    assert {o["order"] for o in orders} == {"t-f", "t-f-s"}
+    speed = {r["estimator"]: float(r["grids_per_s"]) for r in _rows(out / "throughput.csv")}
+    assert len(speed) == 2 and all(v > 0 for v in speed.values())
+    assert {r["estimator"] for r in _rows(out / "bler.csv")} >= {"lmmse-kron", "perfect-csi"}
+    for name in ("nmse_vs_snr", "nmse_vs_antennas", "nmse_vs_asa"):
+        assert (out / f"{name}.png").stat().st_size > 0
+    again = _run("arrays.py", "--tiny", "--out", str(out))
+    assert "simulated" not in again and "evaluated" not in again

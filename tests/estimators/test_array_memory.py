@@ -53,19 +53,19 @@ def test_sionna_lmmse_in_slices_under_a_tiny_budget_equals_the_whole_grid(order)
     torch.testing.assert_close(sliced.err_var, whole.err_var, rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.slow  # about a minute: Sionna's filters for 64 antennas at 624 subcarriers
+@pytest.mark.slow  # minutes: Sionna's filters for 64 antennas at 624 subcarriers (one grid)
 def test_64_antennas_at_624x14_evaluate_within_a_one_gb_budget(tmp_path):
     scn = _ula(64, {"preset": "nr-624x14"}, paths=True)
-    scn["noise"] = {"snr_db": [10]}
+    scn.update(noise={"snr_db": [10]}, chunk_size=1)
     path = tmp_path / "ula64.h5"
-    DatasetWriter(path, Simulator(parse_config(scn, source="ula64")), 2).run()
+    DatasetWriter(path, Simulator(parse_config(scn, source="ula64")), 1).run()
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     for name in ("lmmse-kron", "genie-paths", "lmmse-sionna"):
         res = subprocess.run(
             [sys.executable, str(REPO / "cli.py"), "evaluate", "--data", str(path),
              "--fit-data", str(path), "--estimators", name, "--memory-gb", "1", "--device",
              "cpu", "-q", "-o", str(tmp_path / name)],
-            cwd=REPO, capture_output=True, text=True, timeout=900)
+            cwd=REPO, capture_output=True, text=True, timeout=3600)
         assert res.returncode == 0, res.stderr[-2000:]
     peak_gb = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 2**20
     assert peak_gb < 3.0  # 1 GB of working memory + data, torch and Sionna

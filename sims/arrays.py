@@ -95,7 +95,7 @@ class ArrayStudy(Study):
             return folder / "asa.csv"
         with open_dataset([str(data)]) as ds, open_dataset([str(fit)]) as train:
             res = evaluate(ds, names, fit_dataset=train, progress=False)
-            asa = ds.read(0, len(ds)).params["asa"].numpy()
+            asa = ds.read(0, len(ds)).params["asa"].double().numpy()
             labels = ds.labels
         edges = np.quantile(asa, [0.25, 0.5, 0.75])
         bins = np.digitize(asa, edges)
@@ -173,7 +173,7 @@ def main(argv=None) -> int:
         bler_snr = [-4]
     spatial = spatial_names()
     names = [*PER_ANTENNA, *spatial, "genie-paths"]
-    study = ArrayStudy(args.out, 4 + len(orders) + 3 + 2 * len(antennas) + 3 + 3)
+    study = ArrayStudy(args.out, 3 + len(orders) + 4 + 3 * len(antennas) + 5)  # at most
 
     # NMSE vs SNR on CDL-C 16-ULA; Sionna's orders chosen on a separate selection set
     test = study.data("cdl16", CDL, args.samples)

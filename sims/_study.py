@@ -99,18 +99,21 @@ class Study:
             return int(ds.mask.sum())
 
     def evaluate(self, part: str, data: Path, estimators: list[str],
-                 fit_data: Path | None = None, **link) -> Path:
-        """``OUT/parts/<part>/results.csv`` of ``estimators`` on ``data``; ``link`` options
+                 fit_data: Path | None = None, options: dict | None = None, **link) -> Path:
+        """``OUT/parts/<part>/results.csv`` of ``estimators`` on ``data``; ``options``
+        {name: {option: value}} for the NMSE evaluation; ``link`` options
         (``metric="bler"``, ``modulation``, ``code_rate``, ``min_errors``, ``max_grids``)
         evaluate BER/BLER with :func:`chanest.link.evaluate.evaluate_link` instead of NMSE."""
         folder = self.out / "parts" / part
         if (folder / "results.csv").exists():
             self._step(f"evaluate {part}", True)
             return folder / "results.csv"
-        runner = None
-        if link:
-            import functools
+        import functools
 
+        from chanest.evaluation.evaluate import evaluate
+
+        runner = functools.partial(evaluate, options=options) if options else None
+        if link:
             from chanest.link.evaluate import evaluate_link
 
             runner = functools.partial(evaluate_link, **link)
@@ -150,7 +153,7 @@ class Study:
             with open(table, newline="") as fh:
                 rows += [{**dict.fromkeys(extra, ""), **cols, **row}
                          for row in csv.DictReader(fh)]
-        columns = extra + RESULT_COLUMNS + [c for c in (rows[0] if rows else {})
+        columns = extra + RESULT_COLUMNS + [c for c in dict.fromkeys(k for r in rows for k in r)
                                             if c not in RESULT_COLUMNS and c not in extra]
         path = self.out / name
         write_csv(path, rows, columns)

@@ -97,6 +97,10 @@ class Estimator(ABC):
     name: str = ""
     #: one of :data:`ROLES`, set by the registry from the catalog entry
     role: str = "practical"
+    #: working-memory budget of one :meth:`estimate` call [bytes]; :func:`estimate_bounded`
+    #: sets it, and an estimator that can split one grid's work (over antennas or REs)
+    #: keeps each part under it
+    memory_bytes: float = 4.0 * 2**30
 
     def __init__(self, ctx: GridContext, device: str = "cpu"):
         self.ctx = ctx
@@ -128,8 +132,10 @@ def _slice(obs: Observation, lo: int, hi: int) -> Observation:
 
 def estimate_bounded(est: Estimator, obs: Observation, budget_bytes: float) -> Estimate:
     """``est.estimate(obs)`` in sub-batches whose working memory stays under the budget
-    (at least one grid at a time). Shapes as :meth:`Estimator.estimate`."""
+    (at least one grid at a time; ``est.memory_bytes`` tells the estimator the budget for
+    what one grid needs). Shapes as :meth:`Estimator.estimate`."""
     B, L = obs.y.shape[:2]
+    est.memory_bytes = budget_bytes
     per = max(1, int(budget_bytes // max(1, est.bytes_per_grid() * L)))
     if per >= B:
         return est.estimate(obs)

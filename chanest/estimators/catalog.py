@@ -51,6 +51,8 @@ class Entry:
         needs_paths: it reads each grid's propagation paths (data with ``channel.paths``).
         needs_fit: it estimates nothing before :meth:`~Estimator.fit` (``--fit-data``).
         defaults: fixed options, as (name, value) pairs.
+        spatial: it estimates the receive antennas of a grid jointly (uses the array),
+            at least with some options (``lmmse-sionna``: orders with an ``s`` pass).
     """
 
     factory: Callable[..., Estimator]
@@ -60,6 +62,7 @@ class Entry:
     needs_paths: bool = False
     needs_fit: bool = False
     defaults: tuple[tuple[str, object], ...] = ()
+    spatial: bool = False
 
     def __post_init__(self):
         if self.role not in ROLES:
@@ -67,9 +70,10 @@ class Entry:
 
 
 def _entry(cls, description: str, role: str = "practical", needs_statistics: bool = False,
-           needs_paths: bool = False, needs_fit: bool = False, **defaults) -> Entry:
+           needs_paths: bool = False, needs_fit: bool = False, spatial: bool = False,
+           **defaults) -> Entry:
     return Entry(cls, description, role, needs_statistics, needs_paths, needs_fit,
-                 tuple(defaults.items()))
+                 tuple(defaults.items()), spatial)
 
 
 REGISTRY: dict[str, Entry] = {
@@ -103,19 +107,21 @@ REGISTRY: dict[str, Entry] = {
                                  "frequency, precomputed filters", needs_statistics=True,
                                  order="t-f"),
     "lmmse-sionna": _entry(SionnaLMMSEEstimator, "Sionna's LMMSEChannelEstimator (f-t), same "
-                           "statistics as lmmse-separable", needs_statistics=True),
+                           "statistics as lmmse-separable (order with an s pass: across "
+                           "antennas too)", needs_statistics=True, spatial=True),
     "genie-lmmse": _entry(GenieLMMSEEstimator, "BOUND: LMMSE with each sample's true "
                           "covariance (MMSE for Rayleigh taps)", role="bound",
                           needs_statistics=True),
     "lmmse-kron": _entry(KroneckerLMMSEEstimator, "joint space-time-frequency LMMSE for "
                          "R_s x R_tf: all antennas at once (fitted with --fit-data; nominal: "
-                         "t-f statistics, independent antennas)", needs_statistics=True),
+                         "t-f statistics, independent antennas)", needs_statistics=True,
+                         spatial=True),
     "lmmse-full": _entry(FullLMMSEEstimator, "joint space-time-frequency LMMSE with a fitted "
                          "non-separable covariance shrunk toward R_s x R_tf (needs --fit-data)",
-                         needs_fit=True),
+                         needs_fit=True, spatial=True),
     "genie-paths": _entry(PathsReferenceEstimator, "REFERENCE: LMMSE with each grid's own "
                           "propagation paths (needs channel.paths data; not a bound)",
-                          role="reference", needs_paths=True),
+                          role="reference", needs_paths=True, spatial=True),
 }
 
 

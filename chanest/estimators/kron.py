@@ -60,9 +60,15 @@ class KroneckerLMMSEEstimator(PilotEstimator):
 
     # -- statistics -----------------------------------------------------------
     def fit(self, dataset) -> KroneckerLMMSEEstimator:
-        """R_s and R_tf from training channels (module docstring)."""
-        self._rs = spatial_covariance(dataset)
-        self._tf = fit_prior(dataset, self.ctx.pilot_idx)
+        """R_s and R_tf from training channels (module docstring), read in batches whose
+        complex128 copies stay under ``memory_bytes``."""
+        first = next(iter(dataset.iter_batches(1, "cpu")), None)
+        if first is None:
+            raise ConfigError("fit: the training dataset is empty")
+        grid_bytes = 4 * 16 * first.h[0].numel()  # a few complex128 copies of one grid
+        size = int(max(1, min(512, self.memory_bytes // grid_bytes)))
+        self._rs = spatial_covariance(dataset, batch_size=size)
+        self._tf = fit_prior(dataset, self.ctx.pilot_idx, batch_size=size)
         self._fitted_on = self._tf.description
         self._cache = None
         return self

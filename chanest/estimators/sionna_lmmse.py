@@ -10,6 +10,12 @@ otherwise empty grid and return Sionna's ``h_hat`` and ``err_var`` (its own
 predicted error, which assumes diagonal error covariances between passes) reshaped
 to ``[B, L, S, F]``.
 
+Memory: Sionna builds a per-example filter for every antenna and OFDM symbol (or subcarrier,
+or RE for the spatial pass), about 40·N bytes per grid value for a pass of length N (0.2 GB
+per antenna at 624x14). Each pass is applied to slices along an axis it treats
+independently (antennas for the t and f passes, OFDM symbols for the s pass) so that one
+slice stays under the estimator's ``memory_bytes``; the result does not change.
+
 Statistics: the separable marginals of the nominal covariance (the same statistics as
 ``lmmse-separable``; the spatial covariance is then the identity), or after :meth:`fit`
 (``--fit-data``) the sample time, frequency and spatial covariances of the training
@@ -19,6 +25,8 @@ them.
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from chanest.estimators.base import Estimate, Estimator, GridContext, Observation
@@ -26,7 +34,8 @@ from chanest.estimators.covmodels import nominal_covariance
 from chanest.grid.ofdm import to_sionna_resource_grid
 from chanest.schema import ConfigError
 
-__all__ = ["SionnaLMMSEEstimator", "pilots_to_grid", "separable_covariances", "ORDERS_3D"]
+__all__ = ["SionnaLMMSEEstimator", "SlicedPass", "pilots_to_grid", "separable_covariances",
+           "ORDERS_3D"]
 
 #: Sionna's orders with a spatial pass
 ORDERS_3D = ("t-f-s", "f-t-s", "s-t-f", "s-f-t", "t-s-f", "f-s-t")
@@ -47,6 +56,33 @@ def separable_covariances(dataset, batch_size: int = 256):
     if n == 0:
         raise ConfigError("fit: the training dataset is empty")
     return tuple(r / torch.diagonal(r).real.mean() for r in acc)
+
+
+class SlicedPass:
+    """One of Sionna's filter passes applied to slices of its input along ``axis`` (whose
+    elements the pass treats independently), each under ``owner.memory_bytes``::
+
+        h, err = SlicedPass(sionna_pass, axis, owner)(h_hat, err_var)  # shapes unchanged
+
+    The working memory of a pass is about ``BYTES_PER_VALUE`` · N bytes per value of its
+    input (N: the length of the filtered last axis)."""
+
+    BYTES_PER_VALUE = 40
+
+    def __init__(self, inner, axis: int, owner: Estimator):
+        self.inner, self.axis, self.owner = inner, axis, owner
+        self.slices_used = 0  # slices of the last call
+
+    def __call__(self, h_hat: torch.Tensor, err_var: torch.Tensor):
+        need = self.BYTES_PER_VALUE * h_hat.numel() * h_hat.shape[-1]
+        n = min(h_hat.shape[self.axis], max(1, math.ceil(need / self.owner.memory_bytes)))
+        self.slices_used = n
+        if n == 1:
+            return self.inner(h_hat, err_var)
+        parts = [self.inner(h, e) for h, e in zip(h_hat.tensor_split(n, self.axis),
+                                                   err_var.tensor_split(n, self.axis))]
+        return (torch.cat([h for h, _ in parts], self.axis),
+                torch.cat([e for _, e in parts], self.axis))
 
 
 def pilots_to_grid(y: torch.Tensor, pilot_idx: torch.Tensor, S: int, F: int) -> torch.Tensor:
@@ -115,6 +151,11 @@ class SionnaLMMSEEstimator(Estimator):
         est = LMMSEChannelEstimator(rg, self.cov_time.to(self.device),
                                     self.cov_freq.to(self.device), cov_mat_space=space,
                                     order=self.order, precision="single", device=self.device)
+        # the passes (Sionna's list, applied in order by its call): t and f filter
+        # [B, rx, A, tx, stream, outer, inner] (slices of antennas), s filters
+        # [B, rx, tx, stream, S, F, A] (slices of OFDM symbols)
+        est._filters = [SlicedPass(f, 4 if o == "s" else 2, self)
+                        for o, f in zip(self.order.split("-"), est._filters)]
         self._sionna = (num_antennas, est)
         return est
 

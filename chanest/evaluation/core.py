@@ -115,6 +115,8 @@ class EvaluationCore:
         self.ctx = dataset.context()
         self.estimators = [build_estimator(n, self.ctx, device, **self.options.get(n, {}))
                            for n in self.names]
+        for est in self.estimators:  # the budget of fit() too
+            est.memory_bytes = self.memory_bytes
         if fit_dataset is not None:
             self._fit(fit_dataset)
         self.errors = ErrorLog(self.names)

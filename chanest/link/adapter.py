@@ -27,12 +27,18 @@ separable LMMSE take the nominal statistics of a chanest ``scenario`` (a
 :class:`~chanest.data.scenario.Scenario`, a YAML path or a mapping; only its channel models
 and carrier frequency are used). Channels are assumed normalised to
 unit average power per RE, as Sionna's TDL/CDL/Rayleigh models are by default.
-Bounds (``genie-*``) need each grid's true parameters and are refused.
+Bounds and references (``genie-*``) need each grid's true parameters and are refused.
+
+Statistics fitted from data: ``fit_data`` (a chanest dataset, or its path or glob, on the
+span's grid and pilot layout) is passed to every estimator's ``fit`` (as ``--fit-data``
+does), e.g. ``lmmse-kron``'s spatial and time-frequency covariances, so a spatial estimator
+uses the receiver's array: it sees all ``num_rx_ant`` antennas of a receiver at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +46,7 @@ import torch
 from sionna.phy import Block
 
 from chanest.channels.arrays import ula
-from chanest.data.context import context_from_samplers
+from chanest.data.context import check_compatible, context_from_samplers
 from chanest.data.scenario import Scenario, load_config, parse_config
 from chanest.estimators.base import Estimator, GridContext, Observation
 from chanest.grid.despread import Despreader
@@ -56,6 +62,19 @@ def _scenario(scenario) -> Scenario | None:
     if isinstance(scenario, (str, Path)):
         return load_config(scenario)
     return parse_config(scenario, source="scenario")
+
+
+@contextmanager
+def _opened(fit_data) -> Iterator:
+    """The training dataset ``fit_data`` (a dataset, its path or a glob; None: None),
+    closed on exit when opened here."""
+    if not isinstance(fit_data, (str, Path)):
+        yield fit_data
+        return
+    from chanest.data.dataset import open_dataset
+
+    with open_dataset(fit_data) as dataset:
+        yield dataset
 
 
 def _statistics(grid, scenario: Scenario | None, device: str):
@@ -75,49 +94,61 @@ class SionnaEstimator(Block):
         resource_grid: the Sionna resource grid, with its pilot pattern.
         estimator: chanest estimator name, or one name per (transmitter, stream) in
             transmitter-major order (e.g. a network trained for each user's pilot layout).
-        scenario: nominal channel statistics for estimators that use them (optional).
+        scenario: nominal channel statistics for estimators that use them (optional;
+            default: the scenario of ``fit_data`` when given).
         precision, device: as for any Sionna block.
+        fit_data: a chanest dataset (or its path or glob) on the span's pilot layout whose
+            channels fit the estimators' statistics (optional; module docstring).
         **options: estimator options (as in the registry).
     """
 
     def __init__(self, resource_grid, estimator: str | Sequence[str] = "lmmse-adaptive",
-                 scenario=None, precision=None, device=None, **options):
+                 scenario=None, precision=None, device=None, fit_data=None, **options):
         super().__init__(precision=precision, device=device)
         from sionna.phy.ofdm import ResourceGrid
-
-        from chanest.estimators.registry import build_estimator
 
         if not isinstance(resource_grid, ResourceGrid):
             raise ConfigError("resource_grid: give a sionna.phy.ofdm.ResourceGrid, got "
                               f"{type(resource_grid).__name__}")
         self.layout: SpanLayout = span_layout(resource_grid)
-        scn = _scenario(scenario)
-        grid = span_grid(resource_grid, self.layout, scn)
         names = [estimator] * len(self.layout.streams) if isinstance(estimator, str) \
             else list(estimator)
         if len(names) != len(self.layout.streams):
             raise ConfigError(f"give one name or one per stream "
                               f"({len(self.layout.streams)}), got {len(names)}", arg="estimator")
-        stats = _statistics(grid, scn, self.device)
         built: dict[tuple, Estimator] = {}
         self.estimators: list[Estimator] = []  # one per stream (shared when pilots match)
-        for stream, name in zip(self.layout.streams, names):
-            key = (stream.key(), name)
-            if key not in built:
-                ones = np.ones(int(stream.mask.sum()), dtype=np.complex64)  # LS values: unit x
-                ctx = GridContext(grid=grid, mask=stream.mask, pilots=ones) if stats is None \
-                    else context_from_samplers(grid, stream.mask, ones, *stats)
-                est = build_estimator(name, ctx, self.device, **options)
-                if est.is_bound:
-                    raise ConfigError(f"{name} is a bound (it reads each "
-                                      "grid's true channel parameters), not a receiver",
-                                      arg="estimator")
-                built[key] = est
-            self.estimators.append(built[key])
+        with _opened(fit_data) as fit:
+            scn = _scenario(scenario) if scenario is not None or fit is None else fit.scenario
+            grid = span_grid(resource_grid, self.layout, scn)
+            stats = _statistics(grid, scn, self.device)
+            for stream, name in zip(self.layout.streams, names):
+                key = (stream.key(), name)
+                if key not in built:
+                    built[key] = self._build(name, grid, stream.mask, stats, fit, options)
+                self.estimators.append(built[key])
         self.name = estimator if isinstance(estimator, str) else "|".join(names)
         self._effective = torch.as_tensor(self.layout.effective, device=self.device)
         self._despread = [Despreader(s.src_idx, s.weights, s.noise_gain, self.device)
                           for s in self.layout.streams]
+
+    def _build(self, name: str, grid, mask, stats, fit, options: dict) -> Estimator:
+        """Estimator ``name`` for one stream's pilot ``mask`` [S, W] (unit LS values),
+        fitted on the dataset ``fit`` when given; receivers only."""
+        from chanest.estimators.registry import build_estimator
+
+        ones = np.ones(int(mask.sum()), dtype=np.complex64)  # LS values: unit x
+        ctx = GridContext(grid=grid, mask=mask, pilots=ones) if stats is None \
+            else context_from_samplers(grid, mask, ones, *stats)
+        est = build_estimator(name, ctx, self.device, **options)
+        if est.role != "practical":
+            raise ConfigError(f"{name} is a {est.role} (it reads each grid's true channel "
+                              "parameters), not a receiver", arg="estimator")
+        if fit is not None:
+            check_compatible(fit.context(), ctx, ("the training data", "the resource grid"),
+                             arg="fit_data", fields=("mask",))
+            est.fit(fit)
+        return est
 
     def call(self, y: torch.Tensor, no: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         lay = self.layout

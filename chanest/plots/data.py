@@ -22,7 +22,8 @@ __all__ = ["X_LABELS", "CI_STYLES", "display_name", "is_network",
 #: x column → axis label (any other numeric column is labelled by its name)
 X_LABELS = {"snr_db": "SNR [dB]", "num_pilots": "pilots per grid",
             "delay_spread_ns": "RMS delay spread [ns]", "doppler_hz": "maximum Doppler [Hz]",
-            "ebno_db": "$E_b/N_0$ [dB]"}
+            "ebno_db": "$E_b/N_0$ [dB]", "num_antennas": "receive antennas",
+            "asa_deg": "azimuth spread of arrival [deg]"}
 CI_STYLES = ("band", "bars", "none")
 _NEEDED = ("estimator", "is_bound", "snr_db", "model")
 _TEXT = ("estimator", "model", "role")

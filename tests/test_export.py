@@ -20,7 +20,10 @@ from chanest.estimators.neural import NeuralEstimator
 from chanest.models import MODELS, build_model, model_spec
 
 #: smaller constructor arguments of some models, for speed (others export at their defaults)
-SMALL = {"channelnet": {"dncnn_depth": 3}, "cenet": {"channels": 8, "blocks": 2}}
+SMALL = {"channelnet": {"dncnn_depth": 3}, "cenet": {"channels": 8, "blocks": 2},
+         "inreesnet": {"filters": 8, "blocks": 1}, "attention": {"dim": 8, "heads": 2},
+         "mtre": {"dim": 16, "heads": 2, "blocks": 1}, "ddae": {"widths": [8, 16]},
+         "score": {"channels": 8, "blocks": 1, "steps": 2}}
 
 
 def export_cases() -> list[tuple[str, dict]]:

@@ -7,10 +7,15 @@ import inspect
 import numpy as np
 from torch import nn
 
+from chanest.models.attention import AxialAttention
 from chanest.models.base import Model
 from chanest.models.cenet import CENet
 from chanest.models.channelnet import ChannelNet
+from chanest.models.ddae import DDAE
+from chanest.models.inreesnet import InReEsNet
+from chanest.models.mtre import MTRE
 from chanest.models.reesnet import ReEsNet
+from chanest.models.score import Score
 from chanest.schema import ConfigError
 
 __all__ = ["MODELS", "build_model", "model_spec", "count_parameters"]
@@ -19,6 +24,11 @@ MODELS: dict[str, type[Model]] = {
     "channelnet": ChannelNet,
     "reesnet": ReEsNet,
     "cenet": CENet,
+    "inreesnet": InReEsNet,
+    "attention": AxialAttention,
+    "mtre": MTRE,
+    "ddae": DDAE,
+    "score": Score,
 }
 
 

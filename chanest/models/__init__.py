@@ -11,6 +11,9 @@ Input kinds, as :class:`chanest.estimators.neural.NeuralFrontEnd` builds them:
 ``interp-linear+mask+snr`` [N, 4, S, F] linear interpolation, mask, SNR plane (CENet)
 ``base:lmmse-adaptive``    [N, 7, S, F] adaptive LMMSE estimate, log of its error variance,
                            linear interpolation, mask, SNR plane (CENet with that base)
+
+CENet, InReEsNet, the attention model, MTRE, DDAE and the score model take either of the
+last two (``base``, :mod:`chanest.models.corrected`) and output a correction of it.
 """
 
 from __future__ import annotations

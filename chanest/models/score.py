@@ -2,7 +2,7 @@
 data consistency, refining a classical estimate.
 
 After M. Arvinte and J. I. Tamir, "MIMO channel estimation using score-based generative
-models", IEEE Trans. Wireless Commun., 2022 (arXiv:2204.07122): a score network
+models", IEEE Trans. Wireless Commun., 2023 (arXiv:2204.07122, 2022): a score network
 s(h, σ) ≈ ∇ log p_σ(h) of the channel prior smoothed by Gaussian noise of level σ,
 used in annealed Langevin dynamics whose step i adds α_i·[s(h, σ_i) + Aᴴ(y − A h) /
 (σ_n² + σ_i²)] (+ noise) with α_i ∝ σ_i². Written from the paper's description.

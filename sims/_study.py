@@ -140,7 +140,7 @@ class Study:
             return int(ds.mask.sum())
 
     def evaluate(self, part: str, data: Path, estimators: list[str],
-                 fit_data: Path | None = None, **link) -> Path:
+                 fit_data: Path | None = None, device: str = "cpu", **link) -> Path:
         """``OUT/parts/<part>/results.csv`` of ``estimators`` on ``data``; ``link`` options
         (``metric="bler"``, ``modulation``, ``code_rate``, ``min_errors``, ``max_grids``)
         evaluate BER/BLER with :func:`chanest.link.evaluate.evaluate_link` instead of NMSE."""
@@ -155,14 +155,14 @@ class Study:
             from chanest.link.evaluate import evaluate_link
 
             runner = functools.partial(evaluate_link, **link)
-        evaluate_to_dir([str(data)], list(estimators), folder, "cpu", progress=False,
+        evaluate_to_dir([str(data)], list(estimators), folder, device, progress=False,
                         fit_data=[str(fit_data)] if fit_data else None, runner=runner)
         self.step(f"evaluated {len(estimators)} estimators on {part}", False)
         return folder / "results.csv"
 
-    def train(self, experiment: dict) -> Path:
-        """Train (resume, or skip when finished) an experiment dict into ``OUT/runs``;
-        returns the best checkpoint stem."""
+    def train(self, experiment: dict, device: str = "cpu") -> Path:
+        """Train (resume, or skip when finished) an experiment dict into ``OUT/runs`` on
+        ``device``; returns the best checkpoint stem."""
         exp = copy.deepcopy(experiment)
         exp["out_dir"] = str(self.out / "runs")
         name = exp["name"]
@@ -175,7 +175,7 @@ class Study:
             self.step(f"train {name}", True)
             return run / "best"
         cmd = [sys.executable, str(REPO / "cli.py"), "train", "--config", str(path),
-               "--device", "cpu", "--quiet"]
+               "--device", device, "--quiet"]
         if last.exists():
             cmd.append("--resume")
         self.log(f"training {name}")

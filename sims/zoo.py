@@ -9,8 +9,10 @@ attention model, MTRE, DDAE and the score model, on the linear interpolation and
 ``NAME-lmmse``, correcting the adaptive LMMSE) and each training seed of the budget, one
 training with the same fresh-grid stream (the scenario seeded by the training seed), the
 same objective (``loss``) and the same budget (``epochs`` x ``samples_per_epoch`` grids,
-``batch_size``, ``lr``, cosine schedule, no early stop). The score model spends half its
-epochs in its ``denoiser`` stage and half end to end; the others train in one stage.
+``batch_size``, ``lr``, cosine schedule, no early stop). With 2 epochs or more the score
+model spends half of them in its ``denoiser`` stage and the rest end to end; the others
+train in one stage. ``--device`` (default cpu) trains and evaluates there; complexity is
+always measured on the CPU.
 Every network and ls-linear, lmmse-robust, lmmse-adaptive, the nominal ``lmmse``
 reference and the ``genie-lmmse`` bound are then evaluated on one test set
 (``test_grids`` grids of the scenario, another seed, SNRs ``test_snr_db``).
@@ -165,6 +167,7 @@ def main(argv=None) -> int:
     ap.add_argument("--budget", default="cpu", help="a budget of the config (cpu, gpu)")
     ap.add_argument("--networks", default=None, help="comma-separated (default: all)")
     ap.add_argument("--seeds", default=None, help="training seeds (default: the budget's)")
+    ap.add_argument("--device", default="cpu", help="training and evaluation (cpu, cuda)")
     args = ap.parse_args(argv)
     cfg = yaml.safe_load(Path(args.config).read_text())
     if args.budget not in cfg["budgets"]:
@@ -181,13 +184,13 @@ def main(argv=None) -> int:
     runs, first = {}, {}
     for network in networks:
         for seed in seeds:
-            best = study.train(experiment(cfg, network, seed, budget, args.tiny))
+            best = study.train(experiment(cfg, network, seed, budget, args.tiny), args.device)
             runs[f"ckpt:{best}"] = (network, seed)
             first.setdefault(network, best)
     test = scenario_dict(REPO / cfg["scenario"], seed=2026_1206,
                          noise={"snr_db": [float(s) for s in cfg["test_snr_db"]]})
     data = study.dataset("test", test, samples)
-    table = study.evaluate("test", data, CLASSICAL + list(runs))
+    table = study.evaluate("test", data, CLASSICAL + list(runs), device=args.device)
     per_seed, summary = seed_summary(table, runs)
     write_csv(study.out / "seeds.csv", per_seed, ["label", "seed", "snr_db", "model", "nmse_db"])
     write_csv(study.out / "summary.csv", summary, RESULT_COLUMNS + SEED_COLUMNS)

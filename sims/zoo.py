@@ -1,6 +1,6 @@
 """The learned-estimator zoo: every architecture on one scenario, budget and objective.
 
-    python sims/zoo.py [--config configs/experiments/zoo/lte-mixture.yaml] [--budget cpu]
+    python sims/zoo.py [--config configs/studies/zoo/lte-mixture.yaml] [--budget cpu]
                        [--networks cenet,score,...] [--seeds 0,1,2] [--out results/zoo]
                        [--tiny]
 
@@ -163,7 +163,7 @@ def _read(path: Path) -> list[dict]:
 
 def main(argv=None) -> int:
     ap = study_arguments(__doc__, "zoo", 0)
-    ap.add_argument("--config", default=str(REPO / "configs/experiments/zoo/lte-mixture.yaml"))
+    ap.add_argument("--config", default=str(REPO / "configs/studies/zoo/lte-mixture.yaml"))
     ap.add_argument("--budget", default="cpu", help="a budget of the config (cpu, gpu)")
     ap.add_argument("--networks", default=None, help="comma-separated (default: all)")
     ap.add_argument("--seeds", default=None, help="training seeds (default: the budget's)")

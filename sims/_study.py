@@ -17,6 +17,7 @@ import argparse
 import copy
 import csv
 import json
+import statistics
 import subprocess
 import sys
 import time
@@ -28,11 +29,51 @@ from _common import REPO, write_csv
 from chanest.data.scenario import load_config, parse_config
 from chanest.evaluation.evaluate import RESULT_COLUMNS, evaluate_to_dir
 
-__all__ = ["Study", "scenario_dict", "study_arguments", "CLASSICAL"]
+__all__ = ["Study", "scenario_dict", "study_arguments", "seed_summary", "CLASSICAL",
+           "SEED_COLUMNS"]
 
 #: classical estimators of the studies (the bound last)
 CLASSICAL = ["ls-nearest", "ls-linear", "dft", "lmmse-separable", "lmmse-robust",
              "lmmse-adaptive", "lmmse", "genie-lmmse"]
+
+
+#: columns of :func:`seed_summary`'s rows besides RESULT_COLUMNS
+SEED_COLUMNS = ["nmse_db_std", "nmse_db_min", "nmse_db_max", "seeds"]
+
+
+def seed_summary(table, runs: dict[str, tuple[str, int]]) -> tuple[list[dict], list[dict]]:
+    """Networks trained with several seeds, summarised per SNR and model group.
+
+    Args:
+        table: evaluate's ``results.csv``.
+        runs: estimator name in the table → (network label, training seed).
+
+    Returns:
+        per-seed rows (label, seed, snr_db, model, nmse_db) and summary rows: the other
+        estimators as evaluated (empty ``nmse_db_lo``/``_hi``), then one row per label,
+        SNR and group whose ``nmse_db`` is the mean over the seeds, ``nmse_db_lo``/``_hi``
+        the mean ∓ one standard deviation (0 for one seed), with :data:`SEED_COLUMNS`.
+    """
+    from chanest.evaluation.evaluate import RESULT_COLUMNS
+
+    with open(table, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    per_seed = [dict(label=runs[r["estimator"]][0], seed=runs[r["estimator"]][1],
+                     snr_db=r["snr_db"], model=r["model"], nmse_db=r["nmse_db"])
+                for r in rows if r["estimator"] in runs]
+    summary = [dict(r, nmse_db_lo="", nmse_db_hi="") for r in rows if r["estimator"] not in runs]
+    groups = {}
+    for r in per_seed:
+        groups.setdefault((r["label"], r["snr_db"], r["model"]), []).append(float(r["nmse_db"]))
+    for (label, snr, model), values in groups.items():
+        mean = statistics.fmean(values)
+        std = statistics.stdev(values) if len(values) > 1 else 0.0
+        summary.append({c: "" for c in RESULT_COLUMNS} | dict(
+            estimator=label, is_bound=False, snr_db=snr, model=model, nmse_db=f"{mean:.4f}",
+            nmse_db_lo=f"{mean - std:.4f}", nmse_db_hi=f"{mean + std:.4f}",
+            nmse_db_std=f"{std:.4f}", nmse_db_min=f"{min(values):.4f}",
+            nmse_db_max=f"{max(values):.4f}", seeds=len(values)))
+    return per_seed, summary
 
 
 def scenario_dict(path: str | Path, **changes) -> dict:
@@ -71,7 +112,7 @@ class Study:
             print(f"[{self.done}/{self.steps}] {what} ({time.time() - self.t0:.0f} s)",
                   flush=True)
 
-    def _step(self, what: str, skipped: bool) -> None:
+    def step(self, what: str, skipped: bool) -> None:
         self.done += 1
         self.log(what, skipped)
 
@@ -82,12 +123,12 @@ class Study:
 
         path = self.out / "data" / f"{part}.h5"
         if path.exists():
-            self._step(f"simulate {part}", True)
+            self.step(f"simulate {part}", True)
             return path
         path.parent.mkdir(parents=True, exist_ok=True)
         sim = Simulator(parse_config(scenario, source=part))
         DatasetWriter(path, sim, samples).run()
-        self._step(f"simulated {samples} grids -> {path.relative_to(self.out)}", False)
+        self.step(f"simulated {samples} grids -> {path.relative_to(self.out)}", False)
         return path
 
     @staticmethod
@@ -99,14 +140,15 @@ class Study:
             return int(ds.mask.sum())
 
     def evaluate(self, part: str, data: Path, estimators: list[str],
-                 fit_data: Path | None = None, options: dict | None = None, **link) -> Path:
-        """``OUT/parts/<part>/results.csv`` of ``estimators`` on ``data``; ``options``
-        {name: {option: value}} for the NMSE evaluation; ``link`` options
+                 fit_data: Path | None = None, options: dict | None = None,
+                 device: str = "cpu", **link) -> Path:
+        """``OUT/parts/<part>/results.csv`` of ``estimators`` on ``data`` on ``device``;
+        ``options`` {name: {option: value}} for the NMSE evaluation; ``link`` options
         (``metric="bler"``, ``modulation``, ``code_rate``, ``min_errors``, ``max_grids``)
         evaluate BER/BLER with :func:`chanest.link.evaluate.evaluate_link` instead of NMSE."""
         folder = self.out / "parts" / part
         if (folder / "results.csv").exists():
-            self._step(f"evaluate {part}", True)
+            self.step(f"evaluate {part}", True)
             return folder / "results.csv"
         import functools
 
@@ -117,14 +159,14 @@ class Study:
             from chanest.link.evaluate import evaluate_link
 
             runner = functools.partial(evaluate_link, **link)
-        evaluate_to_dir([str(data)], list(estimators), folder, "cpu", progress=False,
+        evaluate_to_dir([str(data)], list(estimators), folder, device, progress=False,
                         fit_data=[str(fit_data)] if fit_data else None, runner=runner)
-        self._step(f"evaluated {len(estimators)} estimators on {part}", False)
+        self.step(f"evaluated {len(estimators)} estimators on {part}", False)
         return folder / "results.csv"
 
-    def train(self, experiment: dict) -> Path:
-        """Train (resume, or skip when finished) an experiment dict into ``OUT/runs``;
-        returns the best checkpoint stem."""
+    def train(self, experiment: dict, device: str = "cpu") -> Path:
+        """Train (resume, or skip when finished) an experiment dict into ``OUT/runs`` on
+        ``device``; returns the best checkpoint stem."""
         exp = copy.deepcopy(experiment)
         exp["out_dir"] = str(self.out / "runs")
         name = exp["name"]
@@ -134,15 +176,15 @@ class Study:
         run = self.out / "runs" / name
         last = run / "last.json"
         if last.exists() and json.loads(last.read_text())["state"]["finished"]:
-            self._step(f"train {name}", True)
+            self.step(f"train {name}", True)
             return run / "best"
         cmd = [sys.executable, str(REPO / "cli.py"), "train", "--config", str(path),
-               "--device", "cpu", "--quiet"]
+               "--device", device, "--quiet"]
         if last.exists():
             cmd.append("--resume")
         self.log(f"training {name}")
         subprocess.run(cmd, check=True, cwd=REPO)
-        self._step(f"trained {name}", False)
+        self.step(f"trained {name}", False)
         return run / "best"
 
     def join(self, parts: list[tuple[Path, dict]], name: str = "results.csv") -> Path:

@@ -91,7 +91,7 @@ class ArrayStudy(Study):
 
         folder = self.out / "parts" / "umi"
         if (folder / "asa.csv").exists():
-            self._step("evaluate umi", True)
+            self.step("evaluate umi", True)
             return folder / "asa.csv"
         with open_dataset([str(data)]) as ds, open_dataset([str(fit)]) as train:
             res = evaluate(ds, names, fit_dataset=train, progress=False)
@@ -106,7 +106,7 @@ class ArrayStudy(Study):
         write_results(res, folder)
         rows = [{**r, "asa_deg": r["snr_db"], "snr_db": snr_db} for r in binned.rows]
         write_csv(folder / "asa.csv", rows, ["asa_deg", *binned.columns])
-        self._step(f"evaluated {len(names)} estimators on umi, binned by ASA", False)
+        self.step(f"evaluated {len(names)} estimators on umi, binned by ASA", False)
         return folder / "asa.csv"
 
 

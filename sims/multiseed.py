@@ -18,12 +18,9 @@ deviation, with ``nmse_db_std``, ``_min``, ``_max`` and ``seeds``), ``nmse.pdf/.
 
 from __future__ import annotations
 
-import csv
-import statistics
-
 import yaml
 from _common import REPO, write_csv
-from _study import Study, scenario_dict, study_arguments
+from _study import SEED_COLUMNS, Study, scenario_dict, seed_summary, study_arguments
 
 from chanest.evaluation.evaluate import RESULT_COLUMNS
 
@@ -42,28 +39,6 @@ def _experiment(seed: int, epochs: int, per_epoch: int, tiny: bool) -> dict:
     return exp
 
 
-def _summarise(table, seeds: dict[str, int]) -> tuple[list[dict], list[dict]]:
-    """(per-seed rows, summary rows) from evaluate's table; ``seeds`` maps estimator → seed."""
-    with open(table, newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    per_seed = [dict(seed=seeds[r["estimator"]], snr_db=r["snr_db"], model=r["model"],
-                     nmse_db=r["nmse_db"]) for r in rows if r["estimator"] in seeds]
-    summary = [dict(r, nmse_db_lo="", nmse_db_hi="") for r in rows
-               if r["estimator"] not in seeds]
-    groups = {}
-    for r in per_seed:
-        groups.setdefault((r["snr_db"], r["model"]), []).append(float(r["nmse_db"]))
-    for (snr, model), values in groups.items():
-        mean = statistics.fmean(values)
-        std = statistics.stdev(values) if len(values) > 1 else 0.0
-        summary.append({c: "" for c in RESULT_COLUMNS} | dict(
-            estimator=NETWORK, is_bound=False, snr_db=snr, model=model, nmse_db=f"{mean:.4f}",
-            nmse_db_lo=f"{mean - std:.4f}", nmse_db_hi=f"{mean + std:.4f}",
-            nmse_db_std=f"{std:.4f}", nmse_db_min=f"{min(values):.4f}",
-            nmse_db_max=f"{max(values):.4f}", seeds=len(values)))
-    return per_seed, summary
-
-
 def main(argv=None) -> int:
     ap = study_arguments(__doc__, "multiseed", 1400)
     ap.add_argument("--seeds", default="0,1,2", help="training seeds")
@@ -77,16 +52,15 @@ def main(argv=None) -> int:
     ckpts, runs = {}, []
     for seed in seeds:
         best = study.train(_experiment(seed, args.epochs, args.samples_per_epoch, args.tiny))
-        ckpts[f"ckpt:{best}"] = seed
+        ckpts[f"ckpt:{best}"] = (NETWORK, seed)
         runs.append(best.parent)
     test = scenario_dict(REPO / "configs/channelnet-veha.yaml", seed=2019_777,
                          noise={"snr_db": SNRS})
     data = study.dataset("test", test, args.samples)
     table = study.evaluate("test", data, CLASSICAL + list(ckpts))
-    per_seed, summary = _summarise(table, ckpts)
+    per_seed, summary = seed_summary(table, ckpts)
     write_csv(study.out / "seeds.csv", per_seed, ["seed", "snr_db", "model", "nmse_db"])
-    extra = ["nmse_db_std", "nmse_db_min", "nmse_db_max", "seeds"]
-    write_csv(study.out / "summary.csv", summary, RESULT_COLUMNS + extra)
+    write_csv(study.out / "summary.csv", summary, RESULT_COLUMNS + SEED_COLUMNS)
     spread = max((float(r["nmse_db_std"]) for r in summary if r["estimator"] == NETWORK),
                  default=0.0)  # bars shorter than a marker are hidden: say how long they are
     study.figure(study.out / "summary.csv", "nmse", ci="bars",

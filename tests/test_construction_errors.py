@@ -44,6 +44,21 @@ BAD_MODEL_ARGUMENTS = [
      "filters must be an integer >= 1, got 0"),
     ("reesnet", {"grid_shape": [14, 72]}, "missing 1 required positional argument: "
                                           "'pilot_shape'"),
+    ("inreesnet", {"pilot_shape": [2, 12], "grid_shape": [14, 72], "pilot_index": [0, 1]},
+     "pilot_index must be 24 integers >= 0, got [0, 1]"),
+    ("inreesnet", {"pilot_shape": [1, 2], "grid_shape": [14, 72], "pilot_index": [0, 1008]},
+     "pilot_index must lie inside grid_shape [14, 72]"),
+    ("inreesnet", {"pilot_shape": [1, 2], "grid_shape": [14, 72], "pilot_index": [0, 6],
+                   "base": "dft"}, "base must be one of linear, lmmse-adaptive, got 'dft'"),
+    ("attention", {"dim": 30, "heads": 4}, "heads must divide dim, got dim 30 and heads 4"),
+    ("attention", {"blocks": -1}, "blocks must be an integer >= 0, got -1"),
+    ("mtre", {"grid_shape": [14, 72], "patch": [2]}, "patch must be 2 integers >= 1"),
+    ("mtre", {"grid_shape": [14, 72], "base_options": "x"},
+     "base_options must be a mapping of options"),
+    ("ddae", {"widths": []}, "widths must be a non-empty list of integers >= 1"),
+    ("score", {"steps": 0}, "steps must be an integer >= 1, got 0"),
+    ("score", {"step_size": 1.5}, "step_size must be a number in (0, 1], got 1.5"),
+    ("score", {"final_ratio": 0}, "final_ratio must be a number in (0, 1], got 0"),
 ]
 
 

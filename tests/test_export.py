@@ -22,7 +22,10 @@ from chanest.models import MODELS, build_model, model_spec
 #: smaller constructor arguments of some models, for speed (others export at their defaults)
 SMALL = {"channelnet": {"dncnn_depth": 3}, "cenet": {"channels": 8, "blocks": 2},
          # the full graph needs a base made by a fixed linear map; 2 antennas as the data
-         "arraynet": {"antennas": 2, "channels": 4, "blocks": 2, "base": "linear"}}
+         "arraynet": {"antennas": 2, "channels": 4, "blocks": 2, "base": "linear"},
+         "inreesnet": {"filters": 8, "blocks": 1}, "attention": {"dim": 8, "heads": 2},
+         "mtre": {"dim": 16, "heads": 2, "blocks": 1}, "ddae": {"widths": [8, 16]},
+         "score": {"channels": 8, "blocks": 1, "steps": 2}}
 
 
 def export_cases() -> list[tuple[str, dict]]:

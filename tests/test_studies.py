@@ -239,3 +239,46 @@ def test_arrays_study_tables_spatial_against_per_antenna_estimators_and_resumes(
         assert (out / f"{name}.png").stat().st_size > 0
     again = _run("arrays.py", "--tiny", "--out", str(out))
     assert "simulated" not in again and "evaluated" not in again
+
+
+@pytest.mark.slow  # about 2 min: four trainings in their own processes
+def test_zoo_study_trains_each_network_per_seed_and_tables_them_per_snr(tmp_path):
+    out = tmp_path / "zoo"
+    _run("zoo.py", "--tiny", "--out", str(out))
+    per_seed = _rows(out / "seeds.csv")
+    assert {(r["label"], r["seed"]) for r in per_seed} == {
+        (n, s) for n in ("cenet", "score-lmmse") for s in ("0", "1")}
+    summary = _rows(out / "summary.csv")
+    assert {r["estimator"] for r in summary} == {"ls-linear", "lmmse-robust", "lmmse-adaptive",
+                                                 "lmmse", "genie-lmmse", "cenet", "score-lmmse"}
+    for r in (r for r in summary if r["seeds"]):
+        values = [float(s["nmse_db"]) for s in per_seed if s["label"] == r["estimator"]
+                  and s["snr_db"] == r["snr_db"] and s["model"] == r["model"]]
+        assert float(r["nmse_db"]) == pytest.approx(sum(values) / 2, abs=1e-3)
+    comp = {r["estimator"]: r for r in _rows(out / "complexity.csv")}
+    assert set(comp) == {"cenet", "score-lmmse"}
+    assert all(int(r["parameters"]) > 0 and int(r["macs_per_grid"]) > 0 for r in comp.values())
+    table = (out / "zoo.md").read_text()
+    assert table.count("## SNR") == 4 and "2 seed(s), 64 training grids per network" in table
+    assert (out / "nmse.png").stat().st_size > 0
+    again = _run("zoo.py", "--tiny", "--out", str(out))
+    assert again.count("finished, skipped") == 7
+
+
+def test_zoo_tables_call_a_gap_within_the_spread_a_tie(monkeypatch):
+    monkeypatch.syspath_prepend(str(REPO / "sims"))
+    from zoo import markdown
+
+    def net(name, mean, std, seeds=3):
+        return {"estimator": name, "snr_db": "10", "model": "all", "nmse_db": str(mean),
+                "nmse_db_std": str(std), "seeds": str(seeds), "is_bound": "False"}
+
+    summary = [net("a", -20.0, 0.3), net("b", -19.8, 0.1), net("c", -19.0, 0.2),
+               {**net("lmmse", -18.0, 0, ""), "seeds": ""}]
+    table = markdown(summary, {"a": {"parameters": 10, "macs_per_grid": 5, "latency_ms": 1}},
+                     "t")
+    rows = {line.split("|")[1].strip(): line for line in table.splitlines() if "|" in line}
+    assert "| best |" in rows["a"] and "| tie |" in rows["b"] and "| worse |" in rows["c"]
+    assert "classical" in rows["lmmse"]
+    one = markdown([net("a", -20.0, 0.0, 1), net("b", -19.99, 0.0, 1)], {}, "t")
+    assert "(1 seed)" in one and "tie" not in one

@@ -31,13 +31,14 @@ from chanest.estimators.catalog import build_registered
 from chanest.estimators.linear import check_unit_pilots
 from chanest.estimators.ls import interpolation_matrix
 from chanest.metrics import nearest_index, snr_db
+from chanest.models.corrected import SNR_PLANE_DB
 from chanest.models.reesnet import pilot_image_shape
 from chanest.schema import ConfigError
 
 __all__ = ["NeuralFrontEnd", "NeuralEstimator", "pilot_image_shape", "to_complex",
            "to_channels", "check_antennas"]
 
-SNR_SCALE = 30.0  # SNR plane = SNR_dB / 30
+SNR_SCALE = SNR_PLANE_DB  # SNR plane = SNR_dB / 30
 
 
 def to_channels(h: torch.Tensor) -> torch.Tensor:

@@ -14,6 +14,9 @@ Input kinds, as :class:`chanest.estimators.neural.NeuralFrontEnd` builds them:
 
 A model with ``antennas`` = A (ArrayNet) gets the same planes for whole grids: N = B·A with
 each grid's A links consecutive, normalised by one scale per grid.
+
+CENet, InReEsNet, the attention model, MTRE, DDAE and the score model take either of the
+last two (``base``, :mod:`chanest.models.corrected`) and output a correction of it.
 """
 
 from __future__ import annotations

@@ -45,9 +45,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from chanest.models.base import Model, check_int, check_ints
-from chanest.models.blocks import ResidualBlock, add_correction, conv_bn_relu
-from chanest.models.cenet import BASES
+from chanest.models.base import check_int, check_ints
+from chanest.models.blocks import ResidualBlock, conv_bn_relu
+from chanest.models.corrected import Corrected
 
 __all__ = ["ArrayNet", "MIXINGS"]
 
@@ -106,7 +106,7 @@ class PooledMixing(nn.Module):
         return z + self.proj(mixed).reshape(B, A, C, S, F)
 
 
-class ArrayNet(Model):
+class ArrayNet(Corrected):
     def __init__(self, antennas: int, channels: int = 24, blocks: int = 4,
                  dilations: tuple[int, ...] = (1, 2, 4), mixing: str = "dense", heads: int = 4,
                  base: str = "lmmse-adaptive", base_options: dict | None = None):
@@ -121,13 +121,8 @@ class ArrayNet(Model):
         if mixing in ("attention", "pooled") and channels % heads:
             raise ValueError(f"heads must divide channels ({channels}) for {mixing} mixing, "
                              f"got {heads}")
-        if base not in BASES:
-            raise ValueError(f"base must be one of {', '.join(BASES)}, got {base!r}")
-        if not isinstance(base_options, (dict, type(None))):
-            raise ValueError(f"base_options must be a mapping of options, got {base_options!r}")
-        self.antennas, self.base, self.mixing = int(antennas), base, mixing
-        self.base_options = dict(base_options or {})
-        self.input_kind, c_in = BASES[base]
+        c_in = self.set_base(base, base_options)
+        self.antennas, self.mixing = int(antennas), mixing
         self.head = conv_bn_relu(c_in, channels)
         self.body = nn.ModuleList(ResidualBlock(channels, dilation=dilations[i % len(dilations)])
                                   for i in range(blocks))
@@ -152,4 +147,4 @@ class ArrayNet(Model):
         for block, mix in zip(self.body, self.mix):
             z = block(z)
             z = mix(z.reshape(-1, self.antennas, z.shape[1], S, F)).flatten(0, 1)
-        return add_correction(x, self.out(z), scaled=self.base != "linear")
+        return self.correct(x, self.out(z))

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import torch
 from torch import nn
 
-__all__ = ["conv_bn_relu", "ResidualBlock", "add_correction"]
+__all__ = ["conv_bn_relu", "ResidualBlock", "upsampler"]
 
 
 def conv_bn_relu(c_in: int, c_out: int, kernel: int = 3, dilation: int = 1) -> nn.Sequential:
@@ -38,9 +37,16 @@ class ResidualBlock(nn.Module):
         return self.act(x + self.body(x))
 
 
-def add_correction(x: torch.Tensor, correction: torch.Tensor, scaled: bool) -> torch.Tensor:
-    """The estimate x[:, :2] + correction [N, 2, S, F]; with ``scaled`` the correction is
-    in units of the base's error, × √ε = exp(x[:, 2:3] / 2) (x[:, 2] the log of ε)."""
-    if scaled:
-        correction = correction * torch.exp(0.5 * x[:, 2:3])  # × √ε of the base
-    return x[:, :2] + correction
+def upsampler(channels: int, pilot_shape, grid_shape) -> nn.ConvTranspose2d:
+    """Transposed conv [N, C, Sp, Fp] → [N, C, S, F] for a pilot image ``pilot_shape``
+    (Sp, Fp) and a grid ``grid_shape`` (S, F); ValueError if the image is larger.
+
+    out = (in − 1)·stride + kernel; the largest stride with kernel >= stride covers every
+    output position (no empty rows or columns)."""
+    (sp, fp), (s, f) = pilot_shape, grid_shape
+    if sp > s or fp > f:
+        raise ValueError(f"cannot upsample a pilot_shape {list(pilot_shape)} image to "
+                         f"grid_shape {list(grid_shape)}")
+    stride = (s // sp, f // fp)
+    kernel = (s - (sp - 1) * stride[0], f - (fp - 1) * stride[1])
+    return nn.ConvTranspose2d(channels, channels, kernel, stride=stride)

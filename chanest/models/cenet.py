@@ -30,16 +30,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from chanest.models.base import Model, check_int, check_ints
-from chanest.models.blocks import ResidualBlock, add_correction, conv_bn_relu
+from chanest.models.base import check_int, check_ints
+from chanest.models.blocks import ResidualBlock, conv_bn_relu
+from chanest.models.corrected import BASES, Corrected
 
 __all__ = ["CENet", "BASES"]
 
-#: base estimate → (input kind, input channels)
-BASES = {"linear": ("interp-linear+mask+snr", 4), "lmmse-adaptive": ("base:lmmse-adaptive", 7)}
 
-
-class CENet(Model):
+class CENet(Corrected):
     def __init__(self, channels: int = 32, blocks: int = 6, dilations: tuple[int, ...] = (1, 2, 4),
                  err_head: bool = False, base: str = "linear", base_options: dict | None = None):
         super().__init__()
@@ -48,13 +46,7 @@ class CENet(Model):
         check_ints("dilations", dilations, 1)
         if not isinstance(err_head, bool):
             raise ValueError(f"err_head must be true or false, got {err_head!r}")
-        if base not in BASES:
-            raise ValueError(f"base must be one of {', '.join(BASES)}, got {base!r}")
-        if not isinstance(base_options, (dict, type(None))):
-            raise ValueError(f"base_options must be a mapping of options, got {base_options!r}")
-        self.base = base
-        self.base_options = dict(base_options or {})  # options of the base estimator
-        self.input_kind, c_in = BASES[base]
+        c_in = self.set_base(base, base_options)
         self.head = conv_bn_relu(c_in, channels)
         self.body = nn.Sequential(*[ResidualBlock(channels, dilation=dilations[i % len(dilations)])
                                     for i in range(blocks)])
@@ -69,7 +61,7 @@ class CENet(Model):
 
     def forward(self, x: torch.Tensor):
         z = self.body(self.head(x))  # [N, C, S, F]
-        h = add_correction(x, self.out(z), scaled=self.base != "linear")  # [N, 2, S, F]
+        h = self.correct(x, self.out(z))  # [N, 2, S, F]
         if self.err is None:
             return h
         return h, self.err(z)  # log variance [N, 1, S, F]

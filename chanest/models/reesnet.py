@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from chanest.models.base import Model, check_int, check_ints
-from chanest.models.blocks import ResidualBlock
+from chanest.models.blocks import ResidualBlock, upsampler
 
 __all__ = ["ReEsNet", "pilot_image_shape"]
 
@@ -52,20 +52,12 @@ class ReEsNet(Model):
         check_ints("grid_shape", grid_shape, 1, length=2)
         check_int("filters", filters, 1)
         check_int("blocks", blocks, 0)
-        (sp, fp), (s, f) = pilot_shape, grid_shape
-        self.grid_shape = (s, f)
+        self.grid_shape = tuple(grid_shape)
         self.head = nn.Conv2d(2, filters, 3, padding=1)
         self.body = nn.Sequential(*[ResidualBlock(filters, batch_norm=False)
                                     for _ in range(blocks)])
         self.tail = nn.Conv2d(filters, filters, 3, padding=1)
-        # Transposed conv: out = (in − 1)·stride + kernel. The largest stride with
-        # kernel >= stride covers every output position (no empty rows/columns).
-        if sp > s or fp > f:
-            raise ValueError(f"cannot upsample a pilot_shape {list(pilot_shape)} image to "
-                             f"grid_shape {list(grid_shape)}")
-        stride = (s // sp, f // fp)
-        kernel = (s - (sp - 1) * stride[0], f - (fp - 1) * stride[1])
-        self.up = nn.ConvTranspose2d(filters, filters, kernel, stride=stride)
+        self.up = upsampler(filters, pilot_shape, grid_shape)
         self.out = nn.Conv2d(filters, 2, 3, padding=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

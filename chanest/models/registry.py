@@ -8,10 +8,15 @@ import numpy as np
 from torch import nn
 
 from chanest.models.arraynet import ArrayNet
+from chanest.models.attention import AxialAttention
 from chanest.models.base import Model
 from chanest.models.cenet import CENet
 from chanest.models.channelnet import ChannelNet
+from chanest.models.ddae import DDAE
+from chanest.models.inreesnet import InReEsNet
+from chanest.models.mtre import MTRE
 from chanest.models.reesnet import ReEsNet
+from chanest.models.score import Score
 from chanest.schema import ConfigError
 
 __all__ = ["MODELS", "build_model", "model_spec", "count_parameters"]
@@ -21,6 +26,11 @@ MODELS: dict[str, type[Model]] = {
     "reesnet": ReEsNet,
     "cenet": CENet,
     "arraynet": ArrayNet,
+    "inreesnet": InReEsNet,
+    "attention": AxialAttention,
+    "mtre": MTRE,
+    "ddae": DDAE,
+    "score": Score,
 }
 
 

@@ -29,7 +29,10 @@ MASKS = {
 
 #: smaller constructor arguments of some models, for speed (others run at their defaults)
 SMALL = {"channelnet": {"dncnn_depth": 4}, "reesnet": {"filters": 8, "blocks": 2},
-         "cenet": {"channels": 8, "blocks": 2},
+         "cenet": {"channels": 8, "blocks": 2}, "inreesnet": {"filters": 8, "blocks": 1},
+         "attention": {"dim": 8, "heads": 2, "blocks": 1},
+         "mtre": {"dim": 16, "heads": 2, "blocks": 1}, "ddae": {"widths": [8, 16]},
+         "score": {"channels": 8, "blocks": 1, "steps": 2},
          "arraynet": {"antennas": 2, "channels": 4, "blocks": 2}}  # the data's 2 antennas
 
 

@@ -76,6 +76,13 @@ def test_an_unknown_mode_is_refused_before_anything_is_written(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def _python_sigint() -> None:
+    """In the child before exec: SIGINT back to its default, so the Python started there
+    installs its KeyboardInterrupt handler even when this test run inherited SIGINT ignored
+    (a shell's background job)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_while_writing_keeps_the_old_target_and_no_temporary_file(tmp_path):
     """A process interrupted by SIGINT in the middle of a write."""
     target = tmp_path / "out.txt"
@@ -92,7 +99,8 @@ def test_ctrl_c_while_writing_keeps_the_old_target_and_no_temporary_file(tmp_pat
     """)
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": str(REPO)})
+                            env={**os.environ, "PYTHONPATH": str(REPO)},
+                            preexec_fn=_python_sigint)
     assert proc.stdout.readline().strip() == "writing"
     assert len(list(tmp_path.iterdir())) == 2  # the target and the temporary file
     proc.send_signal(signal.SIGINT)
@@ -163,7 +171,8 @@ def test_ctrl_c_during_simulate_keeps_the_journal_and_leaves_no_temporary_or_par
         tmp_path):
     cmd = [sys.executable, "cli.py", "simulate", "-n", "100000", "--batch-size", "256", "-q",
            "--device", "cpu", "--out", str(tmp_path / "d.h5")]
-    proc = subprocess.Popen(cmd, cwd=REPO, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, cwd=REPO, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_python_sigint)
     journal = tmp_path / "d.h5.partial"
     deadline = time.time() + 120
     while time.time() < deadline and not list(journal.glob("chunk-*.h5")):

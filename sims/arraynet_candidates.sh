@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The ArrayNet architecture comparison in benchmarks/README.md: four candidates that differ
-# only in their antenna mixing (configs/experiments/arrays/arraynet-{none,dense,attention,
+# only in their antenna mixing (configs/studies/arraynet/arraynet-{none,dense,attention,
 # pooled}.yaml) train side by side, one CPU thread each, for 8 minutes of wall time (each
 # run is stopped there and keeps its best epoch so far), then are evaluated with
 # sims/arraynet_eval.py on the same held-out UMi 16-port grids against ls-linear,
@@ -26,7 +26,7 @@ for mixing in none dense attention pooled; do
   nets+=("ckpt:runs/$name/best")
   [ -d "runs/$name" ] && continue
   OMP_NUM_THREADS=1 timeout 480 $py cli.py train --device cpu --quiet \
-    --config "configs/experiments/arrays/$name.yaml" || [ $? -eq 124 ] &
+    --config "configs/studies/arraynet/$name.yaml" || [ $? -eq 124 ] &
 done
 wait
 $py sims/arraynet_eval.py --out "$out" \

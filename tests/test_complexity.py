@@ -19,6 +19,7 @@ from chanest.estimators.neural import NeuralEstimator
 from chanest.estimators.registry import build_estimator
 from chanest.evaluation.complexity import MacCounter, count_macs
 from chanest.models import build_model
+from tests.stored import Stored
 
 
 def test_counter_counts_real_and_complex_products_and_convolutions_exactly():
@@ -92,6 +93,8 @@ def test_every_receiver_runs_only_counted_linear_algebra():
     ctx, batch = context_from_simulator(sim), sim.generate(4)
     for name in [n for n, e in REGISTRY.items() if e.role == "practical"]:
         est = build_estimator(name, ctx)
+        if REGISTRY[name].needs_fit:
+            est.fit(Stored(batch))
         obs = Observation(batch.y, batch.no)
         est.estimate(obs)
         with MacCounter() as counter:

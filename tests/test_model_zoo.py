@@ -16,7 +16,8 @@ from chanest.models.corrected import Corrected, noise_plane
 
 SMALL = {"inreesnet": {"filters": 4, "blocks": 1}, "attention": {"dim": 8, "heads": 2},
          "mtre": {"dim": 8, "heads": 2, "blocks": 1}, "ddae": {"widths": [4, 8]},
-         "score": {"channels": 4, "blocks": 1}, "cenet": {"channels": 4, "blocks": 1}}
+         "score": {"channels": 4, "blocks": 1}, "cenet": {"channels": 4, "blocks": 1},
+         "arraynet": {"antennas": 1, "channels": 4, "blocks": 1}}  # the data's one antenna
 CORRECTED = [n for n, cls in MODELS.items() if issubclass(cls, Corrected)]
 BASES = ["linear", "lmmse-adaptive"]
 

@@ -42,6 +42,11 @@ def export_cases() -> list[tuple[str, dict]]:
 
 CASES = export_cases()
 IDS = [name + ("-err-head" if kwargs.get("err_head") else "") for name, kwargs in CASES]
+#: ONNX export of every model runs with -m slow (3-7 s each); the default run exports the
+#: convolutional and the antenna-mixing families, which share every export code path
+ONNX_DEFAULT = {"channelnet", "cenet", "reesnet", "arraynet"}
+ONNX_CASES = [case if case[0] in ONNX_DEFAULT else pytest.param(*case, marks=pytest.mark.slow)
+              for case in CASES]
 
 
 def _estimator(name, kwargs):
@@ -81,7 +86,7 @@ def test_torchscript_full_graph_reproduces_the_estimator(tmp_path, name, kwargs)
         _check(torch.jit.load(str(tmp_path / "m.pt"))(z, no), ref)
 
 
-@pytest.mark.parametrize("name,kwargs", CASES, ids=IDS)
+@pytest.mark.parametrize("name,kwargs", ONNX_CASES, ids=IDS)
 def test_onnx_full_graph_reproduces_the_estimator_in_onnxruntime(tmp_path, name, kwargs):
     ort = pytest.importorskip("onnxruntime", reason="onnxruntime is not installed "
                               "(pip install 'chanest[export]')")

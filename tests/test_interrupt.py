@@ -37,3 +37,31 @@ def test_check_without_ctrl_c_does_nothing_and_an_ignored_sigint_stays_ignored(p
             assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def test_training_stops_after_the_epoch_in_which_a_swallowed_ctrl_c_arrived(
+        tmp_path, scenario_file, python_sigint):
+    from chanest.training.loop import Trainer
+    from tests.training_setup import experiment
+
+    exp = experiment(tmp_path, scenario_file, train={"epochs": 3},
+                     data={"samples_per_epoch": 32, "val_samples": 32})
+    trainer = Trainer(exp, device="cpu", progress=False)
+    epochs = []
+
+    def swallowed_then_checked():
+        epochs.append(trainer.state.global_epoch)
+        if len(epochs) == 1:
+            try:  # the Ctrl-C lands in a callback that drops it
+                os.kill(os.getpid(), signal.SIGINT)
+                for _ in range(10_000):
+                    pass
+            except KeyboardInterrupt:
+                pass
+        interrupt.check()
+
+    with ctrl_c() as interrupt, pytest.raises(KeyboardInterrupt):
+        trainer.after_epoch = swallowed_then_checked
+        trainer.fit()
+    assert epochs == [1] and trainer.state.global_epoch == 1
+    assert (tmp_path / "runs" / "run" / "last.json").exists()  # resumable from epoch 1

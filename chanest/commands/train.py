@@ -24,6 +24,7 @@ def train_command(config_path, resume, name, out_dir, overwrite, device, quiet):
     from the last completed epoch. Several GPUs or nodes:
     torchrun --nproc-per-node N cli.py train --config ...
     """
+    from chanest.interrupt import ctrl_c
     from chanest.training.experiment import load_experiment, parse_experiment
     from chanest.training.loop import Trainer
     from chanest.training.runfolder import replacing_run
@@ -35,7 +36,9 @@ def train_command(config_path, resume, name, out_dir, overwrite, device, quiet):
     with replacing_run(exp.run_dir, overwrite=overwrite, resume=resume):
         trainer = Trainer(exp, device=device, resume=resume, progress=not quiet)
     try:
-        summary = trainer.fit()
+        with ctrl_c() as interrupt:
+            trainer.after_epoch = interrupt.check
+            summary = trainer.fit()
     except KeyboardInterrupt:
         click.echo(f"\ninterrupted: {trainer.run_dir}/last holds the last completed epoch; "
                    "run the same command with --resume to continue", err=True)

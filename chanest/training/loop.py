@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 
 import torch
 import yaml
@@ -73,6 +74,9 @@ class Trainer:
     def __init__(self, exp: Experiment, device: str = "auto", resume: bool = False,
                  progress: bool = True):
         self.exp, self.progress = exp, progress
+        #: called after each epoch (``last`` saved): the train command re-raises a Ctrl-C
+        #: that a finalizer swallowed there (:mod:`chanest.interrupt`)
+        self.after_epoch: Callable[[], None] | None = None
         apply_determinism(exp.train.deterministic)
         self.dist, self.device = init_distributed(resolve_device(device))
         self.run_dir = exp.run_dir
@@ -304,6 +308,8 @@ class Trainer:
                          metrics, lr, rate, time.perf_counter() - started)
             self._save_last()
         barrier(self.dist)
+        if self.after_epoch is not None:
+            self.after_epoch()
 
     def _patience_out(self) -> bool:
         patience = self.exp.train.patience

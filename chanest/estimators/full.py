@@ -72,18 +72,23 @@ class _Moments:
         rows = (torch.arange(A, device=s_hp.device)[:, None] * N + self.pidx[None]).reshape(-1)
         return s_hp, s_hp[rows], diag
 
-    def kronecker(self, A: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """The Kronecker moments R̂_s ⊗ R̂_tf of the same sums, shaped like :meth:`blocks`."""
-        s_hp, s_pp, diag = self.blocks(A)
-        P, N = len(self.pidx), len(diag) // A
-        pp = s_pp.reshape(A, P, A, P)
-        rs = torch.einsum("apcp->ac", pp) / P  # [A, A] over the pilot REs
+    def factors(self, blocks) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """R̂_s [A, A] (over the pilot REs, mean diagonal 1), and R̂_tf's pilot columns
+        [N, P] and diagonal [N] pooled over antennas, from :meth:`blocks`."""
+        s_hp, s_pp, diag = blocks
+        P = len(self.pidx)
+        A = s_pp.shape[0] // P
+        N = len(diag) // A
+        rs = torch.einsum("apcp->ac", s_pp.reshape(A, P, A, P)) / P
         rs = rs / torch.diagonal(rs).real.mean()
-        hp = s_hp.reshape(A, N, A, P)
-        tf_hp = torch.einsum("anap->np", hp) / A  # [N, P] pooled over antennas
-        tf_diag = diag.reshape(A, N).mean(0)
-        tf_pp = tf_hp[self.pidx]
-        return (torch.kron(rs, tf_hp), torch.kron(rs, tf_pp),
+        tf_hp = torch.einsum("anap->np", s_hp.reshape(A, N, A, P)) / A
+        return rs, tf_hp, diag.reshape(A, N).mean(0)
+
+    def kronecker(self, A: int, blocks=None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The Kronecker moments R̂_s ⊗ R̂_tf of the same sums, shaped like :meth:`blocks`
+        (``blocks``: those of :meth:`blocks`, if already computed)."""
+        rs, tf_hp, tf_diag = self.factors(blocks or self.blocks(A))
+        return (torch.kron(rs, tf_hp), torch.kron(rs, tf_hp[self.pidx]),
                 torch.kron(torch.diagonal(rs).real.contiguous(), tf_diag))
 
 
@@ -156,7 +161,9 @@ class FullLMMSEEstimator(PilotEstimator):
         if self.fixed_alpha is not None or len(held_h) == 0:
             self.alpha = 0.5 if self.fixed_alpha is None else self.fixed_alpha
         else:
-            s_pp, t_pp = train.blocks(A)[1], train.kronecker(A)[1]
+            blocks = train.blocks(A)
+            rs, tf_hp, _ = train.factors(blocks)
+            s_pp, t_pp = blocks[1], torch.kron(rs, tf_hp[pidx])  # pilot blocks only
             x = held_h[:, :, pidx].reshape(len(held_h), -1)
             gen = torch.Generator().manual_seed(0)
             self.scores = {a: _pilot_error_db((1 - a) * s_pp + a * t_pp, x, gen)
@@ -173,7 +180,8 @@ class FullLMMSEEstimator(PilotEstimator):
 
     def _set_filter(self, moments: _Moments, A: int) -> None:
         a = self.alpha
-        (s_hp, s_pp, s_d), (t_hp, t_pp, t_d) = moments.blocks(A), moments.kronecker(A)
+        blocks = moments.blocks(A)
+        (s_hp, s_pp, s_d), (t_hp, t_pp, t_d) = blocks, moments.kronecker(A, blocks)
         r_hp, r_pp, r_d = ((1 - a) * s + a * t for s, t in ((s_hp, t_hp), (s_pp, t_pp),
                                                             (s_d, t_d)))
         lam, q = torch.linalg.eigh(r_pp)

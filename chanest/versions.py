@@ -12,8 +12,13 @@ except metadata.PackageNotFoundError:  # running from a source tree without inst
     __version__ = "0.1.0+src"
 
 
+#: the optional ray tracer and its renderer, listed only where installed (the rt extra)
+_OPTIONAL = (("sionna-rt", "sionna_rt"), ("mitsuba", "mitsuba"), ("drjit", "drjit"))
+
+
 def versions() -> dict[str, str]:
-    """{package: version} for chanest, torch, sionna, numpy, scipy, h5py."""
+    """{package: version} for chanest, torch, sionna, numpy, scipy, h5py, and sionna_rt,
+    mitsuba, drjit where the rt extra is installed."""
     out = {"chanest": __version__}
     for dist, key in (("torch", "torch"), ("sionna-no-rt", "sionna"), ("numpy", "numpy"),
                       ("scipy", "scipy"), ("h5py", "h5py")):
@@ -21,4 +26,9 @@ def versions() -> dict[str, str]:
             out[key] = metadata.version(dist)
         except metadata.PackageNotFoundError:
             out[key] = "unknown"
+    for dist, key in _OPTIONAL:
+        try:
+            out[key] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            pass
     return out

@@ -244,11 +244,14 @@ def test_the_paths_reference_runs_on_site_data_and_beats_least_squares(site):
 
 
 @needs_rt
-def test_a_site_dataset_records_the_positions_and_inspect_reports_the_kept_fraction(
+def test_a_site_dataset_records_positions_ray_tracer_versions_and_the_kept_fraction(
         site, tmp_path):
+    from importlib import metadata
     sim, batch = site
     out = DatasetWriter(tmp_path / "site.h5", sim, len(batch)).run()
     with open_dataset([str(out)]) as ds:
+        assert ds.attrs["sionna_rt_version"] == metadata.version("sionna-rt")
+        assert ds.attrs["mitsuba_version"] == metadata.version("mitsuba")
         stored = ds.read(0, len(batch))
         coverage = float(ds.column("params/coverage").mean())
         lines = summarise_dataset(ds).lines()

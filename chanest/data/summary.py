@@ -126,7 +126,9 @@ class DatasetSummary:
         out = [f"files: {', '.join(self.paths)}",
                f"schema {a['schema']} v{a['schema_version']}, chanest "
                f"{a.get('chanest_version')}, sionna {a.get('sionna_version')}, "
-               f"created {a.get('created')}, simulated on {a.get('device_type')}",
+               + (f"sionna-rt {a['sionna_rt_version']}, " if "sionna_rt_version" in a
+                  else "")
+               + f"created {a.get('created')}, simulated on {a.get('device_type')}",
                f"seed {sc.seed}, chunk_size {sc.chunk_size}, samples "
                f"{', '.join(f'[{lo}, {hi})' for lo, hi in self.sample_ranges)} of "
                f"{a['num_samples_total']}",

@@ -36,6 +36,10 @@ __all__ = ["ModelSpec", "DataSpec", "StageSpec", "TrainSpec", "Experiment", "loa
 class ModelSpec(Strict):
     name: str = "cenet"
     kwargs: dict[str, Any] = Field(default_factory=dict)
+    init: str | None = Field(
+        default=None, description="start from these weights instead of random ones (fine-"
+        "tuning): a checkpoint stem, a run folder (its best) or pretrained:NAME, of the same "
+        "model, kwargs and grid")
 
 
 class DataSpec(Strict):

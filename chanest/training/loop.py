@@ -49,6 +49,7 @@ from chanest.training.distributed import (
     shutdown,
 )
 from chanest.training.experiment import Experiment, StageSpec
+from chanest.training.init import initial_weights
 from chanest.training.objective import error_head_nll, objective, resolve_loss
 from chanest.training.resume import (
     TrainState,
@@ -112,7 +113,10 @@ class Trainer:
         # seeded right before the weights are drawn: building the sources runs Sionna,
         # which reseeds torch's global generator
         torch.manual_seed(derive_seed(self.exp.seed, "init"))
-        self.model = build_model(self.spec["name"], **self.spec["kwargs"]).to(self.device)
+        self.model = build_model(self.spec["name"], **self.spec["kwargs"])
+        if m.init is not None:
+            load_weights(self.model, initial_weights(m.init, self.spec, self.ctx))
+        self.model = self.model.to(self.device)
         if self.exp.train.sync_batchnorm and self.dist.enabled:
             if not self.device.startswith("cuda"):
                 raise ConfigError("train.sync_batchnorm: PyTorch synchronises batch norm on "

@@ -1,30 +1,40 @@
-"""A ray-traced site: classical estimators on the test part of the region, fitted on the
-training part, and the time to simulate with a cold and a warm path cache.
+"""Ray-traced sites: a network fine-tuned on one site's training positions against the
+classical estimators and the per-grid path reference, on that site's separate test
+positions and on a second site it never saw; and the time to simulate with a cold and a
+warm path cache.
 
-    python sims/sites.py [--out results/sites] [--samples 1000] [--train-samples 2000]
-                         [--train configs/sites/munich-train.yaml]
-                         [--test configs/sites/munich-test.yaml] [--estimators a,b,...]
+    python sims/sites.py [--out results/sites] [--samples 1024] [--train-samples 4096]
+                         [--val-samples 1024] [--train configs/sites/munich-train.yaml]
+                         [--test configs/sites/munich-test.yaml]
+                         [--second configs/sites/etoile-test.yaml]
+                         [--experiment configs/studies/sites/cenet-site.yaml]
+                         [--generic pretrained:cenet-lte-mixture] [--estimators a,b,...]
                          [--tiny]
 
-Needs the rt extra and libLLVM >= 16 (README "Set-up"). Simulates the training and the
-test part of the site (disjoint x-stripes of one region: ``split`` in the configs) and
-evaluates ``ls-linear``, ``lmmse-robust``, ``lmmse-adaptive``, ``lmmse`` fitted on the
-training positions (``--fit-data``: its statistics are the training set's sample
-covariance) and ``genie-paths`` (the LMMSE with each grid's own traced paths: a
-reference, not a bound). Writes to OUT: ``data/``, ``parts/``, ``results.csv``, the
-figure ``nmse_vs_snr`` and ``timing.csv``: seconds to simulate the test set with the
-traced positions cached in a fresh folder (cold: every position traced) and again from
-that cache (warm). ``--tiny`` uses Sionna RT's small ``simple_street_canyon`` scene with
-single-bounce tracing.
+Needs the rt extra and libLLVM >= 16 (README "Set-up"). Simulates the training part of
+the site (and a validation set of it under another seed), its test part (disjoint
+x-stripes of one region: ``split`` in the configs) and the second site; fine-tunes the
+``--experiment`` network (by default the generic shipped model, ``model.init``) on the
+training part; then evaluates on both test sets ``ls-linear``, ``lmmse-robust``,
+``lmmse-adaptive``, ``lmmse`` fitted on the training positions (``--fit-data``: the
+training part's sample covariance, on the second site too), the generic network, the site
+network and ``genie-paths`` (the LMMSE with each grid's own traced paths: a reference,
+not a bound). Writes to OUT: ``data/``, ``parts/``, ``runs/``, ``results.csv`` (column
+``site``), the figure ``nmse_vs_snr`` and ``timing.csv``: seconds to simulate the test
+set with the traced positions cached in a fresh folder (cold: every position traced) and
+again from that cache (warm). ``--tiny`` uses Sionna RT's small ``simple_street_canyon``
+scene with single-bounce tracing for every site and a one-epoch network.
 """
 
 from __future__ import annotations
 
+import csv
 import os
 import tempfile
 import time
 from pathlib import Path
 
+import yaml
 from _common import REPO, write_csv
 from _study import Study, scenario_dict, study_arguments
 
@@ -33,6 +43,8 @@ ESTIMATORS = ["ls-linear", "lmmse-robust", "lmmse-adaptive", "lmmse", "genie-pat
 TINY_CHANNEL = {"scene": "simple_street_canyon", "bs_position": [-20.0, 0.0, 20.0],
                 "region": {"x": [-60.0, 60.0], "y": [-40.0, 40.0]}, "max_depth": 1,
                 "samples_per_src": 10_000}
+#: the seed of the validation set, added to the training part's
+VAL_SEED_OFFSET = 1000
 
 
 def _site(path: str, tiny: bool) -> dict:
@@ -68,28 +80,74 @@ def _timed_simulation(scenario: dict, samples: int, folder: Path) -> dict:
     return row
 
 
+def _network(study: Study, path: str, train: Path, val: Path, tiny: bool) -> str:
+    """Fine-tune (or resume, or skip) the site network; its ``ckpt:`` estimator name."""
+    exp = yaml.safe_load(Path(path).read_text())
+    exp["data"] = {"train": str(train), "val": str(val)}
+    if tiny:
+        exp["train"].update(epochs=1, batch_size=16)
+    return f"ckpt:{study.train(exp)}"
+
+
+def _site_name(scenario: dict) -> str:
+    """'munich (test part)', 'etoile': the scene and the part of its region."""
+    channel = scenario["channel"]["models"][0]
+    part = (channel.get("split") or {}).get("part", "all")
+    return channel["scene"] + ("" if part == "all" else f" ({part} part)")
+
+
+def _labelled(table: Path, labels: dict[str, str]) -> None:
+    """Rename the networks of a part's table to their study labels, in place."""
+    with open(table, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    fields = list(rows[0])
+    for r in rows:
+        r["estimator"] = labels.get(r["estimator"], r["estimator"])
+    write_csv(table, rows, fields)
+
+
 def main(argv=None) -> int:
-    ap = study_arguments(__doc__, "sites", 1000, ESTIMATORS)
-    ap.add_argument("--train-samples", type=int, default=2000,
-                    help="training grids (fit lmmse)")
+    ap = study_arguments(__doc__, "sites", 1024, ESTIMATORS)
+    ap.add_argument("--train-samples", type=int, default=4096,
+                    help="training grids (the network, lmmse's fit)")
+    ap.add_argument("--val-samples", type=int, default=1024, help="validation grids")
     ap.add_argument("--train", default=str(REPO / "configs/sites/munich-train.yaml"))
     ap.add_argument("--test", default=str(REPO / "configs/sites/munich-test.yaml"))
+    ap.add_argument("--second", default=str(REPO / "configs/sites/etoile-test.yaml"),
+                    help="a site the network never saw")
+    ap.add_argument("--experiment", default=str(REPO / "configs/studies/sites/cenet-site.yaml"))
+    ap.add_argument("--generic", default="pretrained:cenet-lte-mixture",
+                    help="a network not trained on any site ('' for none)")
     args = ap.parse_args(argv)
-    names = args.estimators.split(",") + ([args.checkpoint] if args.checkpoint else [])
     if args.tiny:
-        args.samples, args.train_samples = 32, 64
-    train, test = _site(args.train, args.tiny), _site(args.test, args.tiny)
-    study = Study(args.out, 3)
+        args.samples, args.train_samples, args.val_samples = 32, 64, 32
+    train = _site(args.train, args.tiny)
+    val = dict(train, seed=train["seed"] + VAL_SEED_OFFSET)
+    study = Study(args.out, 9)
     fit = study.dataset("train", train, args.train_samples)
-    data = study.dataset("test", test, args.samples)
-    table = study.join([(study.evaluate("test", data, names, fit_data=fit), {})])
-    study.figure(table, "nmse_vs_snr", title="ray-traced site, test part of the region "
-                 "(lmmse fitted on the training part)")
+    network = _network(study, args.experiment, fit,
+                       study.dataset("val", val, args.val_samples), args.tiny)
+    labels = {network: "cenet (fine-tuned on the site)"}
+    if args.generic:
+        labels[args.generic] = "cenet (generic)"
+    names = args.estimators.split(",") + list(labels) + (
+        [args.checkpoint] if args.checkpoint else [])
+    parts = []
+    for part, path in (("test", args.test), ("second", args.second)):
+        scenario = _site(path, args.tiny)
+        data = study.dataset(part, scenario, args.samples)
+        table = study.evaluate(part, data, names, fit_data=fit)
+        _labelled(table, labels)
+        parts.append((table, {"site": _site_name(scenario)}))
+    table = study.join(parts)
+    study.figure([t for t, _ in parts], "nmse_vs_snr", tags=[c["site"] for _, c in parts],
+                 title="ray-traced sites, test positions (lmmse fitted, network fine-tuned "
+                 "on the first site's training part)")
     timing = study.out / "timing.csv"
     if not timing.exists():
-        row = _timed_simulation(test, args.samples, study.out)
+        row = _timed_simulation(_site(args.test, args.tiny), args.samples, study.out)
         write_csv(timing, [row], list(row))
-    study.log(f"timing -> {timing.relative_to(study.out)}")
+    study.log(f"timing -> {timing.relative_to(study.out)}; table -> {table.name}")
     return 0
 
 

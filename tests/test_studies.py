@@ -19,24 +19,41 @@ def _run(script, *args):
     return res.stdout
 
 
-@pytest.mark.slow  # 20-25 s: the default run stays under 3.5 min on 2 cores
-def test_generalization_study_writes_the_gap_matrix_and_resumes(tmp_path):
+@pytest.mark.slow  # 30-40 s: the default run stays under 3.5 min on 2 cores
+def test_generalization_study_writes_the_gap_matrix_with_each_familys_reference_and_resumes(
+        tmp_path):
+    """A Rayleigh family (gap to the genie bound) and a stored UMi family (gap to the rays'
+    genie-paths reference, no nominal LMMSE), plus a held-out family."""
+    import yaml
+
+    cfg = yaml.safe_load((REPO / "configs/studies/generalization.yaml").read_text())
+    cfg["families"] = {"classic": "configs/families/lte-classic.yaml",
+                       "umi": {"train": "configs/families/lte-umi.yaml", "stored": 4096}}
+    cfg["test_only"] = {"cdl": "configs/families/lte-cdl.yaml"}
+    (tmp_path / "gen.yaml").write_text(yaml.safe_dump(cfg))
     out = tmp_path / "gen"
-    _run("generalization.py", "--tiny", "--out", str(out))
+    _run("generalization.py", "--tiny", "--config", str(tmp_path / "gen.yaml"), "--out", str(out))
     rows = list(csv.DictReader(open(out / "results.csv")))
-    tests = {r["test"] for r in rows}
-    assert tests == {"classic", "tdl", "cdl"}  # two training families + a held-out one
+    assert {r["test"]: r["reference"] for r in rows} == {
+        "classic": "genie-lmmse", "umi": "genie-paths", "cdl": "genie-lmmse"}
     methods = {(r["method"], r["trained_on"]) for r in rows}
-    for fam in ("classic", "tdl"):
-        assert {("cenet", fam), ("lmmse-nominal", fam), ("lmmse-fit", fam)} <= methods
-    assert {("lmmse-adaptive", ""), ("lmmse-robust", ""), ("genie-lmmse", "")} <= methods
+    assert {("cenet", "classic"), ("lmmse-nominal", "classic"), ("lmmse-fit", "classic"),
+            ("cenet", "umi"), ("lmmse-fit", "umi")} <= methods
+    assert ("lmmse-nominal", "umi") not in methods
+    assert {("lmmse-adaptive", ""), ("lmmse-robust", ""), ("genie-lmmse", ""),
+            ("genie-paths", "")} <= methods
     for r in rows:
         assert math.isfinite(float(r["gap_db"]))
-        if r["method"] == "genie-lmmse":
+        if r["method"] == r["reference"]:
             assert float(r["gap_db"]) == 0.0
+    from chanest.data.dataset import open_dataset
+
+    with open_dataset([str(out / "data" / "umi-train.h5")]) as ds:
+        assert len(ds) == 64  # --tiny stores 64 training grids
     for name in ("gap_0dB.csv", "gap_30dB.csv", "heatmap.pdf", "heatmap.png"):
         assert (out / name).stat().st_size > 0
-    again = _run("generalization.py", "--tiny", "--out", str(out))
+    again = _run("generalization.py", "--tiny", "--config", str(tmp_path / "gen.yaml"),
+                 "--out", str(out))
     assert again.count("finished, skipped") == 2 and again.count("skipped") == 5
 
 
@@ -172,8 +189,8 @@ def test_uplink_study_trains_a_network_per_cdm_group_and_writes_nmse_and_bler(tm
     assert "finished, skipped" in _run("uplink_neural.py", "--tiny", "--out", str(out))
 
 
-@pytest.mark.slow  # ~30 s: traces a small scene twice (train, test) and once more cold
-def test_sites_study_evaluates_the_test_part_and_times_cold_and_warm_caches(tmp_path):
+@pytest.mark.slow  # ~1 min: traces a small scene four times and once more cold, trains
+def test_sites_study_fine_tunes_a_network_and_evaluates_both_sites_and_the_cache(tmp_path):
     from chanest.channels.site_runtime import rt_available
 
     if rt_available() is not None:
@@ -181,14 +198,20 @@ def test_sites_study_evaluates_the_test_part_and_times_cold_and_warm_caches(tmp_
     out = tmp_path / "sites"
     _run("sites.py", "--tiny", "--out", str(out))
     rows = _rows(out / "results.csv")
-    assert {r["estimator"] for r in rows} == {"ls-linear", "lmmse-robust", "lmmse-adaptive",
-                                             "lmmse", "genie-paths"}
-    assert {r["model"] for r in rows} == {"site-simple_street_canyon-test"}
-    nmse = {(r["estimator"], r["snr_db"]): float(r["nmse_db"]) for r in rows}
-    assert nmse["genie-paths", "30"] < nmse["ls-linear", "30"]
+    assert {r["estimator"] for r in rows} == {
+        "ls-linear", "lmmse-robust", "lmmse-adaptive", "lmmse", "genie-paths",
+        "cenet (generic)", "cenet (fine-tuned on the site)"}
+    assert {(r["site"], r["model"]) for r in rows} == {
+        ("simple_street_canyon (test part)", "site-simple_street_canyon-test"),
+        ("simple_street_canyon", "site-simple_street_canyon")}
+    nmse = {(r["model"], r["estimator"], r["snr_db"]): float(r["nmse_db"]) for r in rows}
+    for model in ("site-simple_street_canyon-test", "site-simple_street_canyon"):
+        assert nmse[model, "genie-paths", "30"] < nmse[model, "ls-linear", "30"]
+    assert (out / "runs" / "cenet-site" / "best.json").is_file()
     timing = _rows(out / "timing.csv")[0]
     assert float(timing["warm_s"]) < float(timing["cold_s"])
     assert (out / "nmse_vs_snr.png").stat().st_size > 0
+    assert "finished, skipped" in _run("sites.py", "--tiny", "--out", str(out))
 
 
 @pytest.mark.slow  # two tiny datasets, five evaluations: 1-2 min on 2 busy cores

@@ -14,6 +14,9 @@ reported and the next still runs:
 * ``evaluate``: LS, LMMSE, the adaptive LMMSE, the shipped ``pretrained:cenet-lte-mixture``,
   the network trained above and the bound on the test set; then the same as 2 shards
   merged, which must equal it byte for byte;
+* ``zoo``: two training steps of every network of the learned-estimator zoo
+  (``configs/studies/zoo/lte-mixture.yaml``, at its full size on a GPU) and of the shipped
+  ArrayNet's configuration on 16-port UMi grids;
 * ``complexity``: ``complexity --device`` on 72×14;
 * ``bench-neural``: ``benchmarks/bench_neural.py --device``;
 * ``pytest-cuda``: the tests marked ``cuda``.
@@ -53,7 +56,7 @@ SIZES = {"gpu": {"test": 4096, "train": 8192, "val": 1024, "epoch": 8192, "batch
 
 #: (step, time limit [s] on a GPU; three times that with --cpu) in running order
 STEPS = [("simulate", 90), ("train-amp-compile", 180), ("resume", 120),
-         ("train-dataset", 90), ("deterministic", 120), ("evaluate", 120),
+         ("train-dataset", 90), ("deterministic", 120), ("evaluate", 120), ("zoo", 180),
          ("complexity", 90), ("bench-neural", 120), ("pytest-cuda", 120)]
 
 
@@ -158,6 +161,29 @@ def step_evaluate(work: Path, device: str, sizes: dict) -> str:
             raise RuntimeError(f"merged shards' {table} differs from one process's")
     shutil.copy(work / "eval" / "results.csv", work / "evaluate-results.csv")
     return "6 estimators; 2 shards merged equal one process"
+
+
+def step_zoo(work: Path, device: str, sizes: dict) -> str:
+    import yaml
+    from zoo import experiment
+
+    from chanest.training.experiment import parse_experiment
+    from chanest.training.loop import Trainer
+
+    cfg = yaml.safe_load((REPO / "configs/studies/zoo/lte-mixture.yaml").read_text())
+    batch = sizes["batch"]
+    budget = {"epochs": 2, "samples_per_epoch": batch, "val_samples": batch,
+              "batch_size": batch, "lr": 1.0e-3}
+    runs = [experiment(cfg, net, 0, budget, tiny=device == "cpu") for net in cfg["networks"]]
+    array = yaml.safe_load((REPO / "configs/experiments/pretrained/"
+                            "arraynet-umi-panel16.yaml").read_text())
+    array["data"].update(simulate=str(REPO / array["data"]["simulate"]),
+                         samples_per_epoch=8, val_samples=8)
+    array["train"].update(epochs=2, batch_size=8)
+    for exp in [*runs, array]:
+        exp["out_dir"] = str(work / "zoo")
+        Trainer(parse_experiment(exp), device=device, progress=False).fit()
+    return f"{len(runs)} zoo networks and ArrayNet, two steps each"
 
 
 def step_complexity(work: Path, device: str, sizes: dict) -> str:

@@ -2,7 +2,8 @@
 # The CUDA paths end to end in one short run (at most 8 minutes on one GPU, no network):
 # simulate on the GPU, training with bf16 AMP, channels_last and torch.compile, resume,
 # the DataLoader path, deterministic training, evaluate with a shipped model (and as
-# merged shards), complexity and bench_neural on the GPU, the tests marked cuda.
+# merged shards), two training steps of every zoo network and of ArrayNet, complexity
+# and bench_neural on the GPU, the tests marked cuda.
 #
 #   bash sims/gpu_check.sh [OUT] [--cpu] [--budget SECONDS]
 #

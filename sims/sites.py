@@ -141,8 +141,8 @@ def main(argv=None) -> int:
         parts.append((table, {"site": _site_name(scenario)}))
     table = study.join(parts)
     study.figure([t for t, _ in parts], "nmse_vs_snr", tags=[c["site"] for _, c in parts],
-                 title="ray-traced sites, test positions (lmmse fitted, network fine-tuned "
-                 "on the first site's training part)")
+                 size="double", title="ray-traced sites, test positions (lmmse fitted and "
+                 "network fine-tuned on the first site's training part)")
     timing = study.out / "timing.csv"
     if not timing.exists():
         row = _timed_simulation(_site(args.test, args.tiny), args.samples, study.out)

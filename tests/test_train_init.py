@@ -60,3 +60,22 @@ def test_an_unknown_init_is_one_line_naming_model_init(tmp_path, scenario_file, 
     with pytest.raises(ConfigError, match=rf"^model\.init: {what}"):
         Trainer(experiment(tmp_path, scenario_file, name="x", model={"init": spec}), "cpu",
                 progress=False)
+
+
+def test_a_resumed_fine_tuning_takes_last_and_no_longer_needs_the_init_checkpoint(
+        tmp_path, scenario_file):
+    import shutil
+
+    _, folder = _trained(tmp_path, scenario_file)
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    model = {"init": str(copy)}
+    first = Trainer(experiment(tmp_path, scenario_file, name="tuned", model=model), "cpu",
+                    progress=False)
+    first.fit(max_epochs=1)
+    after = weights(first)
+    shutil.rmtree(copy)
+    resumed = Trainer(experiment(tmp_path, scenario_file, name="tuned", model=model), "cpu",
+                      resume=True, progress=False)
+    assert resumed.state.epoch == 1
+    assert all(torch.equal(after[k], v) for k, v in weights(resumed).items())

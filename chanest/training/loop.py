@@ -84,7 +84,7 @@ class Trainer:
         check_run_folder(self.run_dir, resume)
         self._load_data()
         self._check_batches()
-        self._build_model()
+        self._build_model(resume)
         self._build_objective()
         self._set_up_precision()
         self._start_or_resume(resume)
@@ -106,15 +106,16 @@ class Trainer:
             raise ConfigError(f"train.batch_size: {t.batch_size} x {self.dist.world} rank(s) "
                               f"exceeds the {len(self.train_src)} training grids per epoch")
 
-    def _build_model(self) -> None:
-        """The model of the experiment, its initial weights drawn from the run's seed."""
+    def _build_model(self, resume: bool) -> None:
+        """The model of the experiment, its initial weights drawn from the run's seed or
+        read from ``model.init`` (not when resuming: ``last`` holds the weights then)."""
         m = self.exp.model
         self.spec = model_spec(m.name, m.kwargs, self.ctx.mask)
         # seeded right before the weights are drawn: building the sources runs Sionna,
         # which reseeds torch's global generator
         torch.manual_seed(derive_seed(self.exp.seed, "init"))
         self.model = build_model(self.spec["name"], **self.spec["kwargs"])
-        if m.init is not None:
+        if m.init is not None and not resume:
             load_weights(self.model, initial_weights(m.init, self.spec, self.ctx))
         self.model = self.model.to(self.device)
         if self.exp.train.sync_batchnorm and self.dist.enabled:

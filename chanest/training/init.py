@@ -23,13 +23,13 @@ _FIELD = "model.init"
 def _stem(spec: str) -> Path:
     """The checkpoint stem of ``spec``: pretrained:NAME, a run folder (its best) or a stem."""
     if spec.startswith("pretrained:"):
-        from chanest import pretrained
+        from chanest.pretrained import available, stem
 
         name = spec.split(":", 1)[1]
-        if name not in pretrained.available():
+        if name not in available():
             raise ConfigError(f"{_FIELD}: unknown pretrained model {name!r}; shipped: "
-                              f"{', '.join(pretrained.available())}")
-        return pretrained.stem(name)
+                              f"{', '.join(available())}")
+        return stem(name)
     path = Path(spec.removeprefix("ckpt:"))
     if path.is_dir():
         path = path / "best"

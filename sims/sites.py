@@ -7,23 +7,26 @@ warm path cache.
                          [--val-samples 1024] [--train configs/sites/munich-train.yaml]
                          [--test configs/sites/munich-test.yaml]
                          [--second configs/sites/etoile-test.yaml]
-                         [--experiment configs/studies/sites/cenet-site.yaml]
+                         [--experiments configs/studies/sites/cenet-site.yaml,...]
                          [--generic pretrained:cenet-lte-mixture] [--estimators a,b,...]
                          [--tiny]
 
 Needs the rt extra and libLLVM >= 16 (README "Set-up"). Simulates the training part of
 the site (and a validation set of it under another seed), its test part (disjoint
-x-stripes of one region: ``split`` in the configs) and the second site; fine-tunes the
-``--experiment`` network (by default the generic shipped model, ``model.init``) on the
-training part; then evaluates on both test sets ``ls-linear``, ``lmmse-robust``,
-``lmmse-adaptive``, ``lmmse`` fitted on the training positions (``--fit-data``: the
-training part's sample covariance, on the second site too), the generic network, the site
-network and ``genie-paths`` (the LMMSE with each grid's own traced paths: a reference,
-not a bound). Writes to OUT: ``data/``, ``parts/``, ``runs/``, ``results.csv`` (column
-``site``), the figure ``nmse_vs_snr`` and ``timing.csv``: seconds to simulate the test
-set with the traced positions cached in a fresh folder (cold: every position traced) and
-again from that cache (warm). ``--tiny`` uses Sionna RT's small ``simple_street_canyon``
-scene with single-bounce tracing for every site and a one-epoch network.
+x-stripes of one region: ``split`` in the configs) and the second site; trains each
+``--experiments`` network on the training part (by default CENet fine-tuned from the
+generic shipped model, ``model.init``, and ArrayNet across the 4 antennas from scratch);
+then evaluates on both test sets ``ls-linear``, ``lmmse-robust``, ``lmmse-adaptive``,
+``lmmse`` fitted on the training positions (``--fit-data``: the training part's sample
+covariance, on the second site too), the generic network, the site networks (labelled by
+their experiment names) and ``genie-paths`` (the LMMSE with each grid's own traced paths:
+a reference, not a bound). Each network is evaluated as a part of its own, so adding one
+evaluates only it. Writes to OUT: ``data/``, ``parts/``, ``runs/``, ``results.csv``
+(column ``site``), the figure ``nmse_vs_snr`` and ``timing.csv``: seconds to simulate the
+test set with the traced positions cached in a fresh folder (cold: every position traced)
+and again from that cache (warm). ``--tiny`` uses Sionna RT's small
+``simple_street_canyon`` scene with single-bounce tracing for every site and one-epoch
+networks.
 """
 
 from __future__ import annotations
@@ -80,13 +83,19 @@ def _timed_simulation(scenario: dict, samples: int, folder: Path) -> dict:
     return row
 
 
-def _network(study: Study, path: str, train: Path, val: Path, tiny: bool) -> str:
-    """Fine-tune (or resume, or skip) the site network; its ``ckpt:`` estimator name."""
+#: the site networks' experiments, trained in this order
+EXPERIMENTS = ["configs/studies/sites/cenet-site.yaml", "configs/studies/sites/arraynet-site.yaml"]
+TINY_KWARGS = {"cenet": {}, "arraynet": {"channels": 4, "blocks": 1}}
+
+
+def _network(study: Study, path: str, train: Path, val: Path, tiny: bool) -> tuple[str, str]:
+    """Train (or resume, or skip) one site network: (its ``ckpt:`` estimator, its name)."""
     exp = yaml.safe_load(Path(path).read_text())
     exp["data"] = {"train": str(train), "val": str(val)}
     if tiny:
         exp["train"].update(epochs=1, batch_size=16)
-    return f"ckpt:{study.train(exp)}"
+        exp["model"]["kwargs"].update(TINY_KWARGS[exp["model"]["name"]])
+    return f"ckpt:{study.train(exp)}", exp["name"]
 
 
 def _site_name(scenario: dict) -> str:
@@ -115,7 +124,8 @@ def main(argv=None) -> int:
     ap.add_argument("--test", default=str(REPO / "configs/sites/munich-test.yaml"))
     ap.add_argument("--second", default=str(REPO / "configs/sites/etoile-test.yaml"),
                     help="a site the network never saw")
-    ap.add_argument("--experiment", default=str(REPO / "configs/studies/sites/cenet-site.yaml"))
+    ap.add_argument("--experiments", default=",".join(str(REPO / e) for e in EXPERIMENTS),
+                    help="site networks' experiment YAMLs (comma-separated)")
     ap.add_argument("--generic", default="pretrained:cenet-lte-mixture",
                     help="a network not trained on any site ('' for none)")
     args = ap.parse_args(argv)
@@ -123,26 +133,31 @@ def main(argv=None) -> int:
         args.samples, args.train_samples, args.val_samples = 32, 64, 32
     train = _site(args.train, args.tiny)
     val = dict(train, seed=train["seed"] + VAL_SEED_OFFSET)
-    study = Study(args.out, 9)
+    experiments = [e for e in args.experiments.split(",") if e]
+    study = Study(args.out, 4 + len(experiments) + 2 * (1 + len(experiments)))
     fit = study.dataset("train", train, args.train_samples)
-    network = _network(study, args.experiment, fit,
-                       study.dataset("val", val, args.val_samples), args.tiny)
-    labels = {network: "cenet (fine-tuned on the site)"}
+    val_data = study.dataset("val", val, args.val_samples)
+    networks = dict(_network(study, e, fit, val_data, args.tiny) for e in experiments)
     if args.generic:
-        labels[args.generic] = "cenet (generic)"
-    names = args.estimators.split(",") + list(labels) + (
+        networks[args.generic] = "cenet (generic)"
+    names = args.estimators.split(",") + ([args.generic] if args.generic else []) + (
         [args.checkpoint] if args.checkpoint else [])
-    parts = []
+    tables = []
     for part, path in (("test", args.test), ("second", args.second)):
         scenario = _site(path, args.tiny)
         data = study.dataset(part, scenario, args.samples)
-        table = study.evaluate(part, data, names, fit_data=fit)
-        _labelled(table, labels)
-        parts.append((table, {"site": _site_name(scenario)}))
-    table = study.join(parts)
-    study.figure([t for t, _ in parts], "nmse_vs_snr", tags=[c["site"] for _, c in parts],
+        parts = [study.evaluate(part, data, names, fit_data=fit)]
+        parts += [study.evaluate(f"{part}-{label}", data, [net])
+                  for net, label in networks.items() if not net.startswith("pretrained:")]
+        for table in parts:
+            _labelled(table, networks)
+        tables.append(study.join([(t, {"site": _site_name(scenario)}) for t in parts],
+                                 name=f"results-{part}.csv"))
+    table = study.join([(t, {}) for t in tables])
+    study.figure(tables, "nmse_vs_snr", tags=[_site_name(_site(p, args.tiny))
+                                              for p in (args.test, args.second)],
                  size="double", title="ray-traced sites, test positions (lmmse fitted and "
-                 "network fine-tuned on the first site's training part)")
+                 "networks trained on the first site's training part)")
     timing = study.out / "timing.csv"
     if not timing.exists():
         row = _timed_simulation(_site(args.test, args.tiny), args.samples, study.out)

@@ -189,7 +189,7 @@ def test_uplink_study_trains_a_network_per_cdm_group_and_writes_nmse_and_bler(tm
     assert "finished, skipped" in _run("uplink_neural.py", "--tiny", "--out", str(out))
 
 
-@pytest.mark.slow  # ~1 min: traces a small scene four times and once more cold, trains
+@pytest.mark.slow  # ~1 min: traces a small scene four times and once more cold, trains 2
 def test_sites_study_fine_tunes_a_network_and_evaluates_both_sites_and_the_cache(tmp_path):
     from chanest.channels.site_runtime import rt_available
 
@@ -200,14 +200,16 @@ def test_sites_study_fine_tunes_a_network_and_evaluates_both_sites_and_the_cache
     rows = _rows(out / "results.csv")
     assert {r["estimator"] for r in rows} == {
         "ls-linear", "lmmse-robust", "lmmse-adaptive", "lmmse", "genie-paths",
-        "cenet (generic)", "cenet (fine-tuned on the site)"}
+        "cenet (generic)", "cenet-site", "arraynet-site"}
     assert {(r["site"], r["model"]) for r in rows} == {
         ("simple_street_canyon (test part)", "site-simple_street_canyon-test"),
         ("simple_street_canyon", "site-simple_street_canyon")}
     nmse = {(r["model"], r["estimator"], r["snr_db"]): float(r["nmse_db"]) for r in rows}
     for model in ("site-simple_street_canyon-test", "site-simple_street_canyon"):
         assert nmse[model, "genie-paths", "30"] < nmse[model, "ls-linear", "30"]
-    assert (out / "runs" / "cenet-site" / "best.json").is_file()
+    for run in ("cenet-site", "arraynet-site"):
+        assert (out / "runs" / run / "best.json").is_file()
+    assert len(rows) == 2 * 8 * 4  # two sites x 8 estimators x 4 SNRs
     timing = _rows(out / "timing.csv")[0]
     assert float(timing["warm_s"]) < float(timing["cold_s"])
     assert (out / "nmse_vs_snr.png").stat().st_size > 0

@@ -156,8 +156,9 @@ def main(argv=None) -> int:
     table = study.join([(t, {}) for t in tables])
     study.figure(tables, "nmse_vs_snr", tags=[_site_name(_site(p, args.tiny))
                                               for p in (args.test, args.second)],
-                 size="double", title="ray-traced sites, test positions (lmmse fitted and "
-                 "networks trained on the first site's training part)")
+                 size="double", labels={"lmmse": "lmmse (fitted on the training part)"},
+                 title="ray-traced sites, test positions (lmmse fitted and networks trained "
+                 "on the first site's training part)")
     timing = study.out / "timing.csv"
     if not timing.exists():
         row = _timed_simulation(_site(args.test, args.tiny), args.samples, study.out)

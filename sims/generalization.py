@@ -191,7 +191,8 @@ def _heatmap(labels, mats, tests, out: Path) -> None:
 
     plt.rcParams.update({"pdf.fonttype": 42, "ps.fonttype": 42, "font.size": 8})
     snrs = list(mats)
-    fig, axes = plt.subplots(1, len(snrs), figsize=(7.16, 0.28 * len(labels) + 1.4),
+    width = max(7.16, 0.45 * len(tests) * len(snrs) + 2.6)
+    fig, axes = plt.subplots(1, len(snrs), figsize=(width, 0.28 * len(labels) + 1.6),
                              sharey=True, constrained_layout=True)
     vmax = max(float(np.nanmax(m)) for m in mats.values())
     for ax, snr in zip(np.atleast_1d(axes), snrs):
@@ -202,8 +203,8 @@ def _heatmap(labels, mats, tests, out: Path) -> None:
                 if np.isfinite(m[i, j]):
                     ax.text(j, i, f"{m[i, j]:.1f}", ha="center", va="center", fontsize=7,
                             color="white" if m[i, j] > 0.6 * vmax else "black")
-        ax.set_xticks(range(len(tests)), tests)
-        ax.set_xlabel("test family")
+        ax.set_xticks(range(len(tests)), tests, rotation=45, ha="right")
+        ax.set_xlabel("test family (*: gap to genie-paths, a reference)")
         ax.set_title(f"SNR {snr:g} dB")
     np.atleast_1d(axes)[0].set_yticks(range(len(labels)), labels)
     fig.colorbar(im, ax=axes, label="NMSE gap to genie-lmmse (bound) or genie-paths "
@@ -243,7 +244,7 @@ def main(argv=None) -> int:
     snrs = [float(cfg["test"]["snr_db"][0]), float(cfg["test"]["snr_db"][-1])]
     labels, mats = _matrices(rows, list(tests), out, snrs)
     refs = {r["test"]: r.get("reference") or REFERENCES[0] for r in rows}
-    _heatmap(labels, mats, [t + ("\n(paths ref.)" if refs.get(t) == REFERENCES[1] else "")
+    _heatmap(labels, mats, [t + ("*" if refs.get(t) == REFERENCES[1] else "")
                             for t in tests], out)
     print(f"wrote {out}/results.csv, gap_*dB.csv, heatmap.pdf/.png", flush=True)
     return 0

@@ -9,6 +9,9 @@ from pathlib import Path
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
+#: a validation set of a training scenario: the scenario's seed plus this offset (the same
+#: in every study, so the sets of one site are traced once and shared through the cache)
+VAL_SEED_OFFSET = 1000
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 

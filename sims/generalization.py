@@ -39,7 +39,8 @@ from pathlib import Path
 
 import numpy as np
 import yaml
-from _common import REPO, Grids, nmse_db, read_csv, simulate, write_csv
+from _common import REPO, VAL_SEED_OFFSET, Grids, nmse_db, read_csv, simulate, write_csv
+from _study import scenario_dict
 
 from chanest.estimators import observe
 from chanest.estimators.registry import build_estimator
@@ -47,8 +48,6 @@ from chanest.estimators.registry import build_estimator
 FIELDS = ["test", "method", "trained_on", "snr_db", "nmse_db", "gap_db", "reference"]
 CLASSICAL = ["lmmse-adaptive", "lmmse-robust", "ls-linear"]
 REFERENCES = ("genie-lmmse", "genie-paths")
-#: the validation set of a stored family: the training scenario under this seed offset
-VAL_SEED_OFFSET = 1000
 
 
 def _family(value, root: Path = REPO) -> dict:
@@ -62,29 +61,26 @@ def _family(value, root: Path = REPO) -> dict:
     return fam
 
 
-def _stored(scenario: str, seed: int, samples: int, path: Path) -> Path:
-    """``path``: ``samples`` grids of ``scenario`` under ``seed`` (kept when complete)."""
-    from chanest.data.scenario import load_config, parse_config
+def _stored(scenario: dict, samples: int, path: Path) -> Path:
+    """``path``: ``samples`` grids of a scenario dict, simulated unless already complete
+    (an interrupted simulation resumes from its journal)."""
+    from chanest.data.scenario import parse_config
     from chanest.data.simulate import Simulator
     from chanest.data.writer import DatasetWriter
 
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        base = load_config(scenario).to_dict()
-        base["seed"] = seed
-        DatasetWriter(path, Simulator(parse_config(base, source=scenario)), samples).run()
+        DatasetWriter(path, Simulator(parse_config(scenario, source=str(path))), samples).run()
     return path
 
 
 def _stored_sets(name: str, fam: dict, cfg: dict, out: Path) -> tuple[Path, Path]:
-    """The training and validation datasets of a stored family."""
-    from chanest.data.scenario import load_config
-
-    seed = load_config(fam["train"]).seed
-    data = out / "data"
-    return (_stored(fam["train"], seed, fam["stored"], data / f"{name}-train.h5"),
-            _stored(fam["train"], seed + VAL_SEED_OFFSET,
-                    cfg["experiment"]["data"]["val_samples"], data / f"{name}-val.h5"))
+    """The training and validation datasets of a stored family (simulated once)."""
+    train = scenario_dict(fam["train"])
+    val = dict(train, seed=train["seed"] + VAL_SEED_OFFSET)
+    return (_stored(train, fam["stored"], out / "data" / f"{name}-train.h5"),
+            _stored(val, cfg["experiment"]["data"]["val_samples"],
+                    out / "data" / f"{name}-val.h5"))
 
 
 def _tiny(cfg: dict) -> dict:
@@ -99,13 +95,13 @@ def _tiny(cfg: dict) -> dict:
     return cfg
 
 
-def _train(name: str, fam: dict, cfg: dict, out: Path) -> Path:
-    """Train (or resume, or skip) the model of one family; returns its best checkpoint stem."""
+def _train(name: str, fam: dict, cfg: dict, out: Path, stored: tuple | None) -> Path:
+    """Train (or resume, or skip) the model of one family on fresh grids or on its
+    ``stored`` (training, validation) datasets; returns its best checkpoint stem."""
     exp = json.loads(json.dumps(cfg["experiment"]))
     exp.update(name=name, out_dir=str(out / "runs"))
-    if fam["stored"]:
-        train, val = _stored_sets(name, fam, cfg, out)
-        exp["data"] = {"train": str(train), "val": str(val)}
+    if stored:
+        exp["data"] = {"train": str(stored[0]), "val": str(stored[1])}
     else:
         exp["data"]["simulate"] = str(Path(fam["train"]).resolve())
     path = out / "experiments" / f"{name}.yaml"
@@ -129,13 +125,13 @@ def _reference(ctx) -> str:
     return REFERENCES[0] if all(len(p.delays) for p in ctx.profiles) else REFERENCES[1]
 
 
-def _fitted(name: str, fam: dict, cfg: dict, out: Path, seed: int) -> dict:
+def _fitted(fam: dict, cfg: dict, seed: int, stored: tuple | None) -> dict:
     """lmmse with the family's nominal statistics (None without a profile) and fitted on
-    ``fit_samples`` of its training grids (the stored training set, for stored families)."""
-    if fam["stored"]:
+    ``fit_samples`` of its training grids (of its ``stored`` training set, if any)."""
+    if stored:
         from chanest.data.dataset import open_dataset
 
-        with open_dataset([str(_stored_sets(name, fam, cfg, out)[0])]) as ds:
+        with open_dataset([str(stored[0])]) as ds:
             fctx, grids = ds.context(), ds.read(0, min(len(ds), cfg["fit_samples"]))
     else:
         fctx, grids = simulate(fam["train"], seed, cfg["fit_samples"])
@@ -230,8 +226,9 @@ def main(argv=None) -> int:
              **{k: _family(v)["test"] for k, v in (cfg.get("test_only") or {}).items()}}
     trained = {}
     for name, fam in families.items():
-        ckpt = _train(name, fam, cfg, out)
-        trained[name] = {"ckpt": str(ckpt), **_fitted(name, fam, cfg, out, 7 + len(trained))}
+        stored = _stored_sets(name, fam, cfg, out) if fam["stored"] else None
+        ckpt = _train(name, fam, cfg, out, stored)
+        trained[name] = {"ckpt": str(ckpt), **_fitted(fam, cfg, 7 + len(trained), stored)}
     rows = read_csv(out / "results.csv")
     done = {r["test"] for r in rows}
     for test, scenario in tests.items():

@@ -38,7 +38,7 @@ import time
 from pathlib import Path
 
 import yaml
-from _common import REPO, write_csv
+from _common import REPO, VAL_SEED_OFFSET, write_csv
 from _study import Study, scenario_dict, study_arguments
 
 ESTIMATORS = ["ls-linear", "lmmse-robust", "lmmse-adaptive", "lmmse", "genie-paths"]
@@ -46,8 +46,6 @@ ESTIMATORS = ["ls-linear", "lmmse-robust", "lmmse-adaptive", "lmmse", "genie-pat
 TINY_CHANNEL = {"scene": "simple_street_canyon", "bs_position": [-20.0, 0.0, 20.0],
                 "region": {"x": [-60.0, 60.0], "y": [-40.0, 40.0]}, "max_depth": 1,
                 "samples_per_src": 10_000}
-#: the seed of the validation set, added to the training part's
-VAL_SEED_OFFSET = 1000
 
 
 def _site(path: str, tiny: bool) -> dict:
@@ -105,14 +103,15 @@ def _site_name(scenario: dict) -> str:
     return channel["scene"] + ("" if part == "all" else f" ({part} part)")
 
 
-def _labelled(table: Path, labels: dict[str, str]) -> None:
-    """Rename the networks of a part's table to their study labels, in place."""
+def _labelled(table: Path, labels: dict[str, str]) -> Path:
+    """Rename the networks of a joined table of this study to their labels, in place."""
     with open(table, newline="") as fh:
         rows = list(csv.DictReader(fh))
     fields = list(rows[0])
     for r in rows:
         r["estimator"] = labels.get(r["estimator"], r["estimator"])
     write_csv(table, rows, fields)
+    return table
 
 
 def main(argv=None) -> int:
@@ -149,10 +148,9 @@ def main(argv=None) -> int:
         parts = [study.evaluate(part, data, names, fit_data=fit)]
         parts += [study.evaluate(f"{part}-{label}", data, [net])
                   for net, label in networks.items() if not net.startswith("pretrained:")]
-        for table in parts:
-            _labelled(table, networks)
-        tables.append(study.join([(t, {"site": _site_name(scenario)}) for t in parts],
-                                 name=f"results-{part}.csv"))
+        joined = study.join([(t, {"site": _site_name(scenario)}) for t in parts],
+                            name=f"results-{part}.csv")
+        tables.append(_labelled(joined, networks))
     table = study.join([(t, {}) for t in tables])
     study.figure(tables, "nmse_vs_snr", tags=[_site_name(_site(p, args.tiny))
                                               for p in (args.test, args.second)],

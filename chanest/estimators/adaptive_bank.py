@@ -85,6 +85,12 @@ class KroneckerBank:
             out.append(pw[self.f_idx, self.t_idx])  # [G, b, P]
         return torch.cat(out, dim=1)
 
+    def coefficients(self, g: int, z: torch.Tensor) -> torch.Tensor:
+        """Q_g^H z per link: z [n, L, P] → [n, L, P] complex64, in the order of ``lam[g]``."""
+        d, t = int(self.t_idx[g]), int(self.f_idx[g])
+        w = torch.einsum("nlsf,sj,fk->nljk", self._grid(z), self.qt_c[d], self.qf_c[t])
+        return w.flatten(-2)
+
     def apply(self, g: int, z: torch.Tensor, no: torch.Tensor):
         """Prior g's filter: z [n, L, P], no [n] → ĥ [n, L, N] complex64, E [n, N] float32."""
         d, t = int(self.t_idx[g]), int(self.f_idx[g])
@@ -143,6 +149,10 @@ class DenseBank:
                  torch.view_as_real(at).square().sum(-1).float().to(self.device))
         self._cache[g] = entry
         return entry
+
+    def coefficients(self, g: int, z: torch.Tensor) -> torch.Tensor:
+        """Q_g^H z per link: z [n, L, P] → [n, L, P] complex64, in the order of ``lam[g]``."""
+        return z @ self.q_c[g]
 
     def apply(self, g: int, z: torch.Tensor, no: torch.Tensor):
         """Prior g's filter: z [n, L, P], no [n] → ĥ [n, L, N] complex64, E [n, N] float32."""

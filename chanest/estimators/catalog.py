@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from chanest.estimators.adaptive import AdaptiveLMMSEEstimator
+from chanest.estimators.adaptive_array import AdaptiveArrayLMMSEEstimator
 from chanest.estimators.base import ROLES, Estimator, GridContext
 from chanest.estimators.dft import DFTEstimator
 from chanest.estimators.full import FullLMMSEEstimator
@@ -101,6 +102,10 @@ REGISTRY: dict[str, Entry] = {
     "lmmse-adaptive": _entry(AdaptiveLMMSEEstimator, "per-grid LMMSE: bank of delay-spread x "
                              "Doppler priors weighted by the pilot likelihood (no scenario "
                              "statistics)"),
+    "lmmse-adaptive-array": _entry(AdaptiveArrayLMMSEEstimator, "lmmse-adaptive with each "
+                                   "grid's own spatial covariance from its pilots (Ledoit-Wolf "
+                                   "shrunk): all antennas at once, no scenario statistics",
+                                   spatial=True),
     "lmmse-separable": _entry(SeparableLMMSEEstimator, "separable LMMSE, frequency then time, "
                               "precomputed filters", needs_statistics=True, order="f-t"),
     "lmmse-separable-tf": _entry(SeparableLMMSEEstimator, "separable LMMSE, time then "

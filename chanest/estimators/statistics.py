@@ -129,26 +129,30 @@ def fit_prior(dataset, pilot_idx, device: str = "cpu", batch_size: int = 512) ->
     for batch in dataset.iter_batches(batch_size, device):
         h = batch.h.reshape(-1, batch.h.shape[-2] * batch.h.shape[-1]).to(C128)  # [B·L, N]
         hp = h[:, pidx]  # [B·L, P]
-        term = h.T @ hp.conj()  # [N, P]
-        s_hp = term if s_hp is None else s_hp + term
+        if s_hp is None:
+            s_hp = h.T @ hp.conj()  # [N, P]
+        else:
+            s_hp.addmm_(h.T, hp.conj())  # in place: one [N, P] block in memory
         d = (h.abs() ** 2).sum(0)  # [N]
         s_diag = d if s_diag is None else s_diag + d
         fourth += float(((hp.abs() ** 2).sum(-1) ** 2).sum())
         n += h.shape[0]
     if n == 0:
         raise ValueError("the training dataset is empty")
-    s_hp, s_diag = s_hp / n, s_diag / n
-    s_pp = s_hp[pidx]  # [P, P]
+    s_hp.div_(n)
+    s_diag = s_diag / n
+    s_pp = s_hp[pidx]  # [P, P] (a copy)
     P = s_pp.shape[0]
     mu = float(torch.diagonal(s_pp).real.mean())
     eye = torch.eye(P, dtype=C128, device=device)
     d2 = float((s_pp - mu * eye).abs().pow(2).sum())
     b2 = min(max((fourth - n * float(s_pp.abs().pow(2).sum())) / n ** 2, 0.0), d2)
     alpha = b2 / d2 if d2 > 0 else 1.0
-    target_hp = torch.zeros_like(s_hp)
-    target_hp[pidx, torch.arange(P, device=device)] = mu
+    # (1 − α) S_hp + α μ I_hp, in place (the identity's [N, P] block is 1 at (pidx[j], j))
+    s_hp.mul_(1 - alpha)
+    s_hp[pidx, torch.arange(P, device=device)] += alpha * mu
     fp = getattr(dataset, "fingerprint", "")
-    return PriorBlocks((1 - alpha) * s_hp + alpha * target_hp,
+    return PriorBlocks(s_hp,
                        (1 - alpha) * s_pp + alpha * mu * eye, (1 - alpha) * s_diag + alpha * mu,
                        description=f"fitted on {n} training links (dataset "
                                    f"{str(fp)[:12] or 'in memory'}), Ledoit-Wolf shrinkage "

@@ -78,6 +78,25 @@ def test_a_spatial_estimator_mixes_antennas_and_per_link_ones_stay_per_antenna(a
             torch.testing.assert_close(e_a[:, :, 0], joint_e[:, :, a])
 
 
+def test_the_adaptive_array_estimator_in_the_adapter_equals_its_own_call_and_mixes_antennas(
+        array_data):
+    """lmmse-adaptive-array (no statistics, no fit) inside a Sionna receiver: the same estimate
+    as chanest's own call on the same pilots, and antenna 1's pilots move antenna 0's estimate."""
+    rg, path, sim = array_data
+    y, no = _received(sim)
+    with open_dataset(path) as ds:
+        ctx = ds.context()
+    est = chanest.SionnaEstimator(rg, "lmmse-adaptive-array", scenario=ULA4)
+    h_hat, err_var = est(y, no[:, None, None])
+    direct = build_estimator("lmmse-adaptive-array", ctx).estimate(
+        Observation(y.reshape(len(y), A, -1)[..., sim.pilot_idx], no))
+    torch.testing.assert_close(h_hat[:, 0, :, 0, 0], direct.h_hat, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(err_var[:, 0, :, 0, 0], direct.err_var, rtol=1e-4, atol=1e-6)
+    y2 = y.clone()
+    y2[:, :, 1] += 1.0
+    assert (est(y, no)[0][:, 0, 0] - est(y2, no)[0][:, 0, 0]).abs().max() > 1e-3
+
+
 def test_per_antenna_estimators_in_the_adapter_are_unchanged_on_an_array(array_data):
     """lmmse-adaptive (its prior weights pool the antennas of a grid) and ls-linear: the
     adapter's output equals chanest's own call on the same [B, A, P] pilots."""

@@ -1,0 +1,123 @@
+"""``lmmse-adaptive-array``: per-grid LMMSE across the receive array, without statistics.
+
+``lmmse-adaptive`` infers each grid's time–frequency prior from its pilots (a bank of unit-
+power priors R_g, posterior-weighted) and filters every antenna alone. This estimator keeps
+that prior and adds the grid's own spatial covariance, estimated from the same pilots, in the
+Kronecker model vec H ~ CN(0, R_s ⊗ R_g) (antennas × time–frequency). In the eigenbasis
+R_pp,g = Q Λ Qᴴ of prior g the pilot coefficients of the A antennas, C = Qᴴ Zᵀ, have columns
+c_k ~ CN(0, λ_k R_s + no I), k = 1..P, so with weights ω_k = (λ_k / (λ_k + no))² (the
+strong t-f directions carry the spatial information; the weak ones are noise)::
+
+    R̂ = Σ_k ω_k c_k c_kᴴ / λ_k / Σ_k ω_k − no · (Σ_k ω_k / λ_k / Σ_k ω_k) · I     (unbiased)
+    R_s = (1 − α) [R̂]₊ + α μ I,   μ = tr [R̂]₊ / A                   ([·]₊: PSD projection)
+
+with α the Ledoit–Wolf intensity of the weighted snapshots y_k = c_k / √λ_k (Ledoit & Wolf
+2004, as :func:`~chanest.estimators.statistics.fit_prior` uses it for training data):
+α = min(1, b²/d²), b² = Σ ω_k² ‖y_k y_kᴴ − S‖²_F / (Σ ω_k)², d² = ‖[R̂]₊ − μI‖²_F. With
+R_s = U diag(ε) Uᴴ the joint LMMSE decouples into one t-f filter per spatial direction: the
+prior ε_a R_g with noise no is the prior R_g with noise no/ε_a, so::
+
+    ĥ = U · LMMSE_g(Uᴴ Z; no / ε_a per direction a)
+    err[a', n] = Σ_a |U[a', a]|² ε_a E_g(no / ε_a)[n]
+
+and the estimate is the posterior mixture over the top-k priors of ``lmmse-adaptive``
+(weights from the pilot likelihood with independent antennas; err_var the mixture's
+variance). One antenna: R_s is the grid's estimated power μ. The estimator reads neither
+the true channel nor any scenario statistics; it never forms more than an [A, A] matrix per
+grid. Measured (benchmarks/README.md): 0.0–0.4 dB better than ``lmmse-adaptive`` on 16-port
+UMi and CDL arrays — a per-grid covariance from one realisation has too few independent
+snapshots to resolve the weak spatial directions where the remaining gain lies.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from chanest.estimators._linalg import eigh
+from chanest.estimators.adaptive import AdaptiveLMMSEEstimator
+from chanest.estimators.base import Estimate, Observation
+
+__all__ = ["AdaptiveArrayLMMSEEstimator", "grid_spatial_covariance"]
+
+
+def grid_spatial_covariance(c: torch.Tensor, lam: torch.Tensor, no: torch.Tensor
+                            ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The grid's shrunk spatial covariance from one prior's eigen-coefficients, in eigen form
+    (module docstring).
+
+    Args:
+        c: [n, A, P] coefficients Qᴴ z of each antenna.  lam: [P] eigenvalues of the unit-power
+            prior (≥ 0).  no: [n] noise variances.
+
+    Returns:
+        ε [n, A] float64 (≥ 0) and u [n, A, A] complex128 with R_s = u diag(ε) uᴴ, and the
+        shrinkage α [n] float64. Computed in double precision; prior eigenvalues below 1e-9 of
+        the largest count as zero.
+    """
+    c, no = c.to(torch.complex128), no.double()
+    lam = lam.double()[None, :]  # [1, P]
+    lam = torch.where(lam > 1e-9 * lam.max(), lam, torch.zeros_like(lam))  # numerical zeros
+    om = (lam / (lam + no[:, None])).square()  # [n, P]
+    inv_l = torch.where(lam > 0, 1.0 / lam.clamp_min(1e-300), torch.zeros_like(lam))  # [1, P]
+    wt = om * inv_l  # [n, P]: ω_k / λ_k
+    tot = om.sum(1).clamp_min(1e-30)  # [n]
+    moment = torch.einsum("nap,np,nbp->nab", c, wt.to(c.dtype), c.conj()) / tot[:, None, None]
+    eye = torch.eye(c.shape[1], dtype=c.dtype, device=c.device)
+    e, u = eigh(moment - (no * wt.sum(1) / tot)[:, None, None] * eye)
+    e = e.clamp_min(0.0)  # [R̂]₊ = u diag(e) uᴴ
+    mu = e.mean(1)  # [n]
+    # Ledoit–Wolf: ‖y yᴴ − S‖² = ‖y‖⁴ − 2 Re(yᴴ S y) + ‖S‖² with y = c/√λ, S = the moment
+    y2 = c.abs().square().sum(1) * inv_l  # [n, P]: ‖y_k‖²
+    ysy = torch.einsum("nap,nab,nbp->np", c.conj(), moment, c).real * inv_l  # [n, P]
+    s2 = moment.abs().square().sum((1, 2))  # [n]
+    b2 = ((y2.square() - 2 * ysy + s2[:, None]) * om.square()).sum(1) / tot.square()
+    d2 = (e - mu[:, None]).square().sum(1)  # ‖[R̂]₊ − μI‖²_F
+    alpha = torch.where(d2 > 0, (b2 / d2.clamp_min(1e-300)).clamp(0.0, 1.0),
+                        torch.ones_like(d2))
+    return (1 - alpha[:, None]) * e + alpha[:, None] * mu[:, None], u, alpha
+
+
+class AdaptiveArrayLMMSEEstimator(AdaptiveLMMSEEstimator):
+    """``lmmse-adaptive`` with each grid's own shrunk spatial covariance (module docstring).
+    Options as :class:`~chanest.estimators.adaptive.AdaptiveLMMSEEstimator`."""
+
+    def _filter_prior(self, g: int, z: torch.Tensor, no: torch.Tensor):
+        """Prior g across the array: z [n, A, P], no [n] → ĥ [n, A, N], err [n, A, N]."""
+        n, A, P = z.shape
+        eps, u, _ = grid_spatial_covariance(self.bank.coefficients(g, z), self.bank.lam[g], no)
+        eps = (eps + 1e-6 * eps.mean(1, keepdim=True).clamp_min(1e-12)).float()  # [n, A]
+        u = u.to(torch.complex64)
+        zt = (u.mH @ z).reshape(n * A, 1, P)  # the antennas rotated into R_s's eigenbasis
+        ht, et = self.bank.apply(g, zt, (no[:, None] / eps).reshape(-1))
+        h = u @ ht.reshape(n, A, -1)  # [n, A, N]
+        err = (u.abs().square() * eps[:, None, :]) @ et.reshape(n, A, -1)  # [n, A, N]
+        return h, err
+
+    def estimate(self, obs: Observation) -> Estimate:
+        z, no = self._front(obs)  # [B, A, P], [B]
+        B, A, _ = z.shape
+        N = self.ctx.mask.size
+        idx, w = self._top(self.log_posterior(z, no))  # [B, k]
+        h = torch.zeros(B, A, N, dtype=torch.complex64, device=self.device)
+        h2 = torch.zeros(B, A, N, dtype=torch.float32, device=self.device)
+        e = torch.zeros(B, A, N, dtype=torch.float32, device=self.device)
+        used = set(torch.unique(idx).tolist())
+        self.bank.trim(keep=used)
+        for g in used:
+            rows, slots = torch.nonzero(idx == g, as_tuple=True)
+            hg, eg = self._filter_prior(g, z[rows], no[rows])
+            wg = w[rows, slots].float()[:, None, None]  # [n, 1, 1]
+            h.index_add_(0, rows, hg * wg)
+            h2.index_add_(0, rows, hg.abs().square() * wg)
+            e.index_add_(0, rows, eg * wg)
+        err = e + (h2 - h.abs().square()).clamp_min(0.0)
+        S, F = self.ctx.mask.shape
+        return Estimate(h.reshape(B, A, S, F), err.reshape(B, A, S, F).contiguous())
+
+    def provenance(self) -> dict:
+        out = super().provenance()
+        out["statistics"] += ("; per-grid spatial covariance from the pilots, Ledoit-Wolf "
+                              "shrunk toward a scaled identity")
+        out["err_var"] = ("posterior variance of the truncated Gaussian mixture under "
+                          "R_s x R_g with the estimated R_s")
+        return out

@@ -13,9 +13,10 @@ same objective (``loss``) and the same budget (``epochs`` x ``samples_per_epoch`
 model spends half of them in its ``denoiser`` stage and the rest end to end; the others
 train in one stage. ``--device`` (default cpu) trains and evaluates there; complexity is
 always measured on the CPU.
-Every network and ls-linear, lmmse-robust, lmmse-adaptive, the nominal ``lmmse``
-reference and the ``genie-lmmse`` bound are then evaluated on one test set
-(``test_grids`` grids of the scenario, another seed, SNRs ``test_snr_db``).
+Every network and the classical rows (the config's ``classical`` list; by default ls-linear,
+lmmse-robust, lmmse-adaptive, the nominal ``lmmse`` reference and the ``genie-lmmse`` bound)
+are then evaluated on one test set (``test_grids`` grids of the scenario, another seed, SNRs
+``test_snr_db``); a bound or reference row is labelled as such in ``zoo.md``.
 
 Writes to OUT: ``runs/<network>-seed<k>/``, ``data/test.h5``, ``parts/test/``
 (evaluate's tables), ``seeds.csv`` (NMSE per network, seed, SNR), ``summary.csv`` (the
@@ -42,13 +43,15 @@ from _study import SEED_COLUMNS, Study, scenario_dict, seed_summary, study_argum
 
 from chanest.evaluation.evaluate import RESULT_COLUMNS
 
+#: the classical rows, unless the config names its own (``classical:``)
 CLASSICAL = ["ls-linear", "lmmse-robust", "lmmse-adaptive", "lmmse", "genie-lmmse"]
 #: smoke-run sizes (``--tiny``) of each architecture
 TINY_KWARGS = {"channelnet": {"dncnn_depth": 3}, "reesnet": {"filters": 4, "blocks": 1},
                "cenet": {"channels": 4, "blocks": 1}, "inreesnet": {"filters": 4, "blocks": 1},
                "attention": {"dim": 8, "heads": 2, "blocks": 1},
                "mtre": {"dim": 8, "heads": 2, "blocks": 1}, "ddae": {"widths": [4, 8]},
-               "score": {"channels": 4, "blocks": 1, "steps": 2}}
+               "score": {"channels": 4, "blocks": 1, "steps": 2},
+               "arraynet": {"channels": 4, "blocks": 1}}
 TINY_BUDGET = {"seeds": [0, 1], "epochs": 2, "samples_per_epoch": 32, "val_samples": 16,
                "batch_size": 16, "lr": 1.0e-3, "test_grids": 16}
 TINY_NETWORKS = ["cenet", "score-lmmse"]
@@ -106,9 +109,21 @@ def parse(d: dict):
     return parse_config(d)
 
 
+def _kind(row: dict) -> str:
+    """How a non-network row is labelled: its role where it is a bound or a reference."""
+    role = row.get("role") or ("bound" if row.get("is_bound") == "True" else "practical")
+    return role if role in ("bound", "reference") else "classical"
+
+
+#: gaps up to this many dB are ties even where the seeds agree more closely (networks that
+#: have not moved off a shared base differ by thousandths of a dB)
+TIE_FLOOR_DB = 0.05
+
+
 def _verdicts(nets: list[dict]) -> list[dict]:
     """Networks at one SNR ranked by mean NMSE, each with its gap to the best and ``tie``
-    when the gap is within the larger of the two spreads (needs 2 seeds or more)."""
+    when the gap is within the larger of the two spreads or :data:`TIE_FLOOR_DB` (needs 2
+    seeds or more)."""
     nets = sorted(nets, key=lambda r: float(r["nmse_db"]))
     best = nets[0]
     out = []
@@ -121,7 +136,7 @@ def _verdicts(nets: list[dict]) -> list[dict]:
         elif not several:
             verdict = "(1 seed)"
         else:
-            verdict = "tie" if gap <= spread else "worse"
+            verdict = "tie" if gap <= max(spread, TIE_FLOOR_DB) else "worse"
         out.append(dict(r, gap_db=gap, verdict=verdict))
     return out
 
@@ -151,9 +166,26 @@ def markdown(summary: list[dict], comp: dict[str, dict], title: str) -> str:
                 f"{float(c.get('latency_ms', math.nan)):.3g} |")
         for r in (r for r in at if not r.get("seeds")):
             lines.append(f"| {r['estimator']} | {float(r['nmse_db']):.2f} | | | "
-                         f"{'bound' if r['is_bound'] == 'True' else 'classical'} | | | |")
-        lines.append("")
+                         f"{_kind(r)} | | | |")
+        lines += ["", best_line(at), ""]
     return "\n".join(lines)
+
+
+def best_line(at: list[dict]) -> str:
+    """The best network at one SNR with its margins (dB, positive = better) over
+    ``lmmse-adaptive`` and over the best CENet entry, where those rows exist."""
+    nets = sorted((r for r in at if r.get("seeds")), key=lambda r: float(r["nmse_db"]))
+    if not nets:
+        return "No network at this SNR."
+    best, parts = nets[0], []
+    adaptive = [r for r in at if r["estimator"] == "lmmse-adaptive"]
+    cenets = [r for r in nets if r["estimator"].startswith("cenet")]
+    for label, rows in (("`lmmse-adaptive`", adaptive), ("the best CENet", cenets)):
+        if rows:
+            margin = float(rows[0]["nmse_db"]) - float(best["nmse_db"])
+            parts.append(f"{margin:+.2f} dB over {label} ({rows[0]['estimator']})")
+    return f"Best network: **{best['estimator']}**" + (f", {'; '.join(parts)}." if parts
+                                                        else ".")
 
 
 def _read(path: Path) -> list[dict]:
@@ -173,8 +205,10 @@ def main(argv=None) -> int:
     if args.budget not in cfg["budgets"]:
         ap.error(f"--budget: must be one of {', '.join(cfg['budgets'])}, got {args.budget!r}")
     budget = TINY_BUDGET if args.tiny else cfg["budgets"][args.budget]
+    tiny_networks = [n for n in TINY_NETWORKS if n in cfg["networks"]] or \
+        list(cfg["networks"])[:2]
     networks = (args.networks.split(",") if args.networks else
-                TINY_NETWORKS if args.tiny else list(cfg["networks"]))
+                tiny_networks if args.tiny else list(cfg["networks"]))
     unknown = [n for n in networks if n not in cfg["networks"]]
     if unknown:
         ap.error(f"--networks: unknown {unknown[0]!r}; known: {', '.join(cfg['networks'])}")
@@ -190,7 +224,8 @@ def main(argv=None) -> int:
     test = scenario_dict(REPO / cfg["scenario"], seed=2026_1206,
                          noise={"snr_db": [float(s) for s in cfg["test_snr_db"]]})
     data = study.dataset("test", test, samples)
-    table = study.evaluate("test", data, CLASSICAL + list(runs), device=args.device)
+    table = study.evaluate("test", data, list(cfg.get("classical", CLASSICAL)) + list(runs),
+                           device=args.device)
     per_seed, summary = seed_summary(table, runs)
     write_csv(study.out / "seeds.csv", per_seed, ["label", "seed", "snr_db", "model", "nmse_db"])
     write_csv(study.out / "summary.csv", summary, RESULT_COLUMNS + SEED_COLUMNS)

@@ -305,5 +305,26 @@ def test_zoo_tables_call_a_gap_within_the_spread_a_tie(monkeypatch):
     rows = {line.split("|")[1].strip(): line for line in table.splitlines() if "|" in line}
     assert "| best |" in rows["a"] and "| tie |" in rows["b"] and "| worse |" in rows["c"]
     assert "classical" in rows["lmmse"]
+    assert "Best network: **a**." in table  # no lmmse-adaptive or CENet row to compare with
     one = markdown([net("a", -20.0, 0.0, 1), net("b", -19.99, 0.0, 1)], {}, "t")
     assert "(1 seed)" in one and "tie" not in one
+    # seeds that agree to the thousandth: a gap under the floor is still a tie
+    close = markdown([net("a", -20.0, 0.001), net("b", -19.97, 0.001), net("c", -19.9, 0.001)],
+                     {}, "t")
+    rows = {line.split("|")[1].strip(): line for line in close.splitlines() if "|" in line}
+    assert "| tie |" in rows["b"] and "| worse |" in rows["c"]
+
+
+def test_zoo_tables_name_the_best_network_with_its_margins(monkeypatch):
+    monkeypatch.syspath_prepend(str(REPO / "sims"))
+    from zoo import best_line
+
+    def row(name, mean, seeds="3"):
+        return {"estimator": name, "nmse_db": str(mean), "seeds": seeds}
+
+    at = [row("mtre-lmmse", -21.0), row("cenet-lmmse", -20.4), row("cenet", -18.0),
+          row("lmmse-adaptive", -20.0, "")]
+    assert best_line(at) == ("Best network: **mtre-lmmse**, +1.00 dB over `lmmse-adaptive` "
+                             "(lmmse-adaptive); +0.60 dB over the best CENet (cenet-lmmse).")
+    assert best_line(at[2:]) == ("Best network: **cenet**, -2.00 dB over `lmmse-adaptive` "
+                                 "(lmmse-adaptive); +0.00 dB over the best CENet (cenet).")

@@ -107,3 +107,19 @@ def test_arraynet_trains_on_whole_grids_and_reloads_to_the_same_estimates(tmp_pa
     torch.testing.assert_close(est.estimate(obs).h_hat, again.estimate(obs).h_hat)
     base = build_estimator("lmmse-adaptive", ctx).estimate(obs).h_hat
     assert (est.estimate(obs).h_hat - base).abs().max() > 1e-4
+
+
+def test_pooled_mixing_weights_are_bounded_cosines_whatever_the_feature_scale():
+    """The pooled weights are cos(q_a, k_b)/A: unchanged when the features are scaled by
+    1e3 (unnormalised grid-mean products grow 1e6-fold and diverged in training), and
+    |M| ≤ 1/A."""
+    from chanest.models.arraynet import PooledMixing
+
+    torch.manual_seed(0)
+    mix = PooledMixing(channels=8, heads=2)
+    z = torch.randn(3, 4, 8, 5, 6)
+    m = mix.weights(z)
+    assert m.shape == (3, 2, 4, 4)
+    torch.testing.assert_close(mix.weights(1e3 * z), m, rtol=1e-4, atol=1e-6)
+    assert float(m.abs().max()) <= 1 / 4 + 1e-6
+    assert float(m.std()) > 1e-3  # not constant: the weights depend on the grid

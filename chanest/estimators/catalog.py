@@ -103,8 +103,9 @@ REGISTRY: dict[str, Entry] = {
                              "Doppler priors weighted by the pilot likelihood (no scenario "
                              "statistics)"),
     "lmmse-adaptive-array": _entry(AdaptiveArrayLMMSEEstimator, "lmmse-adaptive with each "
-                                   "grid's own spatial covariance from its pilots (Ledoit-Wolf "
-                                   "shrunk): all antennas at once, no scenario statistics",
+                                   "grid's own spatial covariance from its pilots (shrunk "
+                                   "toward a scaled identity): all antennas at once, no "
+                                   "scenario statistics",
                                    spatial=True),
     "lmmse-separable": _entry(SeparableLMMSEEstimator, "separable LMMSE, frequency then time, "
                               "precomputed filters", needs_statistics=True, order="f-t"),

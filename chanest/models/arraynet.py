@@ -24,13 +24,16 @@ at the start (so the first steps of training see the per-antenna network):
     across the A antennas, with a learned position embedding p [A, C] (the antennas are
     not interchangeable), pre-norm as in Xiong et al. (ICML 2020).
 ``pooled``
-    z + W_o Σ_b M_h[a, b] v_b per head h, with M_h[a, b] the mean over the grid's REs of
-    ⟨q_a, k_b⟩ (q, k, v per-antenna 1×1 projections of z): linear attention (Katharopoulos
-    et al., ICML 2020) whose antenna-by-antenna weights are pooled over the whole grid, i.e.
-    a sample spatial covariance of learned features. Unlike ``dense`` (one fixed mixing for
-    every grid, what a covariance averaged over all drops can give, cf. fitted
-    ``lmmse-kron``) the mixing follows each grid's own directions of arrival; signed weights
-    and several heads can act as a complex A×A filter on (re, im) feature pairs.
+    z + W_o Σ_b M_h[a, b] v_b per head h, with M_h[a, b] = cos(q_a, k_b) / A, the cosine
+    similarity of antenna a's queries and antenna b's keys over all the grid's REs (q, k, v
+    per-antenna 1×1 projections of z): linear attention (Katharopoulos et al., ICML 2020)
+    whose antenna-by-antenna weights are pooled over the whole grid, i.e. a sample spatial
+    correlation of learned features. Normalised so that |M| ≤ 1/A whatever the feature
+    scale (unnormalised grid-mean products are cubic in z and diverged in training).
+    Unlike ``dense`` (one fixed mixing for every grid, what a covariance averaged over all
+    drops can give, cf. fitted ``lmmse-kron``) the mixing follows each grid's own directions
+    of arrival; signed weights and several heads can act as a complex A×A filter on (re, im)
+    feature pairs.
 ``none``
     no mixing: the per-antenna network alone (the ablation that shows what mixing adds).
 
@@ -97,12 +100,28 @@ class PooledMixing(nn.Module):
         nn.init.zeros_(self.proj.weight)
         nn.init.zeros_(self.proj.bias)
 
+    def _qkv(self, z: torch.Tensor):
+        B, A, C, S, F = z.shape
+        return self.qkv(z.flatten(0, 1)).reshape(B, A, 3, self.heads, C // self.heads,
+                                                 S * F).unbind(2)  # each [B, A, H, d, S·F]
+
+    @staticmethod
+    def _weights(q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+        """M [B, H, A, A] = cos(q_a, k_b) / A over each grid's (feature, RE) values."""
+        q = q / q.flatten(3).norm(dim=-1).clamp_min(1e-6)[..., None, None]
+        k = k / k.flatten(3).norm(dim=-1).clamp_min(1e-6)[..., None, None]
+        return torch.einsum("nahdr,nbhdr->nhab", q, k) / q.shape[1]
+
+    def weights(self, z: torch.Tensor) -> torch.Tensor:
+        """The per-grid antenna mixing weights M [B, H, A, A] of features z [B, A, C, S, F]."""
+        q, k, _ = self._qkv(z)
+        return self._weights(q, k)
+
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         B, A, C, S, F = z.shape
-        H = self.heads
-        q, k, v = self.qkv(z.flatten(0, 1)).reshape(B, A, 3, H, C // H, S * F).unbind(2)
-        m = torch.einsum("nahdr,nbhdr->nhab", q, k) / (S * F * (C // H))  # [B, H, A, A]
-        mixed = torch.einsum("nhab,nbhdr->nahdr", m, v).reshape(B * A, C, S, F)
+        q, k, v = self._qkv(z)
+        mixed = torch.einsum("nhab,nbhdr->nahdr", self._weights(q, k), v).reshape(B * A, C, S,
+                                                                                    F)
         return z + self.proj(mixed).reshape(B, A, C, S, F)
 
 

@@ -5,12 +5,13 @@
 
 For every test set (NAME, its test grids, and a separate training set of the same scenario
 made with ``simulate --seed``) it evaluates on the same grids: the networks, ``ls-linear``,
-``lmmse-adaptive``, ``lmmse-kron`` fitted on FIT.h5 (spatial covariance and time-frequency
-blocks from its channels) and the per-grid reference ``genie-paths`` (it knows each grid's
-rays). Writes ``OUT/parts/<NAME>[-kron|-<network>]/`` (evaluate's tables, one part per
-network), ``OUT/results.csv`` (joined, with a ``test`` column) and ``OUT/results.md`` (NMSE
-[dB] per SNR, one table per test set, and each network's margin over the best practical
-estimator at every SNR). Finished parts are skipped when run again.
+``lmmse-adaptive``, ``lmmse-adaptive-array``, ``lmmse-kron`` fitted on FIT.h5 (spatial
+covariance and time-frequency blocks from its channels) and the per-grid reference
+``genie-paths`` (it knows each grid's rays). Writes ``OUT/parts/<NAME>[-kron|-<network>]/``
+(evaluate's tables, one part per network), ``OUT/results.csv`` (joined, with a ``test``
+column) and ``OUT/results.md`` (NMSE [dB] per SNR, one table per test set, and each
+network's margin over the best practical estimator at every SNR). Finished parts are
+skipped when run again.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from _study import Study
 
 from chanest.fileio import atomic_write
 
-CLASSICAL = ["ls-linear", "lmmse-adaptive"]
+CLASSICAL = ["ls-linear", "lmmse-adaptive", "lmmse-adaptive-array"]
 FITTED = "lmmse-kron"
 REFERENCE = "genie-paths"
 

@@ -24,7 +24,7 @@ prior ε_a R_g with noise no is the prior R_g with noise no/ε_a, so::
 
 and the estimate is the posterior mixture over the top-k priors of ``lmmse-adaptive``
 (weights from the pilot likelihood with independent antennas; err_var the mixture's
-variance). One antenna: R_s is the grid's estimated power μ. The estimator reads neither
+variance). With one antenna it is ``lmmse-adaptive`` exactly. The estimator reads neither
 the true channel nor any scenario statistics; it never forms more than an [A, A] matrix per
 grid. Measured (benchmarks/README.md): −0.1 to +0.4 dB against ``lmmse-adaptive`` on 16-port
 UMi and CDL arrays, more on wider bands — a per-grid covariance from one realisation has too
@@ -93,6 +93,8 @@ class AdaptiveArrayLMMSEEstimator(AdaptiveLMMSEEstimator):
         return h, err
 
     def estimate(self, obs: Observation) -> Estimate:
+        if obs.y.shape[1] == 1:  # no array: nothing spatial to estimate
+            return super().estimate(obs)
         z, no = self._front(obs)  # [B, A, P], [B]
         B, A, _ = z.shape
         N = self.ctx.mask.size

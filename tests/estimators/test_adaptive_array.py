@@ -119,3 +119,12 @@ def test_on_a_narrowband_plane_wave_one_snapshot_leaves_nothing_to_gain(sim_data
     0.3 dB) but never a loss of more than a few tenths of a dB."""
     single, array, _ = _plane_wave(sim_data, 24, 300.0)
     assert -0.3 < 10 * math.log10(single / array) < 1.0
+
+
+def test_with_one_antenna_it_is_the_adaptive_lmmse(sim_data):
+    ctx, batch = sim_data(8, **BLOCK)
+    one = build_estimator("lmmse-adaptive-array", ctx).estimate(observe(batch))
+    ref = build_estimator("lmmse-adaptive", ctx).estimate(observe(batch))
+    assert batch.h.shape[1] == 1
+    torch.testing.assert_close(one.h_hat, ref.h_hat)
+    torch.testing.assert_close(one.err_var, ref.err_var)

@@ -162,6 +162,15 @@ class AdaptiveLMMSEEstimator(PilotEstimator):
         w = torch.softmax(top, dim=1)
         return idx, w
 
+    #: whether :meth:`_filter_prior` gives each link its own error variance
+    per_link_err = False
+
+    def _filter_prior(self, g: int, z: torch.Tensor, no: torch.Tensor):
+        """Prior g's estimate: z [n, L, P], no [n] → ĥ [n, L, N] complex64 and its error
+        variance [n, 1, N] (the same for every link; [n, L, N] where ``per_link_err``)."""
+        h, e = self.bank.apply(g, z, no)
+        return h, e[:, None, :]
+
     def estimate(self, obs: Observation) -> Estimate:
         z, no = self._front(obs)  # [B, L, P], [B]
         B, L, _ = z.shape
@@ -169,18 +178,18 @@ class AdaptiveLMMSEEstimator(PilotEstimator):
         idx, w = self._top(self.log_posterior(z, no))  # [B, k]
         h = torch.zeros(B, L, N, dtype=torch.complex64, device=self.device)
         h2 = torch.zeros(B, L, N, dtype=torch.float32, device=self.device)
-        e = torch.zeros(B, N, dtype=torch.float32, device=self.device)
+        e = torch.zeros(B, L if self.per_link_err else 1, N, dtype=torch.float32,
+                        device=self.device)
         used = set(torch.unique(idx).tolist())
         self.bank.trim(keep=used)  # make room before this batch's filters are built
         for g in used:
             rows, slots = torch.nonzero(idx == g, as_tuple=True)
-            hg, eg = self.bank.apply(g, z[rows], no[rows])  # [n, L, N], [n, N]
-            wg = w[rows, slots].float()  # [n]
-            h.index_add_(0, rows, hg * wg[:, None, None])
-            h2.index_add_(0, rows, hg.abs().square() * wg[:, None, None])
-            e.index_add_(0, rows, eg * wg[:, None])
-        spread = (h2 - h.abs().square()).clamp_min(0.0)  # [B, L, N]
-        err = e[:, None, :] + spread
+            hg, eg = self._filter_prior(g, z[rows], no[rows])  # [n, L, N], [n, 1 or L, N]
+            wg = w[rows, slots].float()[:, None, None]  # [n, 1, 1]
+            h.index_add_(0, rows, hg * wg)
+            h2.index_add_(0, rows, hg.abs().square() * wg)
+            e.index_add_(0, rows, eg * wg)
+        err = e + (h2 - h.abs().square()).clamp_min(0.0)  # [B, L, N]: the mixture's variance
         S, F = self.ctx.mask.shape
         return Estimate(h.reshape(B, L, S, F), err.reshape(B, L, S, F).contiguous())
 

@@ -38,7 +38,6 @@ import torch
 
 from chanest.estimators._linalg import eigh
 from chanest.estimators.adaptive import AdaptiveLMMSEEstimator
-from chanest.estimators.base import Estimate, Observation
 
 __all__ = ["AdaptiveArrayLMMSEEstimator", "grid_spatial_covariance"]
 
@@ -80,9 +79,13 @@ class AdaptiveArrayLMMSEEstimator(AdaptiveLMMSEEstimator):
     """``lmmse-adaptive`` with each grid's own shrunk spatial covariance (module docstring).
     Options as :class:`~chanest.estimators.adaptive.AdaptiveLMMSEEstimator`."""
 
+    per_link_err = True
+
     def _filter_prior(self, g: int, z: torch.Tensor, no: torch.Tensor):
         """Prior g across the array: z [n, A, P], no [n] → ĥ [n, A, N], err [n, A, N]."""
         n, A, P = z.shape
+        if A == 1:  # no array: nothing spatial to estimate (lmmse-adaptive exactly)
+            return super()._filter_prior(g, z, no)
         eps, u, _ = grid_spatial_covariance(self.bank.coefficients(g, z), self.bank.lam[g], no)
         eps = (eps + 1e-6 * eps.mean(1, keepdim=True).clamp_min(1e-12)).float()  # [n, A]
         u = u.to(torch.complex64)
@@ -91,29 +94,6 @@ class AdaptiveArrayLMMSEEstimator(AdaptiveLMMSEEstimator):
         h = u @ ht.reshape(n, A, -1)  # [n, A, N]
         err = (u.abs().square() * eps[:, None, :]) @ et.reshape(n, A, -1)  # [n, A, N]
         return h, err
-
-    def estimate(self, obs: Observation) -> Estimate:
-        if obs.y.shape[1] == 1:  # no array: nothing spatial to estimate
-            return super().estimate(obs)
-        z, no = self._front(obs)  # [B, A, P], [B]
-        B, A, _ = z.shape
-        N = self.ctx.mask.size
-        idx, w = self._top(self.log_posterior(z, no))  # [B, k]
-        h = torch.zeros(B, A, N, dtype=torch.complex64, device=self.device)
-        h2 = torch.zeros(B, A, N, dtype=torch.float32, device=self.device)
-        e = torch.zeros(B, A, N, dtype=torch.float32, device=self.device)
-        used = set(torch.unique(idx).tolist())
-        self.bank.trim(keep=used)
-        for g in used:
-            rows, slots = torch.nonzero(idx == g, as_tuple=True)
-            hg, eg = self._filter_prior(g, z[rows], no[rows])
-            wg = w[rows, slots].float()[:, None, None]  # [n, 1, 1]
-            h.index_add_(0, rows, hg * wg)
-            h2.index_add_(0, rows, hg.abs().square() * wg)
-            e.index_add_(0, rows, eg * wg)
-        err = e + (h2 - h.abs().square()).clamp_min(0.0)
-        S, F = self.ctx.mask.shape
-        return Estimate(h.reshape(B, A, S, F), err.reshape(B, A, S, F).contiguous())
 
     def provenance(self) -> dict:
         out = super().provenance()

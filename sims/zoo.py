@@ -18,8 +18,9 @@ lmmse-robust, lmmse-adaptive, the nominal ``lmmse`` reference and the ``genie-lm
 are then evaluated on one test set (``test_grids`` grids of the scenario, another seed, SNRs
 ``test_snr_db``); a bound or reference row is labelled as such in ``zoo.md``.
 
-Writes to OUT: ``runs/<network>-seed<k>/``, ``data/test.h5``, ``parts/test/``
-(evaluate's tables), ``seeds.csv`` (NMSE per network, seed, SNR), ``summary.csv`` (the
+Writes to OUT: ``runs/<network>-seed<k>/``, ``data/test.h5``, ``parts/test/`` (evaluate's
+tables of the classical rows) and ``parts/test-<network>-seed<k>/`` (one per trained network),
+``test.csv`` (the parts joined), ``seeds.csv`` (NMSE per network, seed, SNR), ``summary.csv`` (the
 classical rows as evaluated and one row per network and SNR: mean over the seeds,
 lo/hi = mean ∓ one standard deviation), ``complexity.csv`` (parameters, counted MACs per
 grid, batch-1 latency and throughput on this CPU, via :mod:`chanest.evaluation.complexity`,
@@ -214,7 +215,7 @@ def main(argv=None) -> int:
         ap.error(f"--networks: unknown {unknown[0]!r}; known: {', '.join(cfg['networks'])}")
     seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else budget["seeds"]
     samples = args.samples or budget["test_grids"]
-    study = Study(args.out, len(networks) * len(seeds) + 3)
+    study = Study(args.out, 2 * len(networks) * len(seeds) + 3)
     runs, first = {}, {}
     for network in networks:
         for seed in seeds:
@@ -224,8 +225,15 @@ def main(argv=None) -> int:
     test = scenario_dict(REPO / cfg["scenario"], seed=2026_1206,
                          noise={"snr_db": [float(s) for s in cfg["test_snr_db"]]})
     data = study.dataset("test", test, samples)
-    table = study.evaluate("test", data, list(cfg.get("classical", CLASSICAL)) + list(runs),
-                           device=args.device)
+    # the classical rows, then each trained network as its own part: one process holding
+    # every network at once (42 at 624x14) outgrew 24 GB; a part per network also means an
+    # added network or seed evaluates only itself
+    parts = [study.evaluate("test", data, list(cfg.get("classical", CLASSICAL)),
+                            device=args.device)]
+    for name, (network, seed) in runs.items():
+        parts.append(study.evaluate(f"test-{network}-seed{seed}", data, [name],
+                                    device=args.device))
+    table = study.join([(t, {}) for t in parts], "test.csv")
     per_seed, summary = seed_summary(table, runs)
     write_csv(study.out / "seeds.csv", per_seed, ["label", "seed", "snr_db", "model", "nmse_db"])
     write_csv(study.out / "summary.csv", summary, RESULT_COLUMNS + SEED_COLUMNS)

@@ -288,7 +288,7 @@ def test_zoo_study_trains_each_network_per_seed_and_tables_them_per_snr(tmp_path
     assert table.count("## SNR") == 4 and "2 seed(s), 64 training grids per network" in table
     assert (out / "nmse.png").stat().st_size > 0
     again = _run("zoo.py", "--tiny", "--out", str(out))
-    assert again.count("finished, skipped") == 7
+    assert again.count("finished, skipped") == 11  # 4 trainings, data, 5 evaluations, MACs
 
 
 def test_zoo_tables_call_a_gap_within_the_spread_a_tie(monkeypatch):

@@ -62,15 +62,14 @@ def grid_spatial_covariance(c: torch.Tensor, lam: torch.Tensor, no: torch.Tensor
     om = (lam / (lam + no[:, None])).square()  # [n, P]
     inv_l = torch.where(lam > 0, 1.0 / lam.clamp_min(1e-300), torch.zeros_like(lam))  # [1, P]
     wt = om * inv_l  # [n, P]: ω_k / λ_k
-    tot = om.sum(1).clamp_min(1e-30)  # [n]
+    n_eff = om.sum(1)  # [n]: the effective number of noiseless snapshots, Σ ω
+    tot = n_eff.clamp_min(1e-30)
     moment = torch.einsum("nap,np,nbp->nab", c, wt.to(c.dtype), c.conj()) / tot[:, None, None]
     eye = torch.eye(c.shape[1], dtype=c.dtype, device=c.device)
     e, u = eigh(moment - (no * wt.sum(1) / tot)[:, None, None] * eye)
     e = e.clamp_min(0.0)  # [R̂]₊ = u diag(e) uᴴ
     mu = e.mean(1)  # [n]
-    # posterior mean under an inverse-Wishart prior centred on μI worth A snapshots:
-    # α = A / (A + n_eff), n_eff = Σ ω the effective number of noiseless snapshots
-    n_eff = om.sum(1)  # [n]
+    # posterior mean under an inverse-Wishart prior centred on μI worth A snapshots
     alpha = c.shape[1] / (c.shape[1] + n_eff)
     return (1 - alpha[:, None]) * e + alpha[:, None] * mu[:, None], u, alpha
 

@@ -120,8 +120,8 @@ class PooledMixing(nn.Module):
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         B, A, C, S, F = z.shape
         q, k, v = self._qkv(z)
-        mixed = torch.einsum("nhab,nbhdr->nahdr", self._weights(q, k), v).reshape(B * A, C, S,
-                                                                                    F)
+        mixed = torch.einsum("nhab,nbhdr->nahdr", self._weights(q, k), v)  # [B, A, H, d, S·F]
+        mixed = mixed.reshape(B * A, C, S, F)
         return z + self.proj(mixed).reshape(B, A, C, S, F)
 
 

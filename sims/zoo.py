@@ -27,7 +27,9 @@ grid, batch-1 latency and throughput on this CPU, via :mod:`chanest.evaluation.c
 for the seed-0 network of each kind), ``zoo.md`` (a table per SNR: networks ranked by mean
 NMSE with their spread, gap to the best network, a ``tie`` where the gap is within the
 larger of the two spreads, and complexity; then the classical rows) and
-``nmse.pdf/.png/.csv`` (mean ± std over the seeds). Finished steps are skipped when run
+``nmse.pdf/.png/.csv`` (mean ± std over the seeds), and ``gain.pdf/.png/.csv``: the
+networks on ``lmmse-adaptive`` with the bound or reference, as NMSE differences to
+``lmmse-adaptive`` (negative = better). Finished steps are skipped when run
 again. ``--tiny`` shrinks every network and the budget to a smoke run of two networks.
 """
 
@@ -189,6 +191,26 @@ def best_line(at: list[dict]) -> str:
                                                         else ".")
 
 
+def on_adaptive(cfg: dict, summary: list[dict]) -> list[str]:
+    """What the gain figure draws against ``lmmse-adaptive``: the classical rows built on it
+    (``lmmse-adaptive*``) and the bound and reference rows, then every network whose base
+    is ``lmmse-adaptive`` (its ``base`` argument, or the model's default)."""
+    import inspect
+
+    from chanest.models.registry import MODELS
+
+    def base(spec: dict) -> str | None:
+        given = (spec.get("kwargs") or {}).get("base")
+        param = inspect.signature(MODELS[spec["name"]]).parameters.get("base")
+        return given or (param.default if param is not None else None)
+
+    classical = [r["estimator"] for r in summary if not r.get("seeds")
+                 and (r["estimator"].startswith("lmmse-adaptive") or _kind(r) != "classical")]
+    nets = [n for n, spec in cfg["networks"].items() if base(spec) == "lmmse-adaptive"]
+    present = {r["estimator"] for r in summary}
+    return [n for n in dict.fromkeys(classical + nets) if n in present]
+
+
 def _read(path: Path) -> list[dict]:
     with open(path, newline="") as fh:
         return list(csv.DictReader(fh))
@@ -250,6 +272,11 @@ def main(argv=None) -> int:
     print(f"table {study.out / 'zoo.md'}", flush=True)
     study.figure(study.out / "summary.csv", "nmse", ci="bars", model=main_group(summary),
                  title=title, size="double")
+    gain_rows = on_adaptive(cfg, summary)
+    if "lmmse-adaptive" in gain_rows and len(gain_rows) > 1:
+        study.figure(study.out / "summary.csv", "gain", ci="bars", model=main_group(summary),
+                     estimators=gain_rows, relative_to="lmmse-adaptive", size="double",
+                     title=f"{title}; networks on lmmse-adaptive")
     return 0
 
 

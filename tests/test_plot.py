@@ -157,6 +157,54 @@ def test_points_csv_holds_exactly_the_drawn_points(tmp_path):
     assert {r["series"] for r in rows} == {"lmmse", "genie-lmmse (bound)"}
 
 
+def test_relative_to_draws_differences_to_one_estimator_with_its_zero_line(tmp_path):
+    """Every value minus the reference's at the same SNR and panel; the interval moves
+    with the value; the reference is the zero line; the axis says what is drawn."""
+    import matplotlib.pyplot as plt
+
+    table = _table(tmp_path / "results.csv", ("a", "b"))
+    made = []
+    original = plt.subplots
+    plt.subplots = lambda *a, **k: made.append(original(*a, **k)) or made[-1]
+    try:
+        *_, points = plot_results(table, tmp_path / "gain", relative_to="lmmse")
+    finally:
+        plt.subplots = original
+    rows = _points(points)
+    assert len(rows) == 3 * 2 * 3
+    by = {(r["estimator"], r["panel"], r["x"]): r for r in rows}
+    assert float(by["lmmse", "b", "20"]["y"]) == 0.0
+    assert float(by["ls-linear", "a", "10"]["y"]) == pytest.approx(5.0)  # offsets 6 and 1
+    assert float(by["genie-lmmse", "a", "0"]["y"]) == pytest.approx(-1.0)
+    assert float(by["genie-lmmse", "a", "0"]["y_lo"]) == pytest.approx(-1.1)
+    fig, axes = made[0]
+    assert axes.flat[0].get_ylabel() == "NMSE − lmmse [dB]"
+
+
+@pytest.mark.parametrize("extra,message", [
+    (["--relative-to", "nope"], "Error: --relative-to: 'nope' is not in the table"),
+    (["--relative-to", "lmmse", "--metric", "ber"], "Error: --metric: results.csv has no "
+                                                    "column 'ber'"),
+])
+def test_relative_to_mistakes_are_one_line_errors(runner, tmp_path, extra, message):
+    from tests.test_cli import run
+
+    res = run(runner, "plot", _table(tmp_path / "results.csv"), "--out", tmp_path / "fig",
+              *extra)
+    assert res.exit_code == 2 and res.stderr.strip().startswith(message), res.stderr
+    assert not list(tmp_path.glob("fig*"))
+
+
+def test_relative_to_refuses_a_log_metric(tmp_path):
+    from chanest.plots.metrics import METRICS
+    from chanest.plots.relative import relative_rows
+
+    rows = [dict(estimator="a", model="all", _file=0, snr_db=0.0, ber=0.1)]
+    with pytest.raises(ConfigError, match="relative_to: differences are drawn for metrics in "
+                                          "dB only"):
+        relative_rows(rows, "a", METRICS["ber"], "snr_db")
+
+
 def test_points_csv_never_replaces_the_input_table(tmp_path):
     table = _table(tmp_path / "results.csv")
     before = table.read_text()

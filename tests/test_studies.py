@@ -287,6 +287,9 @@ def test_zoo_study_trains_each_network_per_seed_and_tables_them_per_snr(tmp_path
     table = (out / "zoo.md").read_text()
     assert table.count("## SNR") == 4 and "2 seed(s), 64 training grids per network" in table
     assert (out / "nmse.png").stat().st_size > 0
+    gain = _rows(out / "gain.csv")  # the networks on lmmse-adaptive, as differences to it
+    assert {r["estimator"] for r in gain} == {"lmmse-adaptive", "genie-lmmse", "score-lmmse"}
+    assert all(float(r["y"]) == 0 for r in gain if r["estimator"] == "lmmse-adaptive")
     again = _run("zoo.py", "--tiny", "--out", str(out))
     assert again.count("finished, skipped") == 11  # 4 trainings, data, 5 evaluations, MACs
 
@@ -329,3 +332,34 @@ def test_zoo_tables_name_the_best_network_with_its_margins(monkeypatch):
                              "(lmmse-adaptive); +0.60 dB over the best CENet (cenet-lmmse).")
     assert best_line(at[2:]) == ("Best network: **cenet**, -2.00 dB over `lmmse-adaptive` "
                                  "(lmmse-adaptive); +0.00 dB over the best CENet (cenet).")
+
+
+@pytest.mark.parametrize("config", sorted((REPO / "configs/studies/zoo").glob("*.yaml")),
+                         ids=lambda p: p.stem)
+def test_zoo_configs_give_valid_experiments_and_networks_for_every_budget(config):
+    """Every budget of every zoo config (cpu, cpu-4k, gpu, ...) yields experiments the
+    trainer accepts, and every network builds on the scenario's pilot layout, so a long
+    run cannot fail on its config after hours."""
+    import yaml
+
+    sys.path.insert(0, str(REPO / "sims"))
+    from zoo import experiment
+
+    from chanest.data.scenario import load_config
+    from chanest.grid.pilots import pilot_mask
+    from chanest.models.registry import build_model, model_spec
+    from chanest.training.experiment import parse_experiment
+
+    cfg = yaml.safe_load(config.read_text())
+    scn = load_config(REPO / cfg["scenario"])
+    mask = pilot_mask(scn.pilots, scn.grid)
+    assert {"cpu", "gpu"} <= set(cfg["budgets"])
+    for budget in cfg["budgets"].values():
+        assert len(budget["seeds"]) >= 3 and budget["test_grids"] > 0
+        for network, spec in cfg["networks"].items():
+            exp = parse_experiment(experiment(cfg, network, 0, budget, False))
+            assert exp.model.name == spec["name"]
+            assert exp.data.samples_per_epoch == budget["samples_per_epoch"]
+    for spec in cfg["networks"].values():
+        resolved = model_spec(spec["name"], dict(spec.get("kwargs") or {}), mask)
+        assert build_model(resolved["name"], **resolved["kwargs"]) is not None

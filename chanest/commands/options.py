@@ -66,6 +66,7 @@ CLI_SPELLING: dict[str, str] = {
     "x": "--x",
     "size": "--size",
     "ci": "--ci",
+    "relative_to": "--relative-to",
     "tags": "--tag",
     "device": "--device",
     "plot": "--plot",

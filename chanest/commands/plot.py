@@ -56,8 +56,11 @@ def parse_labels(items) -> dict[str, str]:
 @click.option("--size", type=click.Choice(["single", "double", "screen"]), default="single",
               show_default=True, help="IEEE single column (3.5 in), double column (7.16 in) "
                                       "or a larger screen figure.")
+@click.option("--relative-to", default=None, metavar="NAME",
+              help="Draw each value minus this estimator's at the same x (dB metrics), "
+                   "e.g. the gain of every estimator over lmmse-adaptive.")
 def plot_command(results_csv, out, metric, tags, x, ci, model, estimators, labels, title,
-                 no_title, size):
+                 no_title, size, relative_to):
     """Plot a metric vs SNR from one or several results tables written by `evaluate`."""
     from chanest.plots.results import plot_results
 
@@ -65,7 +68,8 @@ def plot_command(results_csv, out, metric, tags, x, ci, model, estimators, label
     for path in plot_results(list(results_csv), out, metric=metric, model=model,
                              estimators=names, labels=parse_labels(labels),
                              title="" if no_title else title, size=size,
-                             tags=list(tags) or None, x=x, ci=ci):
+                             tags=list(tags) or None, x=x, ci=ci,
+                             relative_to=relative_to):
         click.echo(f"wrote {path}")
 
 

@@ -33,6 +33,7 @@ from chanest.plots.data import (  # re-exported: figures and their data share on
 )
 from chanest.plots.files import figure_target, points_path, save_figure, write_points
 from chanest.plots.metrics import METRICS, Metric
+from chanest.plots.relative import relative_label, relative_rows
 from chanest.plots.style import FILE_STYLES, RC, SIZES, FigureStyles
 from chanest.schema import ConfigError
 
@@ -134,6 +135,10 @@ class _Plan:
     #: looks of the estimators; networks by their legend label, so one model in several
     #: files keeps its look
     styles: FigureStyles
+    #: the y-axis label
+    ylabel: str
+    #: the estimator the values are differences to (None: absolute values)
+    relative_to: str | None = None
 
     @property
     def several(self) -> bool:
@@ -150,14 +155,19 @@ def _check_choices(metric: str, size: str, ci: str) -> None:
 
 
 def _plan(paths: list[Path], metric: str, model: str | None, estimators: list[str] | None,
-          labels: dict[str, str] | None, tags: list[str] | None, x: str, ci: str) -> _Plan:
+          labels: dict[str, str] | None, tags: list[str] | None, x: str, ci: str,
+          relative_to: str | None = None) -> _Plan:
     m = METRICS[metric]
     rows, tags = load_tables(paths, tags, m, x)
     models, names = select_rows(rows, model, estimators)
+    ylabel = m.label
+    if relative_to is not None:
+        rows = relative_rows(rows, relative_to, m, x)
+        ylabel = relative_label(m, display_name(relative_to))
     labels = labels or {}
     label_of = {n: labels.get(n, display_name(n)) for n in names}
     return _Plan(rows, models, names, label_of, tags, len(paths), m, x, ci,
-                 FigureStyles(names, key=label_of.get))
+                 FigureStyles(names, key=label_of.get), ylabel, relative_to)
 
 
 def _draw_panel(ax, grp: str, plan: _Plan, entries: dict[str, dict]) -> list[dict]:
@@ -181,6 +191,8 @@ def _draw_panel(ax, grp: str, plan: _Plan, entries: dict[str, dict]) -> list[dic
             series = label + (f" [{plan.tags[f]}]" if plan.several else "")
             points += [dict(panel=grp, series=series, estimator=name, file=plan.tags[f], **p)
                        for p in pts]
+    if plan.relative_to is not None:
+        ax.axhline(0.0, color="0.6", linewidth=0.6, zorder=0)
     if len(plan.models) > 1:
         ax.set_title(f"{grp}")
     return points
@@ -214,7 +226,7 @@ def _label_axes(axes, panels: int, plan: _Plan, points: list[dict]) -> None:
             axes.flat[0].xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
         axes.flat[0].set_xticks(xs, [f"{v:g}" for v in xs])
     for ax in axes[:, 0]:
-        ax.set_ylabel(plan.metric.label)
+        ax.set_ylabel(plan.ylabel)
 
 
 def _legend(fig, axes, entries: dict[str, dict], plan: _Plan, points: list[dict],
@@ -238,7 +250,7 @@ def plot_results(csv_path, out: str | Path, metric: str = "nmse",
                  model: str | None = None, estimators: list[str] | None = None,
                  labels: dict[str, str] | None = None, title: str | None = None,
                  size: str = "single", tags: list[str] | None = None, x: str = "snr_db",
-                 ci: str = "band") -> list[Path]:
+                 ci: str = "band", relative_to: str | None = None) -> list[Path]:
     """Draw ``out.pdf`` and ``out.png`` (or exactly ``out`` for a .pdf/.png/.svg name, or
     ``out/<metric>.pdf`` and ``.png`` for an existing folder) and ``out.csv`` (the plotted
     points) from one or several results tables.
@@ -258,6 +270,8 @@ def plot_results(csv_path, out: str | Path, metric: str = "nmse",
         tags: legend text per file (default: the files' folder names; nothing for one file).
         x: the x column (default ``snr_db``; e.g. ``num_pilots`` for a pilot-density table).
         ci: ``band`` (shaded), ``bars`` (error bars) or ``none``.
+        relative_to: draw every value as its difference to this estimator's (same file,
+            model group and x; metrics in dB only; :mod:`chanest.plots.relative`).
 
     Returns:
         the figure paths, then the points CSV.
@@ -269,7 +283,7 @@ def plot_results(csv_path, out: str | Path, metric: str = "nmse",
 
     _check_choices(metric, size, ci)
     paths = [Path(p) for p in ([csv_path] if isinstance(csv_path, (str, Path)) else csv_path)]
-    plan = _plan(paths, metric, model, estimators, labels, tags, x, ci)
+    plan = _plan(paths, metric, model, estimators, labels, tags, x, ci, relative_to)
     stem, formats = figure_target(out, metric)
     points_path(stem, paths)
     points, entries = [], {}

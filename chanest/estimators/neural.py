@@ -31,6 +31,7 @@ from chanest.estimators.catalog import build_registered
 from chanest.estimators.linear import check_unit_pilots
 from chanest.estimators.ls import interpolation_matrix
 from chanest.metrics import nearest_index, snr_db
+from chanest.models.base import Model
 from chanest.models.corrected import SNR_PLANE_DB
 from chanest.models.reesnet import pilot_image_shape
 from chanest.schema import ConfigError
@@ -177,11 +178,12 @@ class NeuralEstimator(Estimator):
                             torch.as_tensor(mse, dtype=torch.float32, device=device))
 
     def bytes_per_grid(self) -> int:
-        """Activations of the widest layers (float32), a few alive at once, plus the base."""
-        width = max((m.out_channels for m in self.model.modules()
-                     if isinstance(m, nn.Conv2d)), default=64)
+        """The model's activations (its ``activation_bytes``), plus the base estimate."""
+        S, F = self.ctx.mask.shape
+        activations = self.model.activation_bytes(S, F) if hasattr(
+            self.model, "activation_bytes") else Model.activation_bytes(self.model, S, F)
         base = self.front.base.bytes_per_grid() if self.front.base is not None else 0
-        return 6 * width * 4 * self.ctx.mask.size + base + super().bytes_per_grid()
+        return activations + base + super().bytes_per_grid()
 
     @torch.no_grad()
     def estimate(self, obs: Observation) -> Estimate:

@@ -9,6 +9,9 @@ A model is an ``nn.Module`` subclassing :class:`Model`; it states
 * ``stages``, :meth:`Model.enter_stage` and :meth:`Model.trainable_modules`: its
   training stages (``"all"`` is always one: every parameter trains);
 * ``has_err_head`` and ``base_options`` (the options of a classical base estimate);
+* :meth:`Model.activation_bytes`: its float32 working memory per link of an [S, F]
+  grid, by which evaluation splits batches (default: a few maps of its widest
+  convolution; attention models add their score matrices);
 * ``antennas``: None for a model that sees one link [S, F] at a time; for a model that
   sees a whole grid's antennas at once, the antenna count A it was built for: its input
   is then [B·A, C, S, F] with the A links of each grid consecutive (grid-major), every
@@ -41,6 +44,13 @@ class Model(nn.Module):
     def resolve_kwargs(cls, kwargs: dict, mask: np.ndarray) -> dict:
         """Constructor arguments for the pilot layout ``mask`` [S, F] (default: as given)."""
         return dict(kwargs)
+
+    def activation_bytes(self, S: int, F: int) -> int:
+        """Working memory (bytes, an upper estimate) of one forward pass per link of an
+        [S, F] grid. Default: six float32 maps of the widest convolution alive at once."""
+        width = max((m.out_channels for m in self.modules() if isinstance(m, nn.Conv2d)),
+                    default=64)
+        return 6 * width * 4 * S * F
 
     def enter_stage(self, stage: str | None) -> None:
         """Switch the forward pass to ``stage`` (default: one forward pass for all)."""

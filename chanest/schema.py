@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainValidator, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    PlainValidator,
+    ValidationError,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 __all__ = ["ConfigError", "Strict", "Range", "tags_of", "tagged_union", "format_validation_error",
@@ -64,6 +71,19 @@ class Strict(BaseModel):
     """Base of every config model: unknown fields, inf/NaN and mutation are refused."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_fields(cls, data: Any) -> Any:
+        """An unknown key is refused with the model's own fields listed (runs after the
+        subclasses' own before-validators, which may rename or drop keys)."""
+        if isinstance(data, dict):
+            unknown = [k for k in data if k not in cls.model_fields]
+            if unknown:
+                raise PydanticCustomError(
+                    "unknown_field", "unknown field {name}; allowed: {allowed}",
+                    {"name": repr(unknown[0]), "allowed": ", ".join(cls.model_fields)})
+        return data
 
 
 def _as_range(value: Any) -> Any:
@@ -144,7 +164,7 @@ def format_validation_error(err: ValidationError, prefix: str = "") -> str:
     elif first["type"] == "missing":
         msg = "required field is missing"
     inp = first.get("input")
-    if first["type"] not in ("missing", "extra_forbidden", "value_error") and \
+    if first["type"] not in ("missing", "extra_forbidden", "value_error", "unknown_field") and \
             not isinstance(inp, (dict, list)):
         msg += f" (got {inp!r})"
     extra = f" ({len(err.errors()) - 1} more)" if len(err.errors()) > 1 else ""

@@ -115,7 +115,7 @@ BAD_CONFIGS = [
     ("grid.num_subcarriers", {"grid": {"num_subcarriers": -5}}),
     ("grid.preset", {"grid": {"preset": "lte-100x7"}}),
     ("grid.cyclic_prefix", {"grid": {"cyclic_prefix": "long"}}),
-    ("grid.foo: unknown field", {"grid": {"foo": 1}}),
+    ("grid: unknown field 'foo'; allowed: preset, num_subcarriers", {"grid": {"foo": 1}}),
     ("pilots", {"pilots": {"pattern": "star"}}),
     ("pilots.symbols", {"pilots": {"pattern": "block", "symbols": [2, 20]}}),
     ("pilots.pattern: channelnet-48 needs the 72x14 grid",

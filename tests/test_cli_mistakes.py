@@ -240,3 +240,19 @@ def test_plot_shows_calibration_as_reported_minus_measured_error(runner, dataset
     res = run(runner, "plot", out / "results.csv", "--out", tmp_path / "cal.png",
               "--metric", "calibration")
     assert res.exit_code == 0 and (tmp_path / "cal.png").stat().st_size > 0
+
+
+def test_estimator_that_cannot_run_on_the_data_is_named_and_nothing_is_written(runner,
+                                                                               tmp_path):
+    """`lmmse` on UMi (taps drawn per grid, no scenario-average profile) without --fit-data:
+    the one-line error names the estimator and the fix; no results folder is left."""
+    cfg = {**SMALL, "channel": {"model": "umi", "speed_mps": [0, 3]}}
+    data = tmp_path / "umi.h5"
+    assert run(runner, "simulate", "-n", 8, "--out", data, "-q",
+               "--config", write_cfg(tmp_path, cfg)).exit_code == 0
+    out = tmp_path / "res"
+    res = run(runner, "evaluate", "--data", data, "--out", out, "-q",
+              "--estimators", "ls-linear,lmmse")
+    assert_clean_failure(res, "Error: estimator lmmse: the umi model draws its taps per grid",
+                         out)
+    assert "--fit-data" in res.stderr

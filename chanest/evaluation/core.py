@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 
@@ -91,6 +92,18 @@ def dataset_info(data) -> dict:
             "fingerprint": getattr(data, "fingerprint", None), "num_samples": len(data)}
 
 
+@contextmanager
+def naming(name: str) -> Iterator[None]:
+    """A ConfigError raised while estimator ``name`` fits or estimates (a statistic it
+    cannot have on these data) names the estimator unless its message already does."""
+    try:
+        yield
+    except ConfigError as err:
+        if err.arg is not None or name in str(err):
+            raise
+        raise ConfigError(f"estimator {name}: {err}") from None
+
+
 class EvaluationCore:
     """The named estimators of one evaluation on one test dataset (module docstring).
 
@@ -128,8 +141,9 @@ class EvaluationCore:
     def _fit(self, fit_dataset) -> None:
         check_compatible(fit_dataset.context(), self.ctx, ("the training data", "the test data"),
                          arg="fit_dataset")
-        for est in self.estimators:
-            est.fit(fit_dataset)
+        for name, est in zip(self.names, self.estimators):
+            with naming(name):
+                est.fit(fit_dataset)
 
     def batches(self, progress: bool = True, desc: str = "evaluate"
                 ) -> Iterator[tuple[np.ndarray, Batch]]:
@@ -158,7 +172,8 @@ class EvaluationCore:
         obs = observe(batch)
         for name, est in zip(self.names, self.estimators):
             start = time.perf_counter()
-            out = estimate_bounded(est, obs, self.memory_bytes)
+            with naming(name):
+                out = estimate_bounded(est, obs, self.memory_bytes)
             if then is not None:
                 then(name, out)
             self.seconds[name] += time.perf_counter() - start

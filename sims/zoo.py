@@ -27,10 +27,12 @@ grid, batch-1 latency and throughput on this CPU, via :mod:`chanest.evaluation.c
 for the seed-0 network of each kind), ``zoo.md`` (a table per SNR: networks ranked by mean
 NMSE with their spread, gap to the best network, a ``tie`` where the gap is within the
 larger of the two spreads, and complexity; then the classical rows) and
-``nmse.pdf/.png/.csv`` (mean ± std over the seeds), and ``gain.pdf/.png/.csv``: the
+``nmse.pdf/.png/.csv`` (mean ± std over the seeds); ``gain.pdf/.png/.csv``: the
 networks on ``lmmse-adaptive`` with the bound or reference, as NMSE differences to
-``lmmse-adaptive`` (negative = better). Finished steps are skipped when run
-again. ``--tiny`` shrinks every network and the budget to a smoke run of two networks.
+``lmmse-adaptive`` (negative = better), and ``gain-ls-linear.*`` the same for the other
+networks (the linear interpolation or the pilots alone as input) against ``ls-linear``.
+Finished steps are skipped when run again. ``--tiny`` shrinks every network and the budget
+to a smoke run of two networks.
 """
 
 from __future__ import annotations
@@ -191,22 +193,30 @@ def best_line(at: list[dict]) -> str:
                                                         else ".")
 
 
-def on_adaptive(cfg: dict, summary: list[dict]) -> list[str]:
-    """What the gain figure draws against ``lmmse-adaptive``: the classical rows built on it
-    (``lmmse-adaptive*``) and the bound and reference rows, then every network whose base
-    is ``lmmse-adaptive`` (its ``base`` argument, or the model's default)."""
+#: the gain figures: file stem → the row every other row is drawn relative to
+GAIN_FIGURES = {"gain": "lmmse-adaptive", "gain-ls-linear": "ls-linear"}
+GAIN_TITLES = {"gain": "networks on lmmse-adaptive",
+               "gain-ls-linear": "networks on the interpolation or the pilots"}
+
+
+def on_base(cfg: dict, summary: list[dict], reference: str) -> list[str]:
+    """What a gain figure draws against ``reference``: the classical rows named after it
+    (``lmmse-adaptive*``) and the bound and reference rows, then the networks built on it:
+    for ``lmmse-adaptive`` those whose base is ``lmmse-adaptive`` (their ``base`` argument,
+    or the model's default), for any other reference every other network."""
     import inspect
 
     from chanest.models.registry import MODELS
 
-    def base(spec: dict) -> str | None:
+    def on_adaptive(spec: dict) -> bool:
         given = (spec.get("kwargs") or {}).get("base")
         param = inspect.signature(MODELS[spec["name"]]).parameters.get("base")
-        return given or (param.default if param is not None else None)
+        return (given or (param.default if param is not None else None)) == "lmmse-adaptive"
 
     classical = [r["estimator"] for r in summary if not r.get("seeds")
-                 and (r["estimator"].startswith("lmmse-adaptive") or _kind(r) != "classical")]
-    nets = [n for n, spec in cfg["networks"].items() if base(spec) == "lmmse-adaptive"]
+                 and (r["estimator"].startswith(reference) or _kind(r) != "classical")]
+    nets = [n for n, spec in cfg["networks"].items()
+            if on_adaptive(spec) == (reference == "lmmse-adaptive")]
     present = {r["estimator"] for r in summary}
     return [n for n in dict.fromkeys(classical + nets) if n in present]
 
@@ -272,11 +282,12 @@ def main(argv=None) -> int:
     print(f"table {study.out / 'zoo.md'}", flush=True)
     study.figure(study.out / "summary.csv", "nmse", ci="bars", model=main_group(summary),
                  title=title, size="double")
-    gain_rows = on_adaptive(cfg, summary)
-    if "lmmse-adaptive" in gain_rows and len(gain_rows) > 1:
-        study.figure(study.out / "summary.csv", "gain", ci="bars", model=main_group(summary),
-                     estimators=gain_rows, relative_to="lmmse-adaptive", size="double",
-                     title=f"{title}; networks on lmmse-adaptive")
+    for stem, reference in GAIN_FIGURES.items():
+        rows = on_base(cfg, summary, reference)
+        if reference in rows and any(r in cfg["networks"] for r in rows):
+            study.figure(study.out / "summary.csv", stem, ci="bars",
+                         model=main_group(summary), estimators=rows, relative_to=reference,
+                         size="double", title=f"{title}; {GAIN_TITLES[stem]}")
     return 0
 
 

@@ -116,3 +116,12 @@ def test_a_name_keeps_its_look_from_figure_to_figure():
     assert alone == FigureStyles(["lmmse", "my-estimator"]).of("my-estimator", "practical")
     assert alone == FigureStyles([]).of("my-estimator", "practical")
     assert alone["color"] not in {c for c, _, _ in _FIXED.values()}
+
+
+def test_up_to_eleven_names_without_a_fixed_look_get_eleven_colours():
+    """Colour first: a figure of the zoo's networks (names, not checkpoints) tells them apart
+    by colour, markers and lines only where there are more names than colours."""
+    names = ["channelnet", "reesnet", "cenet", "inreesnet", "attention", "mtre", "ddae",
+             "score", "cenet-lmmse", "ddae-lmmse", "score-lmmse"]
+    styles = FigureStyles(names)
+    assert len({styles.of(n, "practical")["color"] for n in names}) == len(names)

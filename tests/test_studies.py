@@ -290,6 +290,8 @@ def test_zoo_study_trains_each_network_per_seed_and_tables_them_per_snr(tmp_path
     gain = _rows(out / "gain.csv")  # the networks on lmmse-adaptive, as differences to it
     assert {r["estimator"] for r in gain} == {"lmmse-adaptive", "genie-lmmse", "score-lmmse"}
     assert all(float(r["y"]) == 0 for r in gain if r["estimator"] == "lmmse-adaptive")
+    on_linear = _rows(out / "gain-ls-linear.csv")  # the other networks, against ls-linear
+    assert {r["estimator"] for r in on_linear} == {"ls-linear", "genie-lmmse", "cenet"}
     again = _run("zoo.py", "--tiny", "--out", str(out))
     assert again.count("finished, skipped") == 11  # 4 trainings, data, 5 evaluations, MACs
 

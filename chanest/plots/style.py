@@ -44,11 +44,12 @@ _FIXED = {  # name → (colour, marker, line style)
 }
 _NEURAL = [("#1f77b4", "o", "-"), ("#17becf", "P", "-"), ("#393b79", "X", "-"),
            ("#637939", "<", "-"), ("#843c39", ">", "-")]
-#: looks of names without a fixed one: colours used nowhere above, three marker/line sets
+#: looks of names without a fixed one: colours used nowhere above, of distinct hue or
+#: lightness (a figure of a dozen such names stays readable), three marker/line sets
 _OTHER = [(colour, marker, line)
           for marker, line in (("8", "--"), ("H", "-."), ("4", (0, (3, 1, 1, 1))))
-          for colour in ("#5254a3", "#8ca252", "#bd9e39", "#ad494a", "#a55194", "#6b6ecf",
-                         "#e6550d", "#31a354", "#3182bd", "#756bb1", "#7b4173", "#b5cf6b")]
+          for colour in ("#1b9e77", "#e6ab02", "#e7298a", "#5254a3", "#a6761d", "#6baed6",
+                         "#b5cf6b", "#ad494a", "#54278f", "#00441b", "#fa9fb5")]
 _BOUND = dict(color="black", linestyle="--", marker=None, zorder=1, linewidth=1.0)
 #: references with a line style of their own (the others are dash-dotted)
 _REFERENCE_LINES = {"perfect-csi": "--"}
@@ -80,12 +81,16 @@ class FigureStyles:
                 self._other[name] = self._free_slot(name)
 
     def _free_slot(self, name: str) -> int:
-        """The name's own slot of the palette, or the next one no other name holds."""
+        """The name's own slot of the palette, or the next one whose colour no other name
+        of the figure has, or else the next one no other name holds."""
         slot = zlib.crc32(name.encode()) % len(_OTHER)
         taken = set(self._other.values())
-        for step in range(len(_OTHER)):
-            if (slot + step) % len(_OTHER) not in taken:
-                return (slot + step) % len(_OTHER)
+        colours = {_OTHER[t][0] for t in taken}
+        order = [(slot + step) % len(_OTHER) for step in range(len(_OTHER))]
+        for free in ([s for s in order if _OTHER[s][0] not in colours],
+                     [s for s in order if s not in taken]):
+            if free:
+                return free[0]
         return slot  # more names than looks: they repeat
 
     def of(self, name: str, role: str) -> dict:

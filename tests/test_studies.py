@@ -82,6 +82,7 @@ def _rows(path):
         return list(csv.DictReader(fh))
 
 
+@pytest.mark.slow  # about 10 s: a study script end to end
 def test_pilot_density_study_tables_nmse_per_pilot_count_and_resumes(tmp_path):
     out = tmp_path / "pd"
     _run("pilot_density.py", "--tiny", "--out", str(out))
@@ -97,6 +98,7 @@ def test_pilot_density_study_tables_nmse_per_pilot_count_and_resumes(tmp_path):
     assert again.count("finished, skipped") == 4
 
 
+@pytest.mark.slow  # about 7 s: a study script end to end
 def test_robustness_study_sweeps_delay_spread_and_doppler(tmp_path):
     out = tmp_path / "rb"
     _run("robustness.py", "--tiny", "--out", str(out), "--delay-spreads", "30,300",

@@ -193,10 +193,9 @@ def best_line(at: list[dict]) -> str:
                                                         else ".")
 
 
-#: the gain figures: file stem → the row every other row is drawn relative to
-GAIN_FIGURES = {"gain": "lmmse-adaptive", "gain-ls-linear": "ls-linear"}
-GAIN_TITLES = {"gain": "networks on lmmse-adaptive",
-               "gain-ls-linear": "networks on the interpolation or the pilots"}
+#: the gain figures: file stem → (the row every other row is drawn relative to, title)
+GAIN_FIGURES = {"gain": ("lmmse-adaptive", "networks on lmmse-adaptive"),
+                "gain-ls-linear": ("ls-linear", "networks on the interpolation or the pilots")}
 
 
 def on_base(cfg: dict, summary: list[dict], reference: str) -> list[str]:
@@ -282,12 +281,12 @@ def main(argv=None) -> int:
     print(f"table {study.out / 'zoo.md'}", flush=True)
     study.figure(study.out / "summary.csv", "nmse", ci="bars", model=main_group(summary),
                  title=title, size="double")
-    for stem, reference in GAIN_FIGURES.items():
+    for stem, (reference, what) in GAIN_FIGURES.items():
         rows = on_base(cfg, summary, reference)
         if reference in rows and any(r in cfg["networks"] for r in rows):
             study.figure(study.out / "summary.csv", stem, ci="bars",
                          model=main_group(summary), estimators=rows, relative_to=reference,
-                         size="double", title=f"{title}; {GAIN_TITLES[stem]}")
+                         size="double", title=f"{title}; {what}")
     return 0
 
 

@@ -1,4 +1,5 @@
-"""Wraps a trained ``nn.Module`` as an :class:`Estimator` (pre- and post-processing).
+"""Wraps a trained :class:`~chanest.models.base.Model` as an :class:`Estimator` (pre- and
+post-processing).
 
 The same :class:`NeuralFrontEnd` builds model inputs for training and
 inference, so the two cannot drift apart:
@@ -24,7 +25,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from torch import nn
 
 from chanest.estimators.base import Estimate, Estimator, GridContext, Observation
 from chanest.estimators.catalog import build_registered
@@ -161,7 +161,7 @@ class NeuralEstimator(Estimator):
             normalised units, used when the model has no error head.
     """
 
-    def __init__(self, ctx: GridContext, model: nn.Module, device: str = "cpu",
+    def __init__(self, ctx: GridContext, model: Model, device: str = "cpu",
                  err_map: tuple[np.ndarray, np.ndarray] | None = None, name: str = "neural"):
         super().__init__(ctx, device)
         self.name = name
@@ -179,9 +179,7 @@ class NeuralEstimator(Estimator):
 
     def bytes_per_grid(self) -> int:
         """The model's activations (its ``activation_bytes``), plus the base estimate."""
-        S, F = self.ctx.mask.shape
-        activations = self.model.activation_bytes(S, F) if hasattr(
-            self.model, "activation_bytes") else Model.activation_bytes(self.model, S, F)
+        activations = self.model.activation_bytes(*self.ctx.mask.shape)
         base = self.front.base.bytes_per_grid() if self.front.base is not None else 0
         return activations + base + super().bytes_per_grid()
 

@@ -28,7 +28,7 @@ from torch import nn
 
 from chanest.models.base import check_int
 from chanest.models.corrected import Corrected
-from chanest.models.transformer import TransformerBlock, block_bytes
+from chanest.models.transformer import TransformerBlock
 
 __all__ = ["AxialAttention"]
 
@@ -60,7 +60,6 @@ class AxialAttention(Corrected):
         check_int("blocks", blocks, 0)
         check_int("mlp_ratio", mlp_ratio, 1)
         c_in = self.set_base(base, base_options)
-        self.sizes = (dim, heads, mlp_ratio)
         self.stem = nn.Conv2d(c_in, dim, 3, padding=1)
         self.body = nn.Sequential(*[AxialBlock(dim, heads, mlp_ratio) for _ in range(blocks)])
         self.norm = nn.LayerNorm(dim)
@@ -69,11 +68,10 @@ class AxialAttention(Corrected):
         nn.init.zeros_(self.out.bias)
 
     def activation_bytes(self, S: int, F: int) -> int:
-        """The larger of the two axial attentions (S sequences of F tokens, F of S), plus
-        the token maps [D, S, F] alive around it."""
-        dim, heads, mlp_ratio = self.sizes
-        attention = max(block_bytes(S, F, dim, heads, mlp_ratio),
-                        block_bytes(F, S, dim, heads, mlp_ratio))
+        """The largest attention of the blocks (S sequences of F tokens along frequency, F
+        of S along time), plus the convolutional maps around it (the default)."""
+        attention = max((max(b.freq.activation_bytes(S, F), b.time.activation_bytes(F, S))
+                         for b in self.body), default=0)
         return attention + super().activation_bytes(S, F)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -29,7 +29,7 @@ from torch import nn
 
 from chanest.models.base import check_int, check_ints
 from chanest.models.corrected import Corrected
-from chanest.models.transformer import TransformerBlock, block_bytes
+from chanest.models.transformer import TransformerBlock
 
 __all__ = ["MTRE"]
 
@@ -52,7 +52,6 @@ class MTRE(Corrected):
         check_int("mlp_ratio", mlp_ratio, 1)
         c_in = self.set_base(base, base_options)
         self.grid_shape, self.patch = tuple(grid_shape), tuple(patch)
-        self.sizes = (dim, heads, mlp_ratio)
         self.tiles = tuple(-(-g // p) for g, p in zip(grid_shape, patch))  # patches per axis
         self.embed = nn.Conv2d(c_in, dim, self.patch, stride=self.patch)
         self.position = nn.Parameter(torch.zeros(1, self.tiles[0] * self.tiles[1], dim))
@@ -65,11 +64,11 @@ class MTRE(Corrected):
         nn.init.zeros_(self.decode.bias)
 
     def activation_bytes(self, S: int, F: int) -> int:
-        """One block over the T patch tokens of the model's grid, plus the padded
-        input-sized maps of the embedding and the decoder (S, F: the model's own grid)."""
-        dim, heads, mlp_ratio = self.sizes
+        """One block over the T patch tokens of the model's own grid, plus the
+        convolutional maps of an [S, F] grid (the default)."""
         tokens = self.tiles[0] * self.tiles[1]
-        return block_bytes(1, tokens, dim, heads, mlp_ratio) + super().activation_bytes(S, F)
+        attention = max((b.activation_bytes(1, tokens) for b in self.body), default=0)
+        return attention + super().activation_bytes(S, F)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         N = x.shape[0]

@@ -11,7 +11,7 @@ import math
 import torch
 from torch import nn
 
-__all__ = ["SelfAttention", "TransformerBlock", "block_bytes"]
+__all__ = ["SelfAttention", "TransformerBlock"]
 
 
 class SelfAttention(nn.Module):
@@ -46,16 +46,18 @@ class TransformerBlock(nn.Module):
         self.mlp = nn.Sequential(nn.Linear(dim, mlp_ratio * dim), nn.GELU(),
                                  nn.Linear(mlp_ratio * dim, dim))
 
+    def activation_bytes(self, sequences: int, tokens: int) -> int:
+        """Float32 working memory (bytes, an upper estimate) of one forward pass over
+        ``sequences`` sequences of ``tokens`` tokens: the scores and their softmax
+        [sequences, heads, T, T], and about (10 + 2·mlp_ratio)·D values per token (q, k, v
+        and their head-major copies, the attention output, the norms, the MLP hidden layer
+        before and after its GELU, the residual)."""
+        dim, hidden = self.norm1.normalized_shape[0], self.mlp[0].out_features
+        per_sequence = (2 * self.attn.heads * tokens * tokens
+                        + (10 * dim + 2 * hidden) * tokens)
+        return 4 * sequences * per_sequence
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x + self.attn(self.norm1(x))
         return x + self.mlp(self.norm2(x))
 
-
-def block_bytes(sequences: int, tokens: int, dim: int, heads: int, mlp_ratio: int) -> int:
-    """Float32 working memory (bytes, an upper estimate) of one :class:`TransformerBlock`
-    forward pass over ``sequences`` sequences of ``tokens`` tokens: the scores and their
-    softmax [sequences, heads, T, T], and about (10 + 2·mlp_ratio)·D values per token
-    (q, k, v and their head-major copies, the attention output, the norms, the MLP
-    hidden layer before and after its GELU, the residual)."""
-    per_sequence = 2 * heads * tokens * tokens + (10 + 2 * mlp_ratio) * dim * tokens
-    return 4 * sequences * per_sequence
